@@ -1,0 +1,65 @@
+/**
+ * One error family for the whole product. Every error a user can see carries a stable
+ * `code` (for scripts and HTTP/SQLSTATE mapping), a message saying what happened, and
+ * optionally a hint saying what to do about it.
+ */
+export class SluiceError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly hint?: string,
+    opts?: ErrorOptions,
+  ) {
+    super(hint ? `${message}\n  hint: ${hint}` : message, opts);
+    this.name = new.target.name;
+  }
+}
+
+/** A problem in a project file; the message starts with `file:line:column`. */
+export class ConfigError extends SluiceError {
+  constructor(
+    readonly file: string,
+    readonly line: number | undefined,
+    readonly column: number | undefined,
+    message: string,
+    hint?: string,
+    opts?: ErrorOptions,
+  ) {
+    const where = line ? `${file}:${line}${column ? `:${column}` : ''}` : file;
+    super('config_invalid', `${where}: ${message}`, hint, opts);
+  }
+}
+
+/** Something named by the user does not exist (table, object, namespace, job...). */
+export class NotFoundError extends SluiceError {
+  constructor(message: string, hint?: string, opts?: ErrorOptions) {
+    super('not_found', message, hint, opts);
+  }
+}
+
+/** An optimistic-concurrency check failed: says what was expected and what was found. */
+export class ConflictError extends SluiceError {
+  constructor(message: string, hint?: string, opts?: ErrorOptions) {
+    super('conflict', message, hint, opts);
+  }
+}
+
+/** Input from a user or a client is malformed or not allowed. */
+export class InvalidInputError extends SluiceError {
+  constructor(message: string, hint?: string, opts?: ErrorOptions) {
+    super('invalid_input', message, hint, opts);
+  }
+}
+
+/** A backend (database, object store, network peer) failed or could not be reached. */
+export class BackendError extends SluiceError {
+  constructor(message: string, hint?: string, opts?: ErrorOptions) {
+    super('backend_unavailable', message, hint, opts);
+  }
+}
+
+/** The message of any thrown value, without a stack. */
+export function errorMessage(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  return String(err);
+}

@@ -1,0 +1,10 @@
+export {
+  BackendError,
+  ConfigError,
+  ConflictError,
+  errorMessage,
+  InvalidInputError,
+  NotFoundError,
+  SluiceError,
+} from './errors.js';
+export { isSecretKey, redactText, redactUrl, redactValue } from './redact.js';
