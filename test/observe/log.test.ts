@@ -42,7 +42,10 @@ test('log lines are JSON with fields, and secrets never reach the output', () =>
   assert.equal(first?.msg, 'opened');
   assert.equal(first?.url, 'postgres://app:***@db/lake');
   assert.equal(second?.msg, 'retrying with token=***');
-  assert.match(String((third?.err as { message: string }).message), /postgres:\/\/app:\*\*\*@db:5432\/lake/);
+  assert.match(
+    String((third?.err as { message?: string } | undefined)?.message),
+    /postgres:\/\/app:\*\*\*@db:5432\/lake/,
+  );
 });
 
 test('log level filters and a log file receives JSON lines', async () => {
