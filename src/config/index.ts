@@ -1,0 +1,27 @@
+export { type ConfigOptions, parseConfig } from './config-file.js';
+export { configDocs } from './docs.js';
+export type { Env } from './interpolate.js';
+export { type ConfigIssue, issuesError } from './issues.js';
+export { checkYamlText, loadYamlFile, parseYamlText, type YamlLoadOptions } from './load-yaml.js';
+export {
+  CONFIG_FILE,
+  findProjectDir,
+  type LoadProjectOptions,
+  loadProject,
+  type Project,
+} from './project.js';
+export { projectPath } from './resolve.js';
+export { type ScaffoldOptions, scaffoldProject } from './scaffold.js';
+export {
+  type BusConfig,
+  type EnvironmentConfig,
+  LOG_LEVELS,
+  type LogConfig,
+  type MetastoreConfig,
+  type ServerConfig,
+  type SluiceConfig,
+  type StorageConfig,
+  sluiceConfigSchema,
+} from './schema.js';
+export { parseSize } from './units.js';
+export { MAX_CONFIG_BYTES } from './yaml-source.js';

@@ -1,0 +1,132 @@
+import { type Dirent, existsSync } from 'node:fs';
+import { access, readdir } from 'node:fs/promises';
+import { dirname, extname, join, resolve } from 'node:path';
+import { z } from 'zod';
+import { ConfigError } from '../util/index.js';
+import { type ConfigOptions, parseConfig, selectedEnvironment } from './config-file.js';
+import type { Env } from './interpolate.js';
+import { type ConfigIssue, issuesError } from './issues.js';
+import { checkYamlText } from './load-yaml.js';
+import type { SluiceConfig } from './schema.js';
+import { displayPath, readConfigText } from './yaml-source.js';
+
+/** The project file every project directory holds. */
+export const CONFIG_FILE = 'sluice.yaml';
+
+/** A loaded project: its resolved configuration and the files it defines. */
+export interface Project {
+  /** Absolute project directory. */
+  dir: string;
+  /** Absolute path of sluice.yaml. */
+  file: string;
+  config: SluiceConfig;
+  /** `<dir>/.sluice`: the data directory of the embedded backends. */
+  dataDir: string;
+  /** The environment merged into `config`, if any. */
+  environment?: string;
+  /** Absolute paths, sorted: pipelines/*.yaml|yml, models/**\/*.sql, events/*.yaml|yml. */
+  files: { pipelines: string[]; models: string[]; events: string[] };
+}
+
+/** Options of loadProject. */
+export interface LoadProjectOptions {
+  /** Variables for `${VAR}` interpolation and SLUICE_ENV; defaults to process.env. */
+  env?: Env;
+  /** Environment to merge over the base configuration (else SLUICE_ENV). */
+  environment?: string;
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await access(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The nearest directory at or above `start` holding a sluice.yaml, else undefined. */
+export function findProjectDir(start: string = process.cwd()): string | undefined {
+  let dir = resolve(start);
+  for (;;) {
+    if (existsSync(join(dir, CONFIG_FILE))) return dir;
+    const parent = dirname(dir);
+    if (parent === dir) return undefined;
+    dir = parent;
+  }
+}
+
+/**
+ * Load the project in `dir`: sluice.yaml validated and resolved, the environment merged,
+ * project files listed and their YAML checked. @throws ConfigError
+ */
+export async function loadProject(dir: string, options: LoadProjectOptions = {}): Promise<Project> {
+  const root = resolve(dir);
+  const file = join(root, CONFIG_FILE);
+  if (!(await exists(file))) throw await missingConfig(root, file);
+  const environment = selectedEnvironment(options);
+  const configOptions: ConfigOptions = { file: displayPath(file), dir: root, env: options.env, environment };
+  const config = parseConfig(await readConfigText(file, configOptions.file), configOptions);
+  const files = {
+    pipelines: await listFiles(join(root, 'pipelines'), ['.yaml', '.yml'], false),
+    models: await listFiles(join(root, 'models'), ['.sql'], true),
+    events: await listFiles(join(root, 'events'), ['.yaml', '.yml'], false),
+  };
+  await checkMappings([...files.pipelines, ...files.events]);
+  return { dir: root, file, config, dataDir: join(root, '.sluice'), environment, files };
+}
+
+async function missingConfig(root: string, file: string): Promise<ConfigError> {
+  if (await exists(join(root, 'sluice.yml'))) {
+    return new ConfigError(
+      displayPath(file),
+      undefined,
+      undefined,
+      'no sluice.yaml, but a sluice.yml',
+      'rename sluice.yml to sluice.yaml',
+    );
+  }
+  return new ConfigError(
+    displayPath(file),
+    undefined,
+    undefined,
+    `no ${CONFIG_FILE} in ${root}: not a Sluice project`,
+    `run "sluice init DIR" to create a project, or pass --project DIR`,
+  );
+}
+
+async function listFiles(dir: string, extensions: string[], recursive: boolean): Promise<string[]> {
+  let entries: Dirent[];
+  try {
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch (err) {
+    if (
+      (err as NodeJS.ErrnoException).code === 'ENOENT' ||
+      (err as NodeJS.ErrnoException).code === 'ENOTDIR'
+    ) {
+      return [];
+    }
+    throw err;
+  }
+  const found: string[] = [];
+  for (const entry of entries) {
+    if (entry.name.startsWith('.')) continue;
+    const path = join(dir, entry.name);
+    if (entry.isDirectory() && recursive) found.push(...(await listFiles(path, extensions, true)));
+    else if (entry.isFile() && extensions.includes(extname(entry.name).toLowerCase())) found.push(path);
+  }
+  return found.sort();
+}
+
+const anyMapping = z.record(z.string(), z.unknown(), { error: 'expected a mapping at the top of the file' });
+
+/** Each file must be YAML whose top level is a mapping; their own schemas are checked by their areas. */
+async function checkMappings(paths: string[]): Promise<void> {
+  const issues: ConfigIssue[] = [];
+  for (const path of paths) {
+    const file = displayPath(path);
+    const text = await readConfigText(path, file);
+    issues.push(...checkYamlText(text, file, anyMapping, { interpolate: false }).issues);
+  }
+  if (issues.length > 0) throw issuesError(issues);
+}
