@@ -1,0 +1,178 @@
+/**
+ * What both backends share: compare-and-swap and the leased job queue, written once in
+ * portable SQL over the backend's `query`/`execute`/`transaction`.
+ */
+import { randomUUID } from 'node:crypto';
+import { BackendError, InvalidInputError } from '../util/index.js';
+import { casStatement } from './sql.js';
+import type {
+  CasRequest,
+  ClaimOptions,
+  EnqueueOptions,
+  Job,
+  MetaStore,
+  Row,
+  SqlRunner,
+  SqlValue,
+} from './types.js';
+
+/** The few SQL fragments where the backends differ. */
+export interface Dialect {
+  /** The current time in epoch milliseconds on the database clock, so leases ignore host clock skew. */
+  nowMs: string;
+  /** Suffix of the claim subquery that locks picked rows and skips rows others are claiming. */
+  skipLocked: string;
+}
+
+/** Claims per call at most. */
+const MAX_CLAIM = 1000;
+
+/** A MetaStore whose CAS and queue are built on the backend's SQL runner. */
+export abstract class SqlStore implements MetaStore {
+  abstract readonly kind: MetaStore['kind'];
+  abstract readonly url: string;
+  protected abstract readonly dialect: Dialect;
+  abstract query<T extends Row = Row>(sql: string, params?: SqlValue[]): Promise<T[]>;
+  abstract execute(sql: string, params?: SqlValue[]): Promise<{ rowCount: number }>;
+  abstract transaction<T>(fn: (tx: SqlRunner) => Promise<T>): Promise<T>;
+  abstract notify(channel: string, payload?: string): Promise<void>;
+  abstract listen(channel: string, handler: (payload: string) => void): Promise<() => Promise<void>>;
+  abstract health(): Promise<{ ok: boolean; detail: string; schemaVersion: number }>;
+  abstract close(): Promise<void>;
+
+  /** One conditional UPDATE in a transaction, rolled back if `key` matched more than one row. */
+  async compareAndSwap(req: CasRequest): Promise<boolean> {
+    const { sql, params } = casStatement(req);
+    return this.transaction(async (tx) => {
+      const { rowCount } = await tx.execute(sql, params);
+      if (rowCount > 1) {
+        throw new InvalidInputError(
+          `compareAndSwap on ${req.table} matched ${rowCount} rows; nothing was changed`,
+          'the "key" columns must be the primary key (or another unique key) of the table',
+        );
+      }
+      return rowCount === 1;
+    });
+  }
+
+  async enqueue(queue: string, payload: unknown, o: EnqueueOptions = {}): Promise<string> {
+    checkName(queue, 'queue');
+    if (o.dedupeKey !== undefined) checkName(o.dedupeKey, 'dedupeKey');
+    const now = this.dialect.nowMs;
+    const id = randomUUID();
+    const { rowCount } = await this.execute(
+      `INSERT INTO sluice_jobs (id, queue, payload, dedupe_key, status, run_at, attempts, created_at)
+       VALUES (?, ?, ?, ?, 'queued', COALESCE(?, ${now}), 0, ${now})
+       ON CONFLICT (queue, dedupe_key) DO NOTHING`,
+      [id, queue, toJson(payload), o.dedupeKey ?? null, o.runAt ? checkDate(o.runAt, 'runAt') : null],
+    );
+    if (rowCount === 1) return id;
+    const rows = await this.query<{ id: string }>(
+      'SELECT id FROM sluice_jobs WHERE queue = ? AND dedupe_key = ?',
+      [queue, o.dedupeKey ?? null],
+    );
+    if (!rows[0]) throw new BackendError(`enqueue on "${queue}" inserted nothing and found no duplicate`);
+    return rows[0].id;
+  }
+
+  /**
+   * One statement: a locked subquery picks due jobs (queued and due, or running with an
+   * expired lease), the UPDATE takes the lease. On PostgreSQL FOR UPDATE SKIP LOCKED lets
+   * concurrent claimers pass each other; SQLite runs it inside its single write lock.
+   */
+  async claim(queue: string, o: ClaimOptions): Promise<Job[]> {
+    checkName(queue, 'queue');
+    checkName(o.workerId, 'workerId');
+    const leaseMs = checkPositiveInt(o.leaseMs, 'leaseMs');
+    const limit = Math.min(checkPositiveInt(o.limit ?? 1, 'limit'), MAX_CLAIM);
+    const now = this.dialect.nowMs;
+    const rows = await this.query<{
+      id: string;
+      queue: string;
+      payload: string;
+      attempts: number;
+      lease_until: number;
+    }>(
+      `WITH picked AS MATERIALIZED (
+         SELECT id FROM sluice_jobs
+         WHERE queue = ? AND ((status = 'queued' AND run_at <= ${now}) OR (status = 'running' AND lease_until <= ${now}))
+         ORDER BY run_at, created_at, id
+         LIMIT ?${this.dialect.skipLocked})
+       UPDATE sluice_jobs
+       SET status = 'running', lease_owner = ?, lease_until = ${now} + ?, attempts = attempts + 1
+       WHERE id IN (SELECT id FROM picked)
+       RETURNING id, queue, payload, attempts, lease_until`,
+      [queue, limit, o.workerId, leaseMs],
+    );
+    return rows.map((r) => ({
+      id: r.id,
+      queue: r.queue,
+      payload: JSON.parse(r.payload),
+      attempts: Number(r.attempts),
+      leaseUntil: new Date(Number(r.lease_until)),
+    }));
+  }
+
+  async heartbeat(jobId: string, workerId: string, leaseMs: number): Promise<boolean> {
+    const { rowCount } = await this.execute(
+      `UPDATE sluice_jobs SET lease_until = ${this.dialect.nowMs} + ?
+       WHERE id = ? AND status = 'running' AND lease_owner = ?`,
+      [checkPositiveInt(leaseMs, 'leaseMs'), jobId, workerId],
+    );
+    return rowCount === 1;
+  }
+
+  async complete(jobId: string, workerId: string): Promise<boolean> {
+    const { rowCount } = await this.execute(
+      `UPDATE sluice_jobs SET status = 'done', lease_until = NULL, last_error = NULL
+       WHERE id = ? AND status = 'running' AND lease_owner = ?`,
+      [jobId, workerId],
+    );
+    return rowCount === 1;
+  }
+
+  async fail(jobId: string, workerId: string, o: { retryAt?: Date; error?: string } = {}): Promise<boolean> {
+    const { rowCount } = await this.execute(
+      `UPDATE sluice_jobs
+       SET status = 'queued', lease_owner = NULL, lease_until = NULL,
+           run_at = COALESCE(?, ${this.dialect.nowMs}), last_error = ?
+       WHERE id = ? AND status = 'running' AND lease_owner = ?`,
+      [o.retryAt ? checkDate(o.retryAt, 'retryAt') : null, o.error ?? null, jobId, workerId],
+    );
+    return rowCount === 1;
+  }
+}
+
+function checkName(value: unknown, what: string): string {
+  if (typeof value !== 'string' || value.length === 0 || value.length > 255) {
+    throw new InvalidInputError(`${what} must be a non-empty string of at most 255 characters`);
+  }
+  return value;
+}
+
+function checkPositiveInt(value: unknown, what: string): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
+    throw new InvalidInputError(`${what} must be a positive integer, got ${String(value)}`);
+  }
+  return value;
+}
+
+function checkDate(value: Date, what: string): number {
+  const ms = value instanceof Date ? value.getTime() : Number.NaN;
+  if (Number.isNaN(ms)) throw new InvalidInputError(`${what} must be a valid Date`);
+  return ms;
+}
+
+function toJson(payload: unknown): string {
+  try {
+    return JSON.stringify(payload ?? null);
+  } catch (err) {
+    throw new InvalidInputError(
+      'job payload is not JSON-serialisable',
+      'pass plain objects, arrays, strings and numbers',
+      {
+        cause: err,
+      },
+    );
+  }
+}
