@@ -1,0 +1,24 @@
+// Apache Iceberg v2 tables: formats (metadata JSON, Avro manifests, transforms, values).
+export * from './avro/manifest.js';
+export * from './avro/manifest-list.js';
+export * from './avro/summary.js';
+export * from './bounds.js';
+export * from './decimal.js';
+export * from './duckdb-types.js';
+export * from './json.js';
+export * from './lookup.js';
+export * from './metadata.js';
+export * from './metadata-json.js';
+export { validateTableMetadata } from './metadata-schema.js';
+export * from './partition.js';
+export { canonicalPrimitive, decimalParams, isPrimitive, parsePrimitive } from './primitives.js';
+export * from './requirements.js';
+export * from './schema.js';
+export * from './schema-evolution.js';
+export * from './temporal.js';
+export * from './transforms.js';
+export * from './transforms-sql.js';
+export * from './types.js';
+export * from './updates.js';
+export * from './updates-schema.js';
+export * from './values.js';
