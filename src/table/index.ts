@@ -3,6 +3,7 @@ export * from './avro/manifest.js';
 export * from './avro/manifest-list.js';
 export * from './avro/summary.js';
 export * from './bounds.js';
+export * from './catalog-api.js';
 export * from './decimal.js';
 export * from './duckdb-types.js';
 export * from './json.js';
