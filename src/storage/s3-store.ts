@@ -21,6 +21,15 @@ import { mapS3Error, s3Code } from './s3-errors.js';
 import { uploadObject } from './s3-upload.js';
 import type { Body, GetOptions, ListOptions, ObjectInfo, ObjectStore, SignalOptions } from './types.js';
 
+/**
+ * The SDK warns on every process start that its future releases will need a newer Node.js;
+ * Sluice pins the SDK in its lockfile, so the notice is noise on users' terminals.
+ */
+function newS3Client(config: S3ClientConfig): S3Client {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  return new S3Client(config);
+}
+
 const DELETE_BATCH = 1000;
 const DEFAULT_PAGE_SIZE = 1000;
 
@@ -88,7 +97,7 @@ export async function openS3Store(
     log: o.log,
   });
   return new S3Store({
-    client: new S3Client(clientConfig),
+    client: newS3Client(clientConfig),
     bucket,
     prefix,
     endpoint: endpoint ? redactUrl(endpoint) : `https://s3.${region}.amazonaws.com`,

@@ -1,0 +1,89 @@
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import type { Metrics } from '../observe/index.js';
+import type { Runtime } from '../runtime/index.js';
+import { runtimeHealth } from '../runtime/index.js';
+import { httpErrorInfo } from './errors.js';
+
+/** Everything the HTTP surfaces share, bound once when the server starts. */
+export interface ServeContext {
+  runtime: Runtime;
+  metrics: Metrics;
+  /** When the process started serving (for /api/v1/health). */
+  startedAt: Date;
+}
+
+/** Largest request body the platform API accepts unless a route sets its own limit. */
+export const DEFAULT_BODY_LIMIT_BYTES = 10 * 1024 * 1024;
+
+/**
+ * The HTTP application: platform API under /api/v1, Prometheus metrics at /metrics.
+ * Other surfaces (Iceberg REST catalog, event bus, UI) mount their own sub-apps here.
+ */
+export function createApp(ctx: ServeContext): Hono {
+  const { runtime, metrics } = ctx;
+  const log = runtime.log.child({ component: 'http' });
+  const app = new Hono();
+
+  app.use('*', async (c, next) => {
+    const started = performance.now();
+    await next();
+    // routePath is the matched pattern (/api/v1/tables/:name), keeping label cardinality bounded.
+    const route = c.req.routePath || 'unmatched';
+    metrics.httpDuration
+      .labels(c.req.method, route, String(c.res.status))
+      .observe((performance.now() - started) / 1000);
+  });
+
+  app.use(
+    '/api/*',
+    bodyLimit({
+      maxSize: DEFAULT_BODY_LIMIT_BYTES,
+      onError: (c) =>
+        c.json(
+          {
+            error: {
+              code: 'payload_too_large',
+              message: `request body over ${DEFAULT_BODY_LIMIT_BYTES} bytes`,
+            },
+          },
+          413,
+        ),
+    }),
+  );
+
+  app.onError((err, c) => {
+    const info = httpErrorInfo(err);
+    metrics.httpErrors.labels(c.req.routePath || 'unmatched', info.code).inc();
+    if (info.expected) log.debug({ err, path: c.req.path }, 'request failed');
+    else log.error({ err, method: c.req.method, path: c.req.path }, 'request failed unexpectedly');
+    return c.json({ error: { code: info.code, message: info.message } }, info.status as 400);
+  });
+
+  app.notFound((c) =>
+    c.json({ error: { code: 'not_found', message: `no route for ${c.req.method} ${c.req.path}` } }, 404),
+  );
+
+  app.get('/api/v1/health', async (c) => {
+    const backends = await runtimeHealth(runtime, 3000);
+    const ready = backends.every((b) => b.ok);
+    return c.json(
+      {
+        status: ready ? 'ok' : 'degraded',
+        live: true,
+        ready,
+        startedAt: ctx.startedAt.toISOString(),
+        project: runtime.project.config.name,
+        backends,
+      },
+      ready ? 200 : 503,
+    );
+  });
+
+  app.get('/metrics', async (c) => {
+    const body = await metrics.registry.metrics();
+    return c.body(body, 200, { 'content-type': metrics.registry.contentType });
+  });
+
+  return app;
+}

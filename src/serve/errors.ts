@@ -1,0 +1,44 @@
+import { errorMessage, redactText, SluiceError } from '../util/index.js';
+
+/** HTTP status for each stable error code; anything unknown is a 500. */
+const STATUS_BY_CODE: Record<string, number> = {
+  invalid_input: 400,
+  config_invalid: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  payload_too_large: 413,
+  rate_limited: 429,
+  backend_unavailable: 503,
+};
+
+/** An error as an HTTP surface reports it: status, stable code, redacted message. */
+export interface HttpErrorInfo {
+  status: number;
+  code: string;
+  message: string;
+  /** False for unexpected errors: log them with their stack, show a generic message. */
+  expected: boolean;
+}
+
+export function httpErrorInfo(err: unknown): HttpErrorInfo {
+  if (err instanceof SluiceError) {
+    return {
+      status: STATUS_BY_CODE[err.code] ?? 500,
+      code: err.code,
+      message: redactText(err.message),
+      expected: err.code in STATUS_BY_CODE,
+    };
+  }
+  const status = (err as { status?: unknown }).status;
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    return { status, code: 'invalid_request', message: redactText(errorMessage(err)), expected: true };
+  }
+  return {
+    status: 500,
+    code: 'internal_error',
+    message: 'internal error (see the server log)',
+    expected: false,
+  };
+}

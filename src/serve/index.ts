@@ -1,0 +1,3 @@
+export { createApp, DEFAULT_BODY_LIMIT_BYTES, type ServeContext } from './app.js';
+export { httpErrorInfo } from './errors.js';
+export { isLoopback, type RunningServer, type ServerOptions, startServer } from './server.js';

@@ -1,0 +1,56 @@
+import type { AddressInfo } from 'node:net';
+import { serve } from '@hono/node-server';
+import { createMetrics } from '../observe/index.js';
+import type { Runtime } from '../runtime/index.js';
+import { InvalidInputError } from '../util/index.js';
+import { createApp } from './app.js';
+
+export interface ServerOptions {
+  host: string;
+  httpPort: number;
+}
+
+export interface RunningServer {
+  /** Base URL of the HTTP surfaces, e.g. http://127.0.0.1:8080 */
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+/** True for addresses only this machine can reach. */
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host.startsWith('127.');
+}
+
+/**
+ * Start the HTTP server. Binding a non-loopback address requires authentication, which
+ * this version does not configure yet, so such binds are refused rather than exposing
+ * the platform unauthenticated.
+ * @throws InvalidInputError for a non-loopback host.
+ */
+export async function startServer(runtime: Runtime, o: ServerOptions): Promise<RunningServer> {
+  if (!isLoopback(o.host)) {
+    throw new InvalidInputError(
+      `refusing to listen on ${o.host}: only loopback addresses (127.0.0.1, ::1, localhost) may be served without authentication`,
+      'bind 127.0.0.1 and put an authenticating proxy in front, or keep the default host',
+    );
+  }
+  const app = createApp({ runtime, metrics: createMetrics(), startedAt: new Date() });
+  const log = runtime.log.child({ component: 'server' });
+  const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
+    const s = serve({ fetch: app.fetch, hostname: o.host, port: o.httpPort }, () => resolve(s));
+    s.once('error', reject);
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const url = `http://${host}:${address.port}`;
+  log.info({ url }, 'HTTP server listening');
+  return {
+    url,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        // Idle keep-alive connections would hold close() open forever.
+        (server as unknown as { closeIdleConnections?: () => void }).closeIdleConnections?.();
+      }),
+  };
+}
