@@ -6,7 +6,14 @@
  * 1/0. Every message that could carry the URL goes through redactUrl/redactText.
  */
 import pg from 'pg';
-import { BackendError, ConflictError, redactText, redactUrl, SluiceError } from '../util/index.js';
+import {
+  BackendError,
+  ConflictError,
+  isNetworkErrorCode,
+  redactText,
+  redactUrl,
+  SluiceError,
+} from '../util/index.js';
 import { type Dialect, SqlStore } from './base-store.js';
 import { applyMigrations, MIGRATION_LOCK_KEY, schemaVersion } from './migrate.js';
 import { PgListener } from './postgres-listener.js';
@@ -23,18 +30,6 @@ const types: pg.CustomTypesConfig = {
       ? (v: string) => normaliseInteger(BigInt(v))
       : pg.types.getTypeParser(oid, format)) as pg.CustomTypesConfig['getTypeParser'],
 };
-
-/** Socket-level failures: the server is not there, or stopped answering. */
-const NETWORK_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'EPIPE',
-]);
 
 /** Connect, then migrate under an advisory lock so concurrent openers apply each migration once. */
 export async function openPostgresStore(url: string, o: MetaStoreOptions = {}): Promise<PostgresStore> {
@@ -245,7 +240,7 @@ function errorsOf(err: Error): string {
 }
 
 function isConnectionFailure(err: Error, code: unknown): boolean {
-  if (typeof code === 'string' && NETWORK_CODES.has(code)) return true;
+  if (isNetworkErrorCode(code)) return true;
   if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) {
     // SQLSTATE 08: connection exception, 28: authorization, 3D000: no such database, 57P0x: shutting down.
     return code.startsWith('08') || code.startsWith('28') || code === '3D000' || code.startsWith('57P0');

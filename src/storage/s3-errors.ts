@@ -1,4 +1,4 @@
-import { BackendError, NotFoundError, redactText, SluiceError } from '../util/index.js';
+import { BackendError, isNetworkErrorCode, NotFoundError, redactText, SluiceError } from '../util/index.js';
 
 /** What was being done when an S3 call failed, for the error message. */
 export interface S3ErrorContext {
@@ -10,18 +10,8 @@ export interface S3ErrorContext {
   key?: string;
 }
 
-const NETWORK_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'EPIPE',
-  'TimeoutError',
-  'RequestTimeout',
-]);
+/** S3 SDK error names for requests that timed out before any answer. */
+const TIMEOUT_NAMES = new Set(['TimeoutError', 'RequestTimeout']);
 
 const ACCESS_NAMES = new Set([
   'AccessDenied',
@@ -88,7 +78,8 @@ export function mapS3Error(err: unknown, ctx: S3ErrorContext): Error {
     );
   }
   if (
-    NETWORK_CODES.has(code) ||
+    isNetworkErrorCode(code) ||
+    TIMEOUT_NAMES.has(code) ||
     (status === undefined && /ECONNREFUSED|ENOTFOUND|timed? ?out/i.test(e.message ?? ''))
   ) {
     return new BackendError(

@@ -7,4 +7,5 @@ export {
   NotFoundError,
   SluiceError,
 } from './errors.js';
+export { isNetworkErrorCode } from './net.js';
 export { isSecretKey, redactText, redactUrl, redactValue } from './redact.js';
