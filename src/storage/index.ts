@@ -57,3 +57,4 @@ export async function cleanLocalTemp(url: string, o: { olderThanMs?: number } = 
   const { removeStaleTemp } = await import('./local-fs.js');
   return removeStaleTemp(localRoot(new URL(url)), o.olderThanMs ?? 24 * 3600_000);
 }
+export { joinLocation, keyForLocation, locationForKey } from './locations.js';

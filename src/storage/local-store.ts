@@ -1,5 +1,16 @@
 import { close, createReadStream, fstat, open as openCallback, type Stats } from 'node:fs';
-import { type FileHandle, link, mkdir, open, rename, rm, rmdir, stat, unlink } from 'node:fs/promises';
+import {
+  type FileHandle,
+  link,
+  mkdir,
+  mkdtemp,
+  open,
+  rename,
+  rm,
+  rmdir,
+  stat,
+  unlink,
+} from 'node:fs/promises';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { addAbortSignal, type Readable } from 'node:stream';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -170,6 +181,38 @@ export class LocalStore implements ObjectStore {
     return path;
   }
 
+  async stagingDir(o: SignalOptions = {}): Promise<string> {
+    o.signal?.throwIfAborted();
+    const parent = join(this.#root, TEMP_DIR);
+    try {
+      await mkdir(parent, { recursive: true });
+      return await mkdtemp(join(parent, 'stage-'));
+    } catch (err) {
+      throw this.#fsError('create staging directory', parent, err);
+    }
+  }
+
+  async importFile(key: string, localPath: string, o: SignalOptions = {}): Promise<void> {
+    const target = this.#path(key);
+    o.signal?.throwIfAborted();
+    let sameDevice: boolean;
+    try {
+      const [src, root] = await Promise.all([stat(localPath), stat(this.#root)]);
+      if (!src.isFile()) throw new InvalidInputError(`cannot import ${localPath}: not a file`);
+      sameDevice = src.dev === root.dev;
+      if (sameDevice) await syncFile(localPath);
+    } catch (err) {
+      if (errCode(err) === undefined) throw err;
+      throw this.#fsError('import', localPath, err);
+    }
+    if (!sameDevice) {
+      await this.#write(key, target, createReadStream(localPath), 'replace', o.signal);
+      await rm(localPath, { force: true });
+      return;
+    }
+    await this.#place(key, localPath, target, 'replace');
+  }
+
   async health(o: SignalOptions = {}): Promise<{ ok: boolean; detail: string }> {
     const probe = tempPath(this.#root);
     try {
@@ -325,6 +368,16 @@ export class LocalStore implements ObjectStore {
         : 'check the permissions and free space of the storage directory',
       { cause: err },
     );
+  }
+}
+
+/** fsync a file written by someone else (DuckDB) before it is renamed into place. */
+async function syncFile(path: string): Promise<void> {
+  const fh = await open(path, 'r+');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
   }
 }
 

@@ -1,4 +1,5 @@
-import { createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -91,17 +92,15 @@ export async function openS3Store(
       sessionToken: config.sessionToken,
     };
   }
-  const cache = sharedReadCache({
-    dir: config.cache?.dir ?? o.cacheDir ?? join(tmpdir(), 'sluice-cache'),
-    maxBytes: config.cache?.maxBytes,
-    log: o.log,
-  });
+  const cacheDir = config.cache?.dir ?? o.cacheDir ?? join(tmpdir(), 'sluice-cache');
+  const cache = sharedReadCache({ dir: cacheDir, maxBytes: config.cache?.maxBytes, log: o.log });
   return new S3Store({
     client: newS3Client(clientConfig),
     bucket,
     prefix,
     endpoint: endpoint ? redactUrl(endpoint) : `https://s3.${region}.amazonaws.com`,
     cache,
+    stagingRoot: join(cacheDir, '.staging'),
     log: o.log,
   });
 }
@@ -113,6 +112,8 @@ interface S3StoreParts {
   prefix: string;
   endpoint: string;
   cache: ReadCache;
+  /** Parent of staging directories (files written locally before upload). */
+  stagingRoot: string;
   log?: StorageLogger;
 }
 
@@ -124,6 +125,8 @@ export class S3Store implements ObjectStore {
   readonly #prefix: string;
   readonly #endpoint: string;
   readonly #cache: ReadCache;
+  readonly #stagingRoot: string;
+  #stagingCleaned = false;
   readonly #log: StorageLogger | undefined;
 
   constructor(p: S3StoreParts) {
@@ -132,6 +135,7 @@ export class S3Store implements ObjectStore {
     this.#prefix = p.prefix ? `${p.prefix}/` : '';
     this.#endpoint = p.endpoint;
     this.#cache = p.cache;
+    this.#stagingRoot = p.stagingRoot;
     this.#log = p.log;
     this.url = `s3://${p.bucket}${p.prefix ? `/${p.prefix}` : ''}`;
   }
@@ -267,6 +271,29 @@ export class S3Store implements ObjectStore {
     });
   }
 
+  async stagingDir(o: SignalOptions = {}): Promise<string> {
+    o.signal?.throwIfAborted();
+    try {
+      await mkdir(this.#stagingRoot, { recursive: true });
+      if (!this.#stagingCleaned) {
+        this.#stagingCleaned = true;
+        await removeStaleStaging(this.#stagingRoot);
+      }
+      return await mkdtemp(join(this.#stagingRoot, 'stage-'));
+    } catch (err) {
+      throw new BackendError(
+        `cannot create a staging directory under ${this.#stagingRoot}: ${(err as { code?: string }).code ?? err}`,
+        'check storage.cache.dir and its free space',
+        { cause: err },
+      );
+    }
+  }
+
+  async importFile(key: string, localPath: string, o: SignalOptions = {}): Promise<void> {
+    await this.#upload(key, createReadStream(localPath), false, o.signal);
+    await rm(localPath, { force: true });
+  }
+
   async health(o: SignalOptions = {}): Promise<{ ok: boolean; detail: string }> {
     try {
       await this.#client.send(
@@ -303,5 +330,15 @@ export class S3Store implements ObjectStore {
     const mapped = mapS3Error(err, { op, key, url: this.url, endpoint: this.#endpoint });
     if (mapped !== err) this.#log?.debug({ err: mapped, op, store: this.url }, 's3 error');
     return mapped;
+  }
+}
+
+/** Remove staging directories that crashed processes left behind (older than a day). */
+async function removeStaleStaging(root: string): Promise<void> {
+  const cutoff = Date.now() - 24 * 3600_000;
+  for (const name of await readdir(root)) {
+    const path = join(root, name);
+    const st = await stat(path).catch(() => undefined);
+    if (st && st.mtimeMs < cutoff) await rm(path, { recursive: true, force: true });
   }
 }

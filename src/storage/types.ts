@@ -53,6 +53,17 @@ export interface ObjectStore {
    * (DuckDB): the file itself for a local store, a read-through cache entry for remote ones.
    */
   localPath(key: string, o?: SignalOptions): Promise<string>;
+  /**
+   * A fresh, empty local directory for files meant for `importFile`: inside a local store's
+   * root (so imports are renames), in the cache directory for remote stores. The caller removes
+   * it when done; leftovers of crashed processes are removed with the store's temp files.
+   */
+  stagingDir(o?: SignalOptions): Promise<string>;
+  /**
+   * Move a local file into the store under `key`, consuming the file: a rename when it lies on
+   * the store's filesystem, else a copy (local) or an upload (S3). Atomic like `put`.
+   */
+  importFile(key: string, localPath: string, o?: SignalOptions): Promise<void>;
   /** Reachability and permissions check for `sluice status`. */
   health(o?: SignalOptions): Promise<{ ok: boolean; detail: string }>;
   close(): Promise<void>;

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import type { ObjectInfo, ObjectStore } from '../../src/storage/index.js';
@@ -199,6 +200,23 @@ export function objectStoreContract(name: string, open: () => Promise<ContractSu
       const path = await store.localPath('files/data.parquet');
       assert.equal(sha256(await readFile(path)), sha256(patternBytes(0, 300_000, 6)));
       assert.equal(await store.localPath('files/data.parquet'), path);
+    });
+
+    test('importFile moves a staged file into the store', async () => {
+      const dir = await store.stagingDir();
+      const path = join(dir, 'part-0.parquet');
+      await writeFile(path, patternBytes(0, 200_000, 8));
+      await store.importFile('imported/part-0.parquet', path);
+      assert.equal(
+        sha256(await store.getBytes('imported/part-0.parquet')),
+        sha256(patternBytes(0, 200_000, 8)),
+      );
+      await assert.rejects(stat(path), /ENOENT/);
+      const other = await store.stagingDir();
+      assert.notEqual(other, dir);
+      await rm(dir, { recursive: true, force: true });
+      await rm(other, { recursive: true, force: true });
+      assert.deepEqual(await keysOf(store.list('imported/')), ['imported/part-0.parquet']);
     });
 
     test('missing objects raise NotFoundError', async () => {
