@@ -4,18 +4,37 @@ export * from './avro/manifest-list.js';
 export * from './avro/summary.js';
 export * from './bounds.js';
 export * from './catalog-api.js';
+// Data plane: writing files, scans, commits of snapshots, change feeds and maintenance.
+export * from './changes.js';
 export * from './decimal.js';
 export * from './duckdb-types.js';
+export { dataDir, type LiveEntry, metadataDir, TableIO } from './io.js';
 export * from './json.js';
 export * from './lookup.js';
+export * from './maintenance.js';
 export * from './metadata.js';
 export * from './metadata-json.js';
 export { validateTableMetadata } from './metadata-schema.js';
+export { collectMetrics, type FileMetrics, type LeafColumn, leafColumns } from './metrics.js';
 export * from './partition.js';
 export { canonicalPrimitive, decimalParams, isPrimitive, parsePrimitive } from './primitives.js';
 export * from './requirements.js';
+export * from './scan.js';
+export { type ColumnPredicate, type ParsedFilter, parseFilter } from './scan-filter.js';
+export * from './scan-prune.js';
+export * from './scan-sql.js';
 export * from './schema.js';
 export * from './schema-evolution.js';
+export { openTable, type Table } from './table.js';
+export {
+  type CommitResult,
+  MAX_COMMIT_ATTEMPTS,
+  type SnapshotChange,
+  type TableContext,
+} from './table-commit.js';
+export type { PartitionFieldInput } from './table-meta.js';
+export type { OverwriteOptions, WriteOptions } from './table-ops.js';
+export type { UpsertOptions } from './table-upsert.js';
 export * from './temporal.js';
 export * from './transforms.js';
 export * from './transforms-sql.js';
@@ -23,3 +42,5 @@ export * from './types.js';
 export * from './updates.js';
 export * from './updates-schema.js';
 export * from './values.js';
+export * from './writer.js';
+export { assignable, sourceSql, type WriteSource } from './writer-sql.js';

@@ -63,3 +63,18 @@ export function errorMessage(err: unknown): string {
   if (err instanceof Error) return err.message;
   return String(err);
 }
+
+/** The HTTP status of each stable error code, shared by every HTTP surface; unknown codes are 500s. */
+export const HTTP_STATUS_BY_CODE: Readonly<Record<string, number>> = Object.freeze({
+  invalid_input: 400,
+  config_invalid: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  unsupported_operation: 406,
+  conflict: 409,
+  payload_too_large: 413,
+  unprocessable_entity: 422,
+  rate_limited: 429,
+  backend_unavailable: 503,
+});

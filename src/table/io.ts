@@ -1,0 +1,173 @@
+/**
+ * Table files in the object store: URIs ↔ store keys, reading manifest lists and manifests
+ * (decoded once and cached: they are immutable), writing new manifests and manifest lists.
+ */
+import { randomUUID } from 'node:crypto';
+import { keyForLocation, locationForKey, type ObjectStore } from '../storage/index.js';
+import { decodeManifest, encodeManifest } from './avro/manifest.js';
+import { decodeManifestList, encodeManifestList } from './avro/manifest-list.js';
+import { manifestFileFor } from './avro/summary.js';
+import type { ManifestEntry, ManifestFile, PartitionSpec, Schema, Snapshot, TableMetadata } from './types.js';
+
+/** Decoded manifests kept per process: manifests never change once written. */
+const MANIFEST_CACHE_ENTRIES = 512;
+
+/** A manifest entry with the manifest it was read from. */
+export interface LiveEntry {
+  entry: ManifestEntry;
+  manifest: ManifestFile;
+}
+
+/** File access of one table through the object store. */
+export class TableIO {
+  readonly store: ObjectStore;
+  readonly #manifests = new Map<string, ManifestEntry[]>();
+  readonly #lists = new Map<string, ManifestFile[]>();
+
+  constructor(store: ObjectStore) {
+    this.store = store;
+  }
+
+  /**
+   * The store key of an absolute URI (`file:///…`, `s3://…`) under the store's root.
+   * @throws InvalidInputError when the URI lies outside the store.
+   */
+  keyOf(uri: string): string {
+    return keyForLocation(this.store, uri);
+  }
+
+  /** The absolute URI of a store key (keys are used verbatim in paths, as Java's FileIO does). */
+  uriOf(key: string): string {
+    return locationForKey(this.store, key);
+  }
+
+  /** A local file with the object's bytes (the file itself on a local store, a cached copy otherwise). */
+  localPath(uri: string, signal?: AbortSignal): Promise<string> {
+    return this.store.localPath(this.keyOf(uri), { signal });
+  }
+
+  /** The manifests of a snapshot. */
+  async manifestList(snapshot: Snapshot, signal?: AbortSignal): Promise<ManifestFile[]> {
+    const path = snapshot['manifest-list'];
+    const cached = this.#lists.get(path);
+    if (cached) return cached;
+    const bytes = await this.store.getBytes(this.keyOf(path), { signal });
+    const files = decodeManifestList(bytes).files;
+    remember(this.#lists, path, files);
+    return files;
+  }
+
+  /** Entries of a manifest, snapshot ids and sequence numbers inherited from its list entry. */
+  async manifestEntries(manifest: ManifestFile, signal?: AbortSignal): Promise<ManifestEntry[]> {
+    const cacheKey = `${manifest.manifest_path}\0${manifest.sequence_number}`;
+    const cached = this.#manifests.get(cacheKey);
+    if (cached) return cached;
+    const bytes = await this.store.getBytes(this.keyOf(manifest.manifest_path), { signal });
+    const entries = decodeManifest(bytes, manifest).entries;
+    remember(this.#manifests, cacheKey, entries);
+    return entries;
+  }
+
+  /** Live (ADDED or EXISTING) entries of the given manifests, read in parallel. */
+  async liveEntries(manifests: readonly ManifestFile[], signal?: AbortSignal): Promise<LiveEntry[]> {
+    const out: LiveEntry[] = [];
+    const lists = await mapLimit(manifests, 16, (m) => this.manifestEntries(m, signal));
+    manifests.forEach((m, i) => {
+      for (const entry of lists[i] ?? []) if (entry.status !== 2) out.push({ entry, manifest: m });
+    });
+    return out;
+  }
+
+  /** Write a manifest under `<location>/metadata/` and return its manifest list entry. */
+  async writeManifest(
+    md: TableMetadata,
+    entries: readonly ManifestEntry[],
+    o: {
+      schema: Schema;
+      spec: PartitionSpec;
+      snapshotId: bigint;
+      content?: 'data' | 'deletes';
+      signal?: AbortSignal;
+    },
+  ): Promise<ManifestFile> {
+    const content = o.content ?? 'data';
+    const bytes = await encodeManifest(entries, {
+      schema: o.schema,
+      spec: o.spec,
+      formatVersion: 2,
+      content,
+    });
+    const uri = `${metadataDir(md)}/${randomUUID()}-m0.avro`;
+    await this.store.put(this.keyOf(uri), bytes, { signal: o.signal });
+    return manifestFileFor(entries, {
+      path: uri,
+      length: bytes.length,
+      spec: o.spec,
+      schema: o.schema,
+      snapshotId: o.snapshotId,
+      content,
+    });
+  }
+
+  /** Write the manifest list of a snapshot; returns its URI. */
+  async writeManifestList(
+    md: TableMetadata,
+    files: readonly ManifestFile[],
+    o: { snapshotId: bigint; parentId: bigint | null; sequenceNumber: number; signal?: AbortSignal },
+  ): Promise<string> {
+    const bytes = await encodeManifestList(files, {
+      snapshotId: o.snapshotId,
+      parentSnapshotId: o.parentId,
+      sequenceNumber: o.sequenceNumber,
+      formatVersion: 2,
+    });
+    const uri = `${metadataDir(md)}/snap-${o.snapshotId}-${o.sequenceNumber}-${randomUUID()}.avro`;
+    await this.store.put(this.keyOf(uri), bytes, { signal: o.signal });
+    return uri;
+  }
+
+  /** Delete files by URI (missing ones are fine). */
+  async deleteFiles(uris: readonly string[], signal?: AbortSignal): Promise<void> {
+    if (uris.length === 0) return;
+    await this.store.delete(
+      uris.map((u) => this.keyOf(u)),
+      { signal },
+    );
+  }
+}
+
+/** `<location>/metadata` (or the `write.metadata.path` property). */
+export function metadataDir(md: TableMetadata): string {
+  return (md.properties['write.metadata.path'] ?? `${md.location}/metadata`).replace(/\/+$/, '');
+}
+
+/** `<location>/data` (or the `write.data.path` property). */
+export function dataDir(md: TableMetadata): string {
+  return (md.properties['write.data.path'] ?? `${md.location}/data`).replace(/\/+$/, '');
+}
+
+function remember<V>(cache: Map<string, V>, key: string, value: V): void {
+  if (cache.size >= MANIFEST_CACHE_ENTRIES) {
+    const oldest = cache.keys().next().value;
+    if (oldest !== undefined) cache.delete(oldest);
+  }
+  cache.set(key, value);
+}
+
+/** Map with at most `limit` calls in flight, results in input order. */
+export async function mapLimit<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T, index: number) => Promise<R>,
+): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i] as T, i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}

@@ -1,0 +1,168 @@
+/**
+ * Column metrics of written Parquet files (spec "Manifests", data_file fields 108-128): sizes,
+ * value and null counts per leaf field id, lower/upper bounds. DuckDB aggregates the row-group
+ * statistics of all files in one query over `parquet_metadata()`, casting the statistics text
+ * to each column's type; JavaScript only encodes the few resulting values per file.
+ */
+import type { DuckConnection } from '../duck/index.js';
+import { sqlStringList } from '../duck/index.js';
+import { DEFAULT_BOUND_LENGTH, truncateLowerBound, truncateUpperBound } from './bounds.js';
+import { icebergToDuckdbType } from './duckdb-types.js';
+import { isPrimitive, parsePrimitive } from './primitives.js';
+import type { IcebergType, PrimitiveType, PrimitiveValue, StructType } from './types.js';
+import { coerceValue, toBinary } from './values.js';
+
+/** A leaf column of a Parquet file written for an Iceberg schema, in Parquet column order. */
+export interface LeafColumn {
+  id: number;
+  type: PrimitiveType;
+  /** Top-level name path (for messages). */
+  path: string;
+  /** Bounds are kept for leaves outside lists and maps. */
+  bounded: boolean;
+  /** Required all the way from the top (a null here breaks the schema). */
+  required: boolean;
+}
+
+/** Metrics of one data file, keyed by field id. */
+export interface FileMetrics {
+  recordCount: number;
+  columnSizes: Map<number, number>;
+  valueCounts: Map<number, number>;
+  nullValueCounts: Map<number, number>;
+  lowerBounds: Map<number, Uint8Array>;
+  upperBounds: Map<number, Uint8Array>;
+}
+
+/** Leaves of a schema depth-first, as DuckDB lays out Parquet columns (list element; map key, value). */
+export function leafColumns(schema: StructType): LeafColumn[] {
+  const out: LeafColumn[] = [];
+  const walk = (type: IcebergType, id: number, path: string, bounded: boolean, required: boolean) => {
+    if (isPrimitive(type)) {
+      out.push({ id, type, path, bounded, required });
+      return;
+    }
+    if (type.type === 'struct') {
+      for (const f of type.fields) walk(f.type, f.id, `${path}.${f.name}`, bounded, required && f.required);
+    } else if (type.type === 'list') {
+      walk(type.element, type['element-id'], `${path}.element`, false, false);
+    } else {
+      walk(type.key, type['key-id'], `${path}.key`, false, false);
+      walk(type.value, type['value-id'], `${path}.value`, false, false);
+    }
+  };
+  for (const f of schema.fields) walk(f.type, f.id, f.name, true, f.required);
+  return out;
+}
+
+/** SQL giving a bound in the form `coerceValue` reads exactly (days, micros, decimal text, uuid text). */
+function boundRepr(expr: string, type: PrimitiveType): string {
+  switch (parsePrimitive(type).kind) {
+    case 'date':
+      return `CAST(${expr} - DATE '1970-01-01' AS INTEGER)`;
+    case 'time':
+      return `datediff('microsecond', TIME '00:00:00', ${expr})`;
+    case 'timestamp':
+    case 'timestamptz':
+      return `epoch_us(${expr})`;
+    case 'decimal':
+    case 'uuid':
+      return `CAST(${expr} AS VARCHAR)`;
+    case 'float':
+    case 'double':
+      return `CASE WHEN isnan(${expr}) THEN NULL ELSE CAST(${expr} AS DOUBLE) END`;
+    default:
+      return expr;
+  }
+}
+
+function leafSql(leaf: LeafColumn, i: number): string[] {
+  const where = `FILTER (WHERE column_id = ${i})`;
+  const cols = [
+    `sum(total_compressed_size) ${where} AS s${i}`,
+    `sum(num_values) ${where} AS v${i}`,
+    `sum(stats_null_count) ${where} AS n${i}`,
+  ];
+  if (!leaf.bounded || parsePrimitive(leaf.type).kind === 'boolean') return cols;
+  const t = icebergToDuckdbType(leaf.type);
+  const empty = 'stats_null_count = num_values';
+  cols.push(
+    `${boundRepr(`min(TRY_CAST(stats_min_value AS ${t})) ${where}`, leaf.type)} AS lo${i}`,
+    `bool_and(stats_min_value IS NOT NULL OR ${empty}) ${where} AS lok${i}`,
+    `${boundRepr(`max(TRY_CAST(stats_max_value AS ${t})) ${where}`, leaf.type)} AS hi${i}`,
+    `bool_and((stats_max_value IS NOT NULL AND max_is_exact) OR ${empty}) ${where} AS hik${i}`,
+  );
+  return cols;
+}
+
+const num = (v: unknown) => (v === null || v === undefined ? undefined : Number(v));
+
+function boundValue(type: PrimitiveType, v: unknown): PrimitiveValue | undefined {
+  if (v === null || v === undefined) return undefined;
+  if (v instanceof Date) return undefined;
+  return coerceValue(type, typeof v === 'bigint' && parsePrimitive(type).kind === 'int' ? Number(v) : v);
+}
+
+/**
+ * Metrics of Parquet files written with `leafColumns(schema)` layout, one query for all files.
+ * Boolean bounds are left out (they prune nothing), as are bounds of row groups without
+ * statistics (DuckDB writes none for float columns holding NaN).
+ */
+export async function collectMetrics(
+  conn: DuckConnection,
+  files: readonly string[],
+  schema: StructType,
+  signal?: AbortSignal,
+): Promise<Map<string, FileMetrics>> {
+  const out = new Map<string, FileMetrics>();
+  if (files.length === 0) return out;
+  const leaves = leafColumns(schema);
+  const select = [
+    'file_name',
+    'sum(row_group_num_rows) FILTER (WHERE column_id = 0) AS rows',
+    ...leaves.flatMap(leafSql),
+  ];
+  const rows = await conn.all(
+    `SELECT ${select.join(', ')} FROM parquet_metadata(${sqlStringList(files)}) GROUP BY file_name`,
+    undefined,
+    { signal },
+  );
+  for (const r of rows) {
+    const m: FileMetrics = {
+      recordCount: num(r.rows) ?? 0,
+      columnSizes: new Map(),
+      valueCounts: new Map(),
+      nullValueCounts: new Map(),
+      lowerBounds: new Map(),
+      upperBounds: new Map(),
+    };
+    leaves.forEach((leaf, i) => {
+      const size = num(r[`s${i}`]);
+      const values = num(r[`v${i}`]);
+      const nulls = num(r[`n${i}`]);
+      if (size !== undefined) m.columnSizes.set(leaf.id, size);
+      if (values !== undefined) m.valueCounts.set(leaf.id, values);
+      if (nulls !== undefined) m.nullValueCounts.set(leaf.id, nulls);
+      const lo = r[`lok${i}`] === true ? boundValue(leaf.type, r[`lo${i}`]) : undefined;
+      const hi = r[`hik${i}`] === true ? boundValue(leaf.type, r[`hi${i}`]) : undefined;
+      if (lo !== undefined)
+        m.lowerBounds.set(leaf.id, toBinary(leaf.type, truncateLowerBound(leaf.type, lo)));
+      const upper = hi === undefined ? null : truncateUpperBound(leaf.type, hi, DEFAULT_BOUND_LENGTH);
+      if (upper !== null) m.upperBounds.set(leaf.id, toBinary(leaf.type, upper));
+    });
+    out.set(String(r.file_name), m);
+  }
+  for (const f of files) {
+    if (!out.has(f)) {
+      out.set(f, {
+        recordCount: 0,
+        columnSizes: new Map(),
+        valueCounts: new Map(),
+        nullValueCounts: new Map(),
+        lowerBounds: new Map(),
+        upperBounds: new Map(),
+      });
+    }
+  }
+  return out;
+}
