@@ -1,4 +1,5 @@
 import { Command, CommanderError, Option } from 'commander';
+import { registerTablesCommands } from './commands/tables-register.js';
 import { reportError } from './output.js';
 import { packageVersion } from './version.js';
 
@@ -78,6 +79,8 @@ export function buildProgram(): Command {
     .option('--host <host>', 'address to listen on (default: server.host in sluice.yaml)')
     .option('--http-port <port>', 'HTTP port (default: server.http in sluice.yaml; 0 picks a free port)')
     .action(lazy(() => import('./commands/serve.js')));
+
+  registerTablesCommands(program, lazy);
 
   program
     .command('demo')

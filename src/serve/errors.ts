@@ -1,17 +1,4 @@
-import { errorMessage, redactText, SluiceError } from '../util/index.js';
-
-/** HTTP status for each stable error code; anything unknown is a 500. */
-const STATUS_BY_CODE: Record<string, number> = {
-  invalid_input: 400,
-  config_invalid: 400,
-  unauthorized: 401,
-  forbidden: 403,
-  not_found: 404,
-  conflict: 409,
-  payload_too_large: 413,
-  rate_limited: 429,
-  backend_unavailable: 503,
-};
+import { errorMessage, HTTP_STATUS_BY_CODE, redactText, SluiceError } from '../util/index.js';
 
 /** An error as an HTTP surface reports it: status, stable code, redacted message. */
 export interface HttpErrorInfo {
@@ -25,10 +12,10 @@ export interface HttpErrorInfo {
 export function httpErrorInfo(err: unknown): HttpErrorInfo {
   if (err instanceof SluiceError) {
     return {
-      status: STATUS_BY_CODE[err.code] ?? 500,
+      status: HTTP_STATUS_BY_CODE[err.code] ?? 500,
       code: err.code,
       message: redactText(err.message),
-      expected: err.code in STATUS_BY_CODE,
+      expected: err.code in HTTP_STATUS_BY_CODE,
     };
   }
   const status = (err as { status?: unknown }).status;

@@ -1,0 +1,245 @@
+/**
+ * The catalog of Sluice tables, stored in the metastore's JDBC-catalog tables exactly as
+ * apache/iceberg's JdbcCatalog and PyIceberg's SqlCatalog store theirs, so that either,
+ * pointed at the same database and storage, reads and commits the same tables.
+ */
+import type { MetaStore } from '../metastore/index.js';
+import type { Logger } from '../observe/index.js';
+import type { ObjectStore } from '../storage/index.js';
+import { keyForLocation, locationForKey } from '../storage/index.js';
+import {
+  type Catalog,
+  type CreateTableRequest,
+  type LoadedTable,
+  newTableMetadata,
+  type TableIdentifier,
+  type TableRequirement,
+  type TableUpdate,
+} from '../table/index.js';
+import { ConflictError, InvalidInputError } from '../util/index.js';
+import { type CommitContext, commitChanges, type TableChange } from './commit.js';
+import { AlreadyExistsError, NoSuchTableError } from './errors.js';
+import * as ns from './jdbc-namespaces.js';
+import {
+  deleteTable,
+  insertTable,
+  namespaceExists,
+  renameTableRow,
+  selectTable,
+  selectTableNames,
+} from './jdbc-sql.js';
+import { discardMetadata, readTableMetadata, writeTableMetadata } from './metadata-io.js';
+import { formatIdentifier, namespaceToString, validateIdentifier, validateNamespace } from './names.js';
+import { purgeTableFiles } from './purge.js';
+
+/** Catalog name used when none is configured (the `catalog_name` column). */
+export const DEFAULT_CATALOG_NAME = 'sluice';
+/** Commit attempts before a commit that keeps losing races gives up. */
+export const DEFAULT_MAX_COMMIT_ATTEMPTS = 16;
+
+/** Options of `openCatalog`. */
+export interface CatalogOptions {
+  meta: MetaStore;
+  store: ObjectStore;
+  /** The `catalog_name` of the JDBC-catalog rows (default "sluice"). */
+  name?: string;
+  log?: Logger;
+  /** Attempts of a commit that loses races to concurrent commits (default 16). */
+  maxCommitAttempts?: number;
+}
+
+/** Capabilities beyond the Catalog interface that the REST server uses when present. */
+export interface CatalogExtensions {
+  /** Where a new table is placed when no location is given. */
+  defaultTableLocation(id: TableIdentifier): string;
+  /** Commit changes to several tables atomically: all land or none does. */
+  commitTransaction(changes: TableChange[]): Promise<LoadedTable[]>;
+}
+
+/** Open the catalog stored in `meta` whose table files live in `store`. */
+export function openCatalog(o: CatalogOptions): JdbcCatalog {
+  return new JdbcCatalog(o);
+}
+
+/** A Catalog on the JDBC-catalog tables; holds no state between calls. */
+export class JdbcCatalog implements Catalog, CatalogExtensions {
+  readonly name: string;
+  readonly warehouse: string;
+  readonly #meta: MetaStore;
+  readonly #store: ObjectStore;
+  readonly #log: Logger | undefined;
+  readonly #commit: CommitContext;
+
+  constructor(o: CatalogOptions) {
+    this.name = o.name ?? DEFAULT_CATALOG_NAME;
+    if (!this.name || this.name.length > 255)
+      throw new InvalidInputError('catalog name must be 1 to 255 characters');
+    this.#meta = o.meta;
+    this.#store = o.store;
+    this.#log = o.log?.child({ component: 'catalog', catalog: this.name });
+    this.warehouse = locationForKey(o.store, '');
+    this.#commit = {
+      meta: o.meta,
+      store: o.store,
+      catalog: this.name,
+      log: this.#log,
+      maxAttempts: o.maxCommitAttempts ?? DEFAULT_MAX_COMMIT_ATTEMPTS,
+      defaultLocation: (id) => this.defaultTableLocation(id),
+    };
+  }
+
+  defaultTableLocation(id: TableIdentifier): string {
+    const { namespace, name } = validateIdentifier(id);
+    return locationForKey(this.#store, [...namespace, name].join('/'));
+  }
+
+  listNamespaces(parent: string[] = []): Promise<string[][]> {
+    return ns.listNamespaces(this.#meta, this.name, parent);
+  }
+
+  async createNamespace(namespace: string[], properties: Record<string, string> = {}): Promise<void> {
+    await ns.createNamespace(this.#meta, this.name, namespace, properties);
+    this.#log?.info({ namespace }, 'namespace created');
+  }
+
+  namespaceExists(namespace: string[]): Promise<boolean> {
+    return namespaceExists(this.#meta, this.name, validateNamespace(namespace));
+  }
+
+  loadNamespaceProperties(namespace: string[]): Promise<Record<string, string>> {
+    return ns.loadProperties(this.#meta, this.name, namespace);
+  }
+
+  updateNamespaceProperties(
+    namespace: string[],
+    removals: string[],
+    updates: Record<string, string>,
+  ): Promise<{ updated: string[]; removed: string[]; missing: string[] }> {
+    return ns.updateProperties(this.#meta, this.name, namespace, removals, updates);
+  }
+
+  async dropNamespace(namespace: string[]): Promise<void> {
+    await ns.dropNamespace(this.#meta, this.name, namespace);
+    this.#log?.info({ namespace }, 'namespace dropped');
+  }
+
+  async listTables(namespace: string[]): Promise<TableIdentifier[]> {
+    validateNamespace(namespace);
+    await ns.requireNamespace(this.#meta, this.name, namespace);
+    const names = await selectTableNames(this.#meta, this.name, namespace);
+    return names.map((name) => ({ namespace: [...namespace], name }));
+  }
+
+  async tableExists(id: TableIdentifier): Promise<boolean> {
+    const { namespace, name } = validateIdentifier(id);
+    return (await selectTable(this.#meta, this.name, namespace, name)) !== undefined;
+  }
+
+  async loadTable(id: TableIdentifier): Promise<LoadedTable> {
+    const { namespace, name } = validateIdentifier(id);
+    const row = await selectTable(this.#meta, this.name, namespace, name);
+    if (!row) throw noSuchTable(id);
+    if (!row.metadata_location)
+      throw new InvalidInputError(`table "${formatIdentifier(id)}" has no metadata location in the catalog`);
+    const metadata = await readTableMetadata(this.#store, row.metadata_location);
+    return { identifier: { namespace, name }, metadata, metadataLocation: row.metadata_location };
+  }
+
+  async createTable(id: TableIdentifier, req: CreateTableRequest): Promise<LoadedTable> {
+    const identifier = validateIdentifier(id);
+    await ns.requireNamespace(this.#meta, this.name, identifier.namespace);
+    if (await this.tableExists(identifier)) throw alreadyExists(identifier);
+    const location = (req.location ?? this.defaultTableLocation(identifier)).replace(/\/+$/, '');
+    keyForLocation(this.#store, location); // refuse locations the store cannot hold before writing anything
+    const metadata = newTableMetadata({
+      location,
+      schema: req.schema,
+      spec: req.partitionSpec ? { fields: req.partitionSpec.fields } : undefined,
+      sortOrder: req.sortOrder ? { fields: req.sortOrder.fields } : undefined,
+      properties: req.properties,
+    });
+    const metadataLocation = await writeTableMetadata(this.#store, metadata, 0);
+    await this.#insert(identifier, metadataLocation, true);
+    this.#log?.info({ table: formatIdentifier(identifier), location }, 'table created');
+    return { identifier, metadata, metadataLocation };
+  }
+
+  async registerTable(id: TableIdentifier, metadataLocation: string): Promise<LoadedTable> {
+    const identifier = validateIdentifier(id);
+    await ns.requireNamespace(this.#meta, this.name, identifier.namespace);
+    if (await this.tableExists(identifier)) throw alreadyExists(identifier);
+    const metadata = await readTableMetadata(this.#store, metadataLocation);
+    await this.#insert(identifier, metadataLocation, false);
+    this.#log?.info({ table: formatIdentifier(identifier), metadataLocation }, 'table registered');
+    return { identifier, metadata, metadataLocation };
+  }
+
+  async #insert(id: TableIdentifier, metadataLocation: string, ownsFile: boolean): Promise<void> {
+    if (await insertTable(this.#meta, this.name, id.namespace, id.name, metadataLocation)) return;
+    if (ownsFile) await discardMetadata(this.#store, metadataLocation);
+    throw alreadyExists(id);
+  }
+
+  async renameTable(from: TableIdentifier, to: TableIdentifier): Promise<void> {
+    const src = validateIdentifier(from);
+    const dst = validateIdentifier(to);
+    if (formatIdentifier(src) === formatIdentifier(dst)) return;
+    try {
+      await this.#meta.transaction(async (tx) => {
+        if (!(await selectTable(tx, this.name, src.namespace, src.name))) throw noSuchTable(src);
+        await ns.requireNamespace(tx, this.name, dst.namespace);
+        const taken = await tx.query(
+          'SELECT 1 AS x FROM iceberg_tables WHERE catalog_name = ? AND table_namespace = ? AND table_name = ?',
+          [this.name, namespaceToString(dst.namespace), dst.name],
+        );
+        if (taken.length) throw alreadyExists(dst);
+        if (!(await renameTableRow(tx, this.name, src, dst))) throw noSuchTable(src);
+      });
+    } catch (err) {
+      if (err instanceof ConflictError && !(err instanceof AlreadyExistsError)) throw alreadyExists(dst);
+      throw err;
+    }
+    this.#log?.info({ from: formatIdentifier(src), to: formatIdentifier(dst) }, 'table renamed');
+  }
+
+  async dropTable(id: TableIdentifier, o: { purge?: boolean } = {}): Promise<void> {
+    const identifier = validateIdentifier(id);
+    const { namespace, name } = identifier;
+    let purge: (() => Promise<number>) | undefined;
+    if (o.purge) {
+      const loaded = await this.loadTable(identifier);
+      purge = await purgeTableFiles(this.#meta, this.#store, this.name, loaded);
+    }
+    if (!(await deleteTable(this.#meta, this.name, namespace, name))) throw noSuchTable(identifier);
+    const deleted = purge ? await purge() : 0;
+    this.#log?.info(
+      { table: formatIdentifier(identifier), purged: Boolean(purge), deleted },
+      'table dropped',
+    );
+  }
+
+  async commitTable(
+    id: TableIdentifier,
+    requirements: TableRequirement[],
+    updates: TableUpdate[],
+  ): Promise<LoadedTable> {
+    const [loaded] = await commitChanges(this.#commit, [{ identifier: id, requirements, updates }]);
+    return loaded as LoadedTable;
+  }
+
+  commitTransaction(changes: TableChange[]): Promise<LoadedTable[]> {
+    if (changes.length === 0) return Promise.resolve([]);
+    return commitChanges(this.#commit, changes);
+  }
+}
+
+function noSuchTable(id: TableIdentifier): NoSuchTableError {
+  return new NoSuchTableError(`table "${formatIdentifier(id)}" does not exist`);
+}
+
+function alreadyExists(id: TableIdentifier): AlreadyExistsError {
+  return new AlreadyExistsError(
+    `table "${formatIdentifier(id)}" already exists`,
+    'choose another name or drop it first',
+  );
+}

@@ -1,0 +1,118 @@
+import { formatIdentifier, validateNamespace } from '../../catalog/index.js';
+import { isAncestorOf, MAIN_BRANCH, snapshotById } from '../../table/index.js';
+import { ConflictError, InvalidInputError, NotFoundError } from '../../util/index.js';
+import { formatTable } from '../output.js';
+import {
+  allNamespaces,
+  allTables,
+  emit,
+  loadNamed,
+  parseSnapshotId,
+  type TablesContext,
+} from './tables-common.js';
+
+function parseNamespace(text: string): string[] {
+  return validateNamespace(text.split('.'));
+}
+
+/** `sluice tables list [NAMESPACE]`. */
+export async function list(t: TablesContext, namespace: string | undefined): Promise<void> {
+  const ids = namespace ? await t.catalog.listTables(parseNamespace(namespace)) : await allTables(t.catalog);
+  emit(t.out, {
+    namespace: namespace ? parseNamespace(namespace) : null,
+    tables: ids.map((id) => ({ namespace: id.namespace, name: id.name, table: formatIdentifier(id) })),
+  });
+  if (ids.length === 0) return t.out.line(namespace ? `no tables in namespace "${namespace}"` : 'no tables');
+  for (const id of ids) t.out.line(formatIdentifier(id));
+}
+
+/** `sluice tables rollback TABLE --to ID [--force]`. */
+export async function rollback(
+  t: TablesContext,
+  name: string,
+  opts: { to: string; force?: boolean },
+): Promise<void> {
+  const loaded = await loadNamed(t.catalog, name);
+  const md = loaded.metadata;
+  const target = parseSnapshotId(opts.to, '--to');
+  const table = formatIdentifier(loaded.identifier);
+  if (!snapshotById(md, target)) {
+    const recent = md.snapshots.slice(-5).map((s) => String(s['snapshot-id']));
+    throw new NotFoundError(
+      `table "${table}" has no snapshot ${target}`,
+      recent.length ? `recent snapshots: ${recent.join(', ')}` : 'the table has no snapshots',
+    );
+  }
+  const current = md['current-snapshot-id'];
+  if (current !== null && !opts.force && !isAncestorOf(md, current, target)) {
+    throw new ConflictError(
+      `snapshot ${target} is not an ancestor of the current snapshot ${current} of "${table}"`,
+      'rolling back moves to an earlier state of the current history; pass --force to make any snapshot current',
+    );
+  }
+  if (current === target) {
+    emit(t.out, { table, from: current, to: target, changed: false });
+    return t.out.line(`snapshot ${target} is already current`);
+  }
+  const main = md.refs[MAIN_BRANCH];
+  await t.catalog.commitTable(
+    loaded.identifier,
+    [{ type: 'assert-ref-snapshot-id', ref: MAIN_BRANCH, 'snapshot-id': current }],
+    [{ ...main, action: 'set-snapshot-ref', 'ref-name': MAIN_BRANCH, type: 'branch', 'snapshot-id': target }],
+  );
+  emit(t.out, { table, from: current, to: target, changed: true });
+  t.out.line(`${table}: current snapshot ${current ?? 'none'} -> ${target}`);
+}
+
+/** `sluice tables drop TABLE [--purge]`. */
+export async function drop(t: TablesContext, name: string, opts: { purge?: boolean }): Promise<void> {
+  const loaded = await loadNamed(t.catalog, name);
+  const table = formatIdentifier(loaded.identifier);
+  await t.catalog.dropTable(loaded.identifier, { purge: Boolean(opts.purge) });
+  emit(t.out, { dropped: table, purged: Boolean(opts.purge), location: loaded.metadata.location });
+  t.out.line(
+    opts.purge
+      ? `dropped ${table} and deleted its files under ${loaded.metadata.location}`
+      : `dropped ${table} (files kept under ${loaded.metadata.location}; register ${loaded.metadataLocation} to restore it)`,
+  );
+}
+
+/** `sluice tables namespaces list|create|drop`. */
+export async function namespaces(
+  t: TablesContext,
+  sub: string,
+  arg: string | undefined,
+  opts: { property?: string[] },
+): Promise<void> {
+  const { catalog, out } = t;
+  if (sub === 'list') {
+    const parent = arg ? parseNamespace(arg) : [];
+    const all = await allNamespaces(catalog, parent);
+    const rows = [];
+    for (const ns of all)
+      rows.push({ namespace: ns, name: ns.join('.'), tables: (await catalog.listTables(ns)).length });
+    emit(out, { namespaces: rows });
+    if (rows.length === 0) return out.line('no namespaces');
+    return out.line(
+      formatTable(
+        rows.map((r) => [r.name, String(r.tables)]),
+        { header: ['namespace', 'tables'] },
+      ),
+    );
+  }
+  const ns = parseNamespace(arg ?? '');
+  if (sub === 'create') {
+    const properties: Record<string, string> = {};
+    for (const p of opts.property ?? []) {
+      const eq = p.indexOf('=');
+      if (eq <= 0) throw new InvalidInputError(`--property ${JSON.stringify(p)} must be key=value`);
+      properties[p.slice(0, eq)] = p.slice(eq + 1);
+    }
+    await catalog.createNamespace(ns, properties);
+    emit(out, { created: ns, name: ns.join('.'), properties });
+    return out.line(`created namespace ${ns.join('.')}`);
+  }
+  await catalog.dropNamespace(ns);
+  emit(out, { dropped: ns, name: ns.join('.') });
+  out.line(`dropped namespace ${ns.join('.')}`);
+}
