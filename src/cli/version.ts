@@ -1,14 +1,1 @@
-import { readFileSync } from 'node:fs';
-
-let cached: string | undefined;
-
-/** The version in package.json (read once; dist/src/cli → package root). */
-export function packageVersion(): string {
-  if (!cached) {
-    const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {
-      version: string;
-    };
-    cached = pkg.version;
-  }
-  return cached;
-}
+export { packageVersion } from '../util/index.js';

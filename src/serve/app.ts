@@ -1,9 +1,12 @@
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
+import { createIcebergRestApp, openCatalog, restTableConfig } from '../catalog/index.js';
 import type { Metrics } from '../observe/index.js';
 import type { Runtime } from '../runtime/index.js';
 import { runtimeHealth } from '../runtime/index.js';
 import { httpErrorInfo } from './errors.js';
+import { infoRoutes } from './routes/info.js';
+import { serveUi } from './ui.js';
 
 /** Everything the HTTP surfaces share, bound once when the server starts. */
 export interface ServeContext {
@@ -17,8 +20,8 @@ export interface ServeContext {
 export const DEFAULT_BODY_LIMIT_BYTES = 10 * 1024 * 1024;
 
 /**
- * The HTTP application: platform API under /api/v1, Prometheus metrics at /metrics.
- * Other surfaces (Iceberg REST catalog, event bus, UI) mount their own sub-apps here.
+ * The HTTP application: platform API under /api/v1, Iceberg REST catalog under /iceberg,
+ * Prometheus metrics at /metrics. Other surfaces (event bus, UI) mount their own sub-apps here.
  */
 export function createApp(ctx: ServeContext): Hono {
   const { runtime, metrics } = ctx;
@@ -80,10 +83,21 @@ export function createApp(ctx: ServeContext): Hono {
     );
   });
 
+  app.route(
+    '/iceberg',
+    createIcebergRestApp({
+      catalog: openCatalog({ meta: runtime.meta, store: runtime.store, log: runtime.log }),
+      log: runtime.log,
+      tableConfig: restTableConfig(runtime.project.config.storage),
+    }),
+  );
+
   app.get('/metrics', async (c) => {
     const body = await metrics.registry.metrics();
     return c.body(body, 200, { 'content-type': metrics.registry.contentType });
   });
 
+  app.route('/api/v1', infoRoutes(ctx));
+  app.get('*', serveUi());
   return app;
 }

@@ -38,8 +38,14 @@ export default async function serveCommand(
     await runtime.close();
     throw err;
   }
-  out.result({ url: running.url, health: `${running.url}/api/v1/health`, metrics: `${running.url}/metrics` });
+  out.result({
+    url: running.url,
+    ui: `${running.url}/`,
+    health: `${running.url}/api/v1/health`,
+    metrics: `${running.url}/metrics`,
+  });
   out.line(`Sluice is serving project "${project.config.name}"`);
+  out.line(`  web UI   ${running.url}/`);
   out.line(`  health   ${running.url}/api/v1/health`);
   out.line(`  metrics  ${running.url}/metrics`);
   out.line('Press Ctrl-C to stop.');

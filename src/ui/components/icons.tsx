@@ -1,0 +1,38 @@
+import type { ReactNode } from 'react';
+
+const paths = {
+  overview: (
+    <>
+      <rect x="3" y="3" width="7" height="9" rx="1.5" />
+      <rect x="14" y="3" width="7" height="5" rx="1.5" />
+      <rect x="14" y="12" width="7" height="9" rx="1.5" />
+      <rect x="3" y="16" width="7" height="5" rx="1.5" />
+    </>
+  ),
+} satisfies Record<string, ReactNode>;
+
+/** Names of the navigation icons. */
+export type IconName = keyof typeof paths;
+
+/** A 24×24 outline icon, decorative (the text beside it names the item). */
+export function Icon({ name }: { name: IconName }) {
+  return (
+    <svg className="icon" viewBox="0 0 24 24" aria-hidden="true" focusable="false">
+      {paths[name]}
+    </svg>
+  );
+}
+
+/** The Sluice mark: water passing a gate. */
+export function Logo() {
+  return (
+    <svg className="logo" viewBox="0 0 32 32" aria-hidden="true" focusable="false">
+      <rect width="32" height="32" rx="7" className="logo-bg" />
+      <path
+        d="M7 12c3-3 6 3 9 0s6 3 9 0M7 18c3-3 6 3 9 0s6 3 9 0M7 24c3-3 6 3 9 0s6 3 9 0"
+        className="logo-wave"
+      />
+      <path d="M6 7h20" className="logo-gate" />
+    </svg>
+  );
+}

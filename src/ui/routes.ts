@@ -1,0 +1,29 @@
+import type { ComponentType } from 'react';
+import type { IconName } from './components/icons';
+import { OverviewPage } from './pages/overview';
+import { matchPath } from './router';
+
+/** A page of the web UI. Adding a page is adding one entry to `routes`. */
+export interface PageRoute {
+  /** Path pattern; `:name` segments become params. */
+  path: string;
+  /** Navigation label and document title. */
+  label: string;
+  /** Navigation icon; a route without one (a detail page) is not listed in the navigation. */
+  icon?: IconName;
+  component: ComponentType<{ params: Record<string, string> }>;
+}
+
+/** Every page, in navigation order. */
+export const routes: readonly PageRoute[] = [
+  { path: '/', label: 'Overview', icon: 'overview', component: OverviewPage },
+];
+
+/** The route a path opens, with its params; undefined for an unknown path. */
+export function findRoute(path: string): { route: PageRoute; params: Record<string, string> } | undefined {
+  for (const route of routes) {
+    const params = matchPath(route.path, path);
+    if (params) return { route, params };
+  }
+  return undefined;
+}
