@@ -39,6 +39,19 @@ export abstract class SqlStore implements MetaStore {
   abstract listen(channel: string, handler: (payload: string) => void): Promise<() => Promise<void>>;
   abstract health(): Promise<{ ok: boolean; detail: string; schemaVersion: number }>;
   abstract close(): Promise<void>;
+  /** Apply migrations and start background work; called once by `initialized`. */
+  protected abstract init(): Promise<void>;
+
+  /** Initialise a freshly constructed store, closing it again if that fails. */
+  static async initialized<S extends SqlStore>(store: S): Promise<S> {
+    try {
+      await store.init();
+    } catch (err) {
+      await store.close();
+      throw err;
+    }
+    return store;
+  }
 
   /** One conditional UPDATE in a transaction, rolled back if `key` matched more than one row. */
   async compareAndSwap(req: CasRequest): Promise<boolean> {

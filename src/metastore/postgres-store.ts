@@ -46,13 +46,7 @@ export async function openPostgresStore(url: string, o: MetaStoreOptions = {}): 
     idleTimeoutMillis: 30_000,
   });
   const store = new PostgresStore(pool, { ...client, application_name: 'sluice-listener' }, url, o.log);
-  try {
-    await store.init();
-  } catch (err) {
-    await store.close();
-    throw err;
-  }
-  return store;
+  return SqlStore.initialized(store);
 }
 
 /** MetaStore on a PostgreSQL pool, with one extra connection for LISTEN. */
@@ -84,7 +78,7 @@ export class PostgresStore extends SqlStore {
     });
   }
 
-  async init(): Promise<void> {
+  protected async init(): Promise<void> {
     this.#version = await this.transaction(async (tx) => {
       await tx.query('SELECT pg_advisory_xact_lock(?)', [MIGRATION_LOCK_KEY]);
       return applyMigrations(

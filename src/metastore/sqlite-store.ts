@@ -61,13 +61,7 @@ export async function openSqliteStore(url: string, o: MetaStoreOptions = {}): Pr
     );
   }
   const store = new SqliteStore(db, url, file, busyTimeoutMs, o.log);
-  try {
-    await store.init();
-  } catch (err) {
-    await store.close();
-    throw err;
-  }
-  return store;
+  return SqlStore.initialized(store);
 }
 
 /** MetaStore on one better-sqlite3 connection; see the file comment for the locking model. */
@@ -105,7 +99,7 @@ export class SqliteStore extends SqlStore {
   }
 
   /** Set the pragmas and apply pending migrations under the write lock. */
-  async init(): Promise<void> {
+  protected async init(): Promise<void> {
     this.#guard(() => {
       this.#db.pragma('journal_mode = WAL');
       this.#db.pragma('synchronous = NORMAL');
