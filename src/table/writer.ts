@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Dirent } from 'node:fs';
 import { readdir, rm, stat } from 'node:fs/promises';
-import { join, relative, sep } from 'node:path';
+import { dirname, join, relative, sep } from 'node:path';
 import type { DuckConnection } from '../duck/index.js';
 import { sqlString } from '../duck/index.js';
 import { InvalidInputError } from '../util/index.js';
@@ -94,6 +94,34 @@ async function producedFiles(target: string): Promise<ProducedFile[]> {
   return out.sort((a, b) => (a.path < b.path ? -1 : 1));
 }
 
+/**
+ * DuckDB cannot rotate files by size in a partitioned COPY, so a partition that outgrew the
+ * target size is rewritten into target-size files beside it (same partition directory).
+ * Returns how many files were split.
+ */
+async function splitOversized(
+  conn: DuckConnection,
+  files: readonly ProducedFile[],
+  md: TableMetadata,
+  o: WriteDataOptions,
+): Promise<number> {
+  const targetBytes = Math.max(1, Math.floor(o.targetFileSizeBytes ?? targetFileSize(md)));
+  const oversized = files.filter((f) => f.size > targetBytes * 1.5);
+  for (const f of oversized) {
+    const dir = join(dirname(f.path), `split_${randomUUID()}`);
+    const opts = copyOptions(md, o, []);
+    await conn.run(
+      `COPY (SELECT * FROM read_parquet(${sqlString(f.path)})) TO ${sqlString(dir)} (${opts})`,
+      undefined,
+      {
+        signal: o.signal,
+      },
+    );
+    await rm(f.path);
+  }
+  return oversized.length;
+}
+
 function copyOptions(md: TableMetadata, o: WriteDataOptions, partitioned: string[]): string {
   const codec = (md.properties[COMPRESSION_PROPERTY] ?? 'zstd').toLowerCase();
   const opts = [
@@ -140,7 +168,11 @@ export async function writeDataFiles(
       parts.map((p) => p.sqlName),
     );
     await conn.run(`COPY (${select}) TO ${sqlString(target)} (${opts})`, undefined, { signal: o.signal });
-    const all = await producedFiles(target);
+    let all = await producedFiles(target);
+    if (parts.length > 0) {
+      const split = await splitOversized(conn, all, md, o);
+      if (split > 0) all = await producedFiles(target);
+    }
     const metrics = await collectMetrics(
       conn,
       all.map((f) => f.path),

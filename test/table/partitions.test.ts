@@ -118,4 +118,37 @@ describe('partitioned tables', () => {
     );
     assert.equal(c?.n, 6010n);
   });
+
+  test('a partition larger than the target file size is split into several files', async () => {
+    const bigId = { namespace: ['web'], name: 'big_partitions' };
+    await env.catalog.createTable(
+      bigId,
+      schemaOf([
+        ['id', 'long', true],
+        ['kind', 'int'],
+        ['payload', 'string'],
+      ]),
+      {
+        spec: [{ 'source-id': 2, transform: 'identity', name: 'kind' }],
+        properties: { 'write.target-file-size-bytes': '200000' },
+      },
+    );
+    const big = await openTable(env.catalog, env.store, env.duck, bigId);
+    await big.append(
+      `SELECT i AS id, (i % 2)::INTEGER AS kind, md5(i::VARCHAR) || md5((i * 7)::VARCHAR) AS payload FROM range(60000) t(i)`,
+      { rowGroupSize: 2000 },
+    );
+    const plan = await big.planScan();
+    const perPartition = new Map<unknown, number>();
+    for (const f of plan.files)
+      perPartition.set(f.file.partition.kind, (perPartition.get(f.file.partition.kind) ?? 0) + 1);
+    assert.deepEqual([...perPartition.keys()].sort(), [0, 1]);
+    for (const [kind, n] of perPartition) assert.ok(n > 1, `partition kind=${kind} has ${n} file(s)`);
+    for (const f of plan.files)
+      assert.match(f.file.file_path, new RegExp(`/data/kind=${f.file.partition.kind}/[^/]+\\.parquet$`));
+    const [c] = await env.duck.all<{ n: bigint; ids: bigint; bad: bigint }>(
+      `SELECT count(*) AS n, count(DISTINCT id) AS ids, count(*) FILTER (WHERE kind <> id % 2) AS bad FROM (${big.scanSql(plan)})`,
+    );
+    assert.deepEqual(c, { n: 60000n, ids: 60000n, bad: 0n });
+  });
 });
