@@ -86,6 +86,33 @@ try {
     );
   const copy1 = await bareCopy(1);
   const append1 = await timed(() => table.append(generate(0)));
+  if (process.env.BENCH_LOAD_ONLY) {
+    // A big load's memory bound: one COPY and one append of `rows` rows, then stop.
+    const loadRssMb = process.resourceUsage().maxRSS / 1024;
+    const loaded = await dirSize(join(dir, 'warehouse', 'bench', 'orders', 'data'));
+    printTable(
+      ['rows', 'bare COPY ms', 'append ms', 'throughput ratio', 'data written', 'peak RSS'],
+      [
+        [
+          rows,
+          copy1.ms.toFixed(0),
+          append1.ms.toFixed(0),
+          (copy1.ms / append1.ms).toFixed(2),
+          `${(loaded.bytes / 2 ** 30).toFixed(2)} GiB in ${loaded.files} files`,
+          `${loadRssMb.toFixed(0)} MB`,
+        ],
+      ],
+    );
+    saveResult('table-load', {
+      rows,
+      memoryLimit,
+      bareCopyMs: copy1.ms,
+      appendMs: append1.ms,
+      bytes: loaded,
+      peakRssMb: loadRssMb,
+    });
+    process.exit(0);
+  }
   const copy = best(copy1, await bareCopy(2));
   const append = best(append1, await timed(() => table.append(generate(rows))));
   const written = await dirSize(join(dir, 'warehouse', 'bench', 'orders', 'data'));
