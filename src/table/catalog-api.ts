@@ -35,9 +35,10 @@ export interface TableCatalog {
    * Check `requirements` against the current metadata, apply `updates`, write a new
    * metadata file and swap the catalog pointer with compare-and-swap. If the pointer moved
    * concurrently, the requirements are re-checked against the newer metadata and the
-   * updates re-applied (never a lost commit).
+   * updates re-applied (never a lost commit). A missing table is created when the
+   * requirements include `assert-create` (staged creates, as Spark and PyIceberg send them).
    * @throws ConflictError when a requirement fails ("expected X, found Y").
-   * @throws NotFoundError when the table does not exist.
+   * @throws NotFoundError when the table does not exist and the commit does not create it.
    */
   commitTable(
     id: TableIdentifier,
