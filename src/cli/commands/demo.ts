@@ -28,7 +28,11 @@ export default async function demo(args: unknown[], globals: GlobalOptions): Pro
     out.line(`  ${join(shown, 'models')}/          SQL models`);
     out.line(`  ${join(shown, 'events')}/          event types`);
     out.line('');
-    out.line(`Try: npx sluice status --project ${shown}`);
+    out.line('Next:');
+    out.line(
+      `  npx sluice serve --project ${shown}   # web UI, health, metrics and the Iceberg REST catalog`,
+    );
+    out.line(`  npx sluice tables list --project ${shown}`);
   }
   return code;
 }
