@@ -1,0 +1,69 @@
+/**
+ * The query engine's contract, shared by every surface that runs SQL for users
+ * (`sluice sql`, POST /api/v1/sql, the PostgreSQL wire server, models).
+ */
+import type { DuckDBType, DuckDBValue } from '@duckdb/node-api';
+
+/** Who runs a statement and what they may do. */
+export interface SessionUser {
+  name: string;
+  /** Read-only users cannot write tables or change engine state (SQLSTATE 42501). */
+  readOnly: boolean;
+}
+
+/** Options of one statement. */
+export interface RunOptions {
+  /** Positional parameters for `$1`, `$2`, ... (already converted to JS values). */
+  params?: unknown[];
+  /** Aborting cancels the statement; it then fails with QueryCancelledError. */
+  signal?: AbortSignal;
+  /** Overrides the engine's default statement timeout (ms; 0 = none). */
+  timeoutMs?: number;
+}
+
+/** A result column. */
+export interface ResultColumn {
+  name: string;
+  /** DuckDB's type object, e.g. for mapping to PostgreSQL type OIDs. */
+  type: DuckDBType;
+}
+
+/** The result of one statement, consumed once. */
+export interface QueryResult {
+  columns: ResultColumn[];
+  /**
+   * Rows in batches as DuckDB values (null, boolean, number, bigint, string, DuckDBDateValue,
+   * DuckDBTimestampValue, DuckDBDecimalValue, DuckDBBlobValue, DuckDBListValue, ...), pulled
+   * as the consumer iterates: large results are never buffered whole.
+   */
+  batches(): AsyncIterable<DuckDBValue[][]>;
+  /** The statement kind for command tags: SELECT, INSERT, DELETE, CREATE_TABLE, SET, ... */
+  statementType: string;
+  /** Rows inserted/updated/deleted by a write statement. */
+  rowsChanged?: number;
+  /** Release the connection early (safe to call twice; also done when batches() ends). */
+  close(): Promise<void>;
+}
+
+/** A statement's shape before it runs (for the extended query protocol). */
+export interface PreparedShape {
+  columns: ResultColumn[];
+  /** Parameter types, by position, as DuckDB infers them (undefined when unknown). */
+  paramTypes: (DuckDBType | undefined)[];
+}
+
+/** A session: one client's connection-scoped state (search path, SET variables). */
+export interface EngineSession {
+  readonly user: SessionUser;
+  /** Run one statement. @throws QueryError (with position when DuckDB gives one), QueryCancelledError, PermissionError */
+  run(sql: string, o?: RunOptions): Promise<QueryResult>;
+  /** Describe a statement without running it. */
+  describe(sql: string): Promise<PreparedShape>;
+  close(): Promise<void>;
+}
+
+/** The engine: catalog tables visible as `namespace.table`, refreshed on every commit. */
+export interface Engine {
+  openSession(user: SessionUser): Promise<EngineSession>;
+  close(): Promise<void>;
+}
