@@ -1,6 +1,8 @@
 import type { ComponentType } from 'react';
 import type { IconName } from './components/icons';
 import { OverviewPage } from './pages/overview';
+import { TablePage } from './pages/table';
+import { TablesPage } from './pages/tables';
 import { matchPath } from './router';
 
 /** A page of the web UI. Adding a page is adding one entry to `routes`. */
@@ -17,6 +19,8 @@ export interface PageRoute {
 /** Every page, in navigation order. */
 export const routes: readonly PageRoute[] = [
   { path: '/', label: 'Overview', icon: 'overview', component: OverviewPage },
+  { path: '/tables', label: 'Tables', icon: 'tables', component: TablesPage },
+  { path: '/tables/:name', label: 'Table', component: TablePage },
 ];
 
 /** The route a path opens, with its params; undefined for an unknown path. */

@@ -4,10 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import { openCatalog } from '../../src/catalog/index.js';
 import { loadProject, scaffoldProject } from '../../src/config/index.js';
+import { openDuck } from '../../src/duck/index.js';
 import { createLogger } from '../../src/observe/index.js';
 import { openRuntime, type Runtime } from '../../src/runtime/index.js';
 import { DEFAULT_UI_ROOT, type RunningServer, startServer } from '../../src/serve/index.js';
+import { openTable } from '../../src/table/index.js';
 import { tempDir } from '../helpers/cli.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -125,7 +128,7 @@ describe('web UI in a real browser', {
   test('client routes load from the server and navigate without a reload', { timeout: 20_000 }, async () => {
     const page = await browser.newPage();
     const problems = watchProblems(page);
-    await page.goto(`${server.url}/tables/shop.orders`);
+    await page.goto(`${server.url}/no/such/page`);
     await page.getByRole('heading', { name: 'Page not found' }).waitFor();
     await page.evaluate('window.loadedOnce = true');
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Overview' }).click();
@@ -136,6 +139,50 @@ describe('web UI in a real browser', {
       await page.getByRole('link', { name: 'Overview' }).first().getAttribute('aria-current'),
       'page',
     );
+    await page.close();
+    assert.deepEqual(problems, []);
+  });
+
+  test('tables page lists catalog tables and opens a table with its columns and snapshots', {
+    timeout: 30_000,
+  }, async () => {
+    const catalog = openCatalog({ meta: runtime.meta, store: runtime.store });
+    const id = { namespace: ['shop'], name: 'orders' };
+    await catalog.createNamespace(['shop']);
+    await catalog.createTable(id, {
+      schema: {
+        type: 'struct',
+        'schema-id': 0,
+        fields: [
+          { id: 1, name: 'order_id', required: true, type: 'long' },
+          { id: 2, name: 'status', required: false, type: 'string' },
+        ],
+      },
+    });
+    const duck = await openDuck();
+    try {
+      const table = await openTable(catalog, runtime.store, duck, id);
+      await table.append({ sql: "SELECT range AS order_id, 'new' AS status FROM range(1234)" });
+      await table.append({ sql: "SELECT 5000 + range AS order_id, 'paid' AS status FROM range(66)" });
+    } finally {
+      await duck.close();
+    }
+
+    const page = await browser.newPage();
+    const problems = watchProblems(page);
+    await page.goto(`${server.url}/tables`);
+    const row = page.getByRole('row', { name: /shop\.orders/ });
+    await row.waitFor({ timeout: 10_000 });
+    assert.match((await row.textContent()) ?? '', /1300/);
+    await row.getByRole('link', { name: 'shop.orders' }).click();
+    await page.getByRole('heading', { name: 'shop.orders' }).waitFor();
+    await page.getByRole('cell', { name: 'order_id' }).waitFor();
+    const snapshots = page.getByRole('region', { name: 'Snapshots' }).locator('tbody tr');
+    assert.equal(await snapshots.count(), 2);
+    // 64-bit snapshot ids are shown with every digit.
+    const current = (await catalog.loadTable(id)).metadata['current-snapshot-id'];
+    assert.equal(await snapshots.first().locator('code').textContent(), String(current));
+    await page.screenshot({ path: join(ARTIFACTS, 'ui-table.png'), fullPage: true });
     await page.close();
     assert.deepEqual(problems, []);
   });

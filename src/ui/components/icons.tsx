@@ -9,6 +9,12 @@ const paths = {
       <rect x="3" y="16" width="7" height="5" rx="1.5" />
     </>
   ),
+  tables: (
+    <>
+      <rect x="3" y="4" width="18" height="16" rx="1.5" />
+      <path d="M3 9h18M3 14h18M9 9v11" />
+    </>
+  ),
 } satisfies Record<string, ReactNode>;
 
 /** Names of the navigation icons. */

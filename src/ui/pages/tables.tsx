@@ -1,0 +1,131 @@
+import { useMemo, useState } from 'react';
+import {
+  fetchAllTables,
+  fetchTable,
+  type IcebergMetadata,
+  qualifiedName,
+  type TableRef,
+} from '../api-tables';
+import { formatBytes, formatTime } from '../format';
+import { Link } from '../router';
+import { usePoll } from '../use-poll';
+import './tables.css';
+
+const POLL_MS = 10_000;
+
+interface TableRow {
+  ref: TableRef;
+  metadata?: IcebergMetadata;
+  error?: string;
+}
+
+async function loadTables(signal: AbortSignal): Promise<TableRow[]> {
+  const refs = await fetchAllTables(signal);
+  const rows: TableRow[] = refs.map((ref) => ({ ref }));
+  // A few at a time: a catalog of hundreds of tables must not open hundreds of requests.
+  let next = 0;
+  const worker = async () => {
+    while (next < rows.length) {
+      const row = rows[next++] as TableRow;
+      try {
+        row.metadata = await fetchTable(row.ref, signal);
+      } catch (err) {
+        row.error = err instanceof Error ? err.message : String(err);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: 6 }, worker));
+  return rows;
+}
+
+/** The current snapshot's summary of a table, if it has one. */
+export function currentSummary(md: IcebergMetadata | undefined): Record<string, string> | undefined {
+  const id = md?.['current-snapshot-id'];
+  return md?.snapshots?.find((s) => s['snapshot-id'] === id)?.summary;
+}
+
+/** Every table of the catalog with its size and freshness. */
+export function TablesPage() {
+  const { data, error } = usePoll(loadTables, POLL_MS);
+  const [filter, setFilter] = useState('');
+  const shown = useMemo(
+    () =>
+      (data ?? []).filter((r) => qualifiedName(r.ref).toLowerCase().includes(filter.trim().toLowerCase())),
+    [data, filter],
+  );
+
+  return (
+    <section className="page" aria-labelledby="page-title">
+      <h1 id="page-title">Tables</h1>
+      {error && (
+        <p className="banner banner-bad" role="alert">
+          Cannot list tables: {error.message}
+        </p>
+      )}
+      <div className="toolbar">
+        <label>
+          <span className="visually-hidden">Filter tables</span>
+          <input
+            type="search"
+            placeholder="Filter by name"
+            value={filter}
+            onChange={(e) => setFilter(e.target.value)}
+          />
+        </label>
+        <span className="muted">{data ? `${shown.length} of ${data.length} tables` : 'Loading…'}</span>
+      </div>
+      <div className="panel table-wrap">
+        <table className="grid">
+          <thead>
+            <tr>
+              <th scope="col">Table</th>
+              <th scope="col" className="num">
+                Rows
+              </th>
+              <th scope="col" className="num">
+                Files
+              </th>
+              <th scope="col" className="num">
+                Size
+              </th>
+              <th scope="col">Last change</th>
+              <th scope="col">Operation</th>
+            </tr>
+          </thead>
+          <tbody>
+            {shown.map((row) => {
+              const summary = currentSummary(row.metadata);
+              const name = qualifiedName(row.ref);
+              return (
+                <tr key={name}>
+                  <td>
+                    <Link href={`/tables/${encodeURIComponent(name)}`}>{name}</Link>
+                    {row.error && <span className="tone-bad"> ({row.error})</span>}
+                  </td>
+                  <td className="num">{summary?.['total-records'] ?? '—'}</td>
+                  <td className="num">{summary?.['total-data-files'] ?? '—'}</td>
+                  <td className="num">
+                    {summary?.['total-files-size'] ? formatBytes(Number(summary['total-files-size'])) : '—'}
+                  </td>
+                  <td>
+                    {row.metadata ? formatTime(new Date(row.metadata['last-updated-ms']).toISOString()) : '—'}
+                  </td>
+                  <td>{summary?.operation ?? 'empty'}</td>
+                </tr>
+              );
+            })}
+            {data && shown.length === 0 && (
+              <tr>
+                <td colSpan={6} className="muted">
+                  {data.length === 0
+                    ? 'No tables yet: run a pipeline or `sluice sql "create table ..."`.'
+                    : 'No match.'}
+                </td>
+              </tr>
+            )}
+          </tbody>
+        </table>
+      </div>
+    </section>
+  );
+}
