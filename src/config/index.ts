@@ -23,5 +23,5 @@ export {
   type StorageConfig,
   sluiceConfigSchema,
 } from './schema.js';
-export { parseSize } from './units.js';
+export { parseDuration, parseSize } from './units.js';
 export { MAX_CONFIG_BYTES } from './yaml-source.js';

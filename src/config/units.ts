@@ -31,3 +31,36 @@ export function parseSize(text: string): number | undefined {
   const bytes = Math.floor(Number.parseFloat(amount) * factor);
   return Number.isSafeInteger(bytes) ? bytes : undefined;
 }
+
+const DURATION_UNITS: Record<string, number> = {
+  ms: 1,
+  s: 1000,
+  sec: 1000,
+  m: 60_000,
+  min: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+  w: 604_800_000,
+};
+
+/**
+ * Milliseconds in a duration such as `500ms`, `30s`, `5m`, `12h`, `30d`, `1h30m` or a bare
+ * number of milliseconds. Undefined when not a duration.
+ */
+export function parseDuration(text: string): number | undefined {
+  const s = text.trim().toLowerCase();
+  if (/^\d+$/.test(s)) return Number(s);
+  const parts = [...s.matchAll(/(\d+(?:\.\d+)?)\s*(ms|sec|min|s|m|h|d|w)/g)];
+  if (
+    parts.length === 0 ||
+    parts
+      .map((p) => p[0])
+      .join('')
+      .replace(/\s/g, '') !== s.replace(/\s/g, '')
+  )
+    return undefined;
+  let ms = 0;
+  for (const [, amount = '', unit = ''] of parts)
+    ms += Number.parseFloat(amount) * (DURATION_UNITS[unit] ?? Number.NaN);
+  return Number.isFinite(ms) ? Math.round(ms) : undefined;
+}

@@ -74,6 +74,49 @@ CREATE TABLE sluice_notifications (
 );
 CREATE INDEX sluice_notifications_created ON sluice_notifications (created_at);`;
 
+/* Users, roles, service tokens and grants (src/auth). Secrets are stored hashed only. */
+const AUTH_TABLES = `
+CREATE TABLE sluice_users (
+  name VARCHAR(255) NOT NULL PRIMARY KEY,
+  password_hash TEXT,
+  scram_verifier TEXT,
+  disabled INTEGER NOT NULL DEFAULT 0,
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL
+);
+CREATE TABLE sluice_roles (
+  name VARCHAR(255) NOT NULL PRIMARY KEY,
+  description TEXT,
+  created_at BIGINT NOT NULL
+);
+CREATE TABLE sluice_user_roles (
+  user_name VARCHAR(255) NOT NULL,
+  role_name VARCHAR(255) NOT NULL,
+  PRIMARY KEY (user_name, role_name)
+);
+CREATE TABLE sluice_tokens (
+  id VARCHAR(32) NOT NULL PRIMARY KEY,
+  name VARCHAR(255) NOT NULL,
+  user_name VARCHAR(255) NOT NULL,
+  token_hash VARCHAR(64) NOT NULL,
+  scopes TEXT,
+  expires_at BIGINT,
+  created_at BIGINT NOT NULL,
+  revoked_at BIGINT,
+  last_used_at BIGINT
+);
+CREATE INDEX sluice_tokens_user ON sluice_tokens (user_name);
+CREATE TABLE sluice_grants (
+  role_name VARCHAR(255) NOT NULL,
+  resource_kind VARCHAR(32) NOT NULL,
+  resource_name VARCHAR(1000) NOT NULL,
+  privilege VARCHAR(16) NOT NULL,
+  granted_by VARCHAR(255),
+  granted_at BIGINT NOT NULL,
+  PRIMARY KEY (role_name, resource_kind, resource_name, privilege)
+);
+INSERT INTO sluice_roles (name, description, created_at) VALUES ('admin', 'may do anything, including managing users and grants', 0);`;
+
 /** Every migration, oldest first. */
 export const MIGRATIONS: readonly Migration[] = [
   {
@@ -83,5 +126,10 @@ export const MIGRATIONS: readonly Migration[] = [
       sqlite: ICEBERG_CATALOG + SLUICE_TABLES + SQLITE_NOTIFICATIONS,
       postgres: ICEBERG_CATALOG + SLUICE_TABLES,
     },
+  },
+  {
+    version: 6,
+    name: 'users, roles, tokens, grants',
+    sql: AUTH_TABLES,
   },
 ];

@@ -16,19 +16,20 @@ export interface CliResult {
 /** Run `sluice ...args` in a child process and collect its output. */
 export function runCli(
   args: string[],
-  o: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+  o: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number; input?: string } = {},
 ): Promise<CliResult> {
   const started = Date.now();
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [sluiceBin, ...args], {
       cwd: o.cwd,
       env: { ...process.env, ...o.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: [o.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     });
+    if (o.input !== undefined) child.stdin?.end(o.input);
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
+    child.stdout?.on('data', (d) => (stdout += d));
+    child.stderr?.on('data', (d) => (stderr += d));
     const timer = setTimeout(() => child.kill('SIGKILL'), o.timeoutMs ?? 60_000);
     child.on('error', reject);
     child.on('close', (code) => {

@@ -1,0 +1,13 @@
+export {
+  type Authenticator,
+  type AuthenticatorOptions,
+  createAuthenticator,
+  isLoopbackAddress,
+  LOCAL_PRINCIPAL,
+} from './authenticate.js';
+export { AuthenticationError } from './errors.js';
+export { createJwtVerifier, type JwtOptions, looksLikeJwt } from './jwt.js';
+export * from './passwords.js';
+export * from './policy.js';
+export { AuthStore, type TokenInfo, type UserInfo } from './store.js';
+export { looksLikeToken, newToken, parseToken } from './tokens.js';
