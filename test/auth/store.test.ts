@@ -48,10 +48,10 @@ function authContract(
     test('passwords are checked, and failures do not tell which names exist', async () => {
       const p = await store.authenticatePassword('ann', 'correct horse');
       assert.deepEqual(p, { name: 'ann', via: 'password', roles: ['analyst'] });
-      await rejectsWith(store.authenticatePassword('ann', 'wrong'), 'unauthenticated', /user "ann"/);
-      await rejectsWith(store.authenticatePassword('nobody', 'wrong'), 'unauthenticated', /user "nobody"/);
+      await rejectsWith(store.authenticatePassword('ann', 'wrong'), 'unauthorized', /user "ann"/);
+      await rejectsWith(store.authenticatePassword('nobody', 'wrong'), 'unauthorized', /user "nobody"/);
       // A user without a password (a service account) cannot log in with one.
-      await rejectsWith(store.authenticatePassword('svc-loader', ''), 'unauthenticated');
+      await rejectsWith(store.authenticatePassword('svc-loader', ''), 'unauthorized');
       const rows = await meta.query<{ password_hash: string }>(
         "SELECT password_hash FROM sluice_users WHERE name = 'ann'",
       );
@@ -82,14 +82,14 @@ function authContract(
       assert.doesNotMatch(JSON.stringify(stored), new RegExp(token.slice(-20)));
       await rejectsWith(
         store.authenticateToken(`${token.slice(0, -1)}x`),
-        'unauthenticated',
+        'unauthorized',
         /invalid token/,
       );
-      await rejectsWith(store.authenticateToken('garbage'), 'unauthenticated');
+      await rejectsWith(store.authenticateToken('garbage'), 'unauthorized');
       await store.revokeToken(info.id);
-      await rejectsWith(store.authenticateToken(token), 'unauthenticated', /revoked/);
+      await rejectsWith(store.authenticateToken(token), 'unauthorized', /revoked/);
       const short = await store.createToken('svc-loader', { expiresInMs: -1 });
-      await rejectsWith(store.authenticateToken(short.token), 'unauthenticated', /expired/);
+      await rejectsWith(store.authenticateToken(short.token), 'unauthorized', /expired/);
       await rejectsWith(store.createToken('nobody'), 'not_found');
       const listed = await store.listTokens('svc-loader');
       assert.equal(listed.length, 2);
@@ -114,23 +114,23 @@ function authContract(
       await store.createUser('temp');
       const { token } = await store.createToken('temp');
       await store.deleteUser('temp');
-      await rejectsWith(store.authenticateToken(token), 'unauthenticated');
+      await rejectsWith(store.authenticateToken(token), 'unauthorized');
     });
 
     test('the authenticator: loopback trust, tokens, Basic, and refusals', async () => {
       const authn = createAuthenticator(store, { required: false });
       assert.equal(await authn(undefined, '127.0.0.1'), LOCAL_PRINCIPAL);
       assert.equal(await authn(undefined, '::ffff:127.0.0.1'), LOCAL_PRINCIPAL);
-      await rejectsWith(authn(undefined, '10.0.0.8'), 'unauthenticated', /authentication required/);
+      await rejectsWith(authn(undefined, '10.0.0.8'), 'unauthorized', /authentication required/);
       const required = createAuthenticator(store, { required: true });
-      await rejectsWith(required(undefined, '127.0.0.1'), 'unauthenticated');
+      await rejectsWith(required(undefined, '127.0.0.1'), 'unauthorized');
       const basic = `Basic ${Buffer.from('root:battery staple').toString('base64')}`;
       assert.equal((await required(basic, '10.0.0.8')).name, 'root');
-      await rejectsWith(required('Basic !!!', '10.0.0.8'), 'unauthenticated');
-      await rejectsWith(required('Digest x', '10.0.0.8'), 'unauthenticated', /unsupported/);
+      await rejectsWith(required('Basic !!!', '10.0.0.8'), 'unauthorized');
+      await rejectsWith(required('Digest x', '10.0.0.8'), 'unauthorized', /unsupported/);
       const { token } = await store.createToken('ann');
       assert.equal((await required(`Bearer ${token}`, '10.0.0.8')).name, 'ann');
-      await rejectsWith(required('Bearer not-a-token', '10.0.0.8'), 'unauthenticated');
+      await rejectsWith(required('Bearer not-a-token', '10.0.0.8'), 'unauthorized');
     });
   });
 }
@@ -262,12 +262,12 @@ describe('JWT bearer tokens', () => {
       assert.deepEqual(p, { name: 'ann@example.com', via: 'jwt', roles: ['analyst'], scopes: ['read'] });
       await rejectsWith(
         authn(`Bearer ${await sign({ email: 'x' }, 'https://evil.example')}`, '10.1.1.1'),
-        'unauthenticated',
+        'unauthorized',
         /invalid JWT/,
       );
       await rejectsWith(
         authn(`Bearer ${await sign({ groups: [] })}`, '10.1.1.1'),
-        'unauthenticated',
+        'unauthorized',
         /no "email" claim/,
       );
     } finally {
