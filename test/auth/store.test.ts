@@ -80,11 +80,7 @@ function authContract(
       assert.deepEqual(p.scopes, ['write']);
       const stored = await meta.query('SELECT * FROM sluice_tokens WHERE id = ?', [info.id]);
       assert.doesNotMatch(JSON.stringify(stored), new RegExp(token.slice(-20)));
-      await rejectsWith(
-        store.authenticateToken(`${token.slice(0, -1)}x`),
-        'unauthorized',
-        /invalid token/,
-      );
+      await rejectsWith(store.authenticateToken(`${token.slice(0, -1)}x`), 'unauthorized', /invalid token/);
       await rejectsWith(store.authenticateToken('garbage'), 'unauthorized');
       await store.revokeToken(info.id);
       await rejectsWith(store.authenticateToken(token), 'unauthorized', /revoked/);
