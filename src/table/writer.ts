@@ -201,7 +201,7 @@ export async function writeDataFiles(
           column_sizes: m?.columnSizes ?? null,
           value_counts: m?.valueCounts ?? null,
           null_value_counts: m?.nullValueCounts ?? null,
-          nan_value_counts: null,
+          nan_value_counts: m && m.nanValueCounts.size > 0 ? m.nanValueCounts : null,
           lower_bounds: m?.lowerBounds ?? null,
           upper_bounds: m?.upperBounds ?? null,
           key_metadata: null,
