@@ -115,8 +115,9 @@ async function ensureTable(
     const fields = latest.partitionBy.map((p, i) => {
       const source = schema.fields.find((f) => f.name === p.column);
       if (!source) throw new InvalidInputError(`partition column "${p.column}" is not a column`);
-      const name =
-        p.name ?? (p.transform === 'identity' ? p.column : `${p.column}_${p.transform.replace(/\[.*$/, '')}`);
+      const kind = p.transform.replace(/\[.*$/, '');
+      const suffix = { identity: '', truncate: '_trunc', void: '_null' }[kind] ?? `_${kind}`;
+      const name = p.name ?? `${p.column}${suffix}`;
       return { 'source-id': source.id, 'field-id': 1000 + i, name, transform: p.transform };
     });
     try {
