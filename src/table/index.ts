@@ -8,6 +8,7 @@ export * from './catalog-api.js';
 export * from './changes.js';
 export * from './decimal.js';
 export * from './duckdb-types.js';
+export { type FileColumns, type FileNode, nestedNamesStable, readFileColumns } from './file-schema.js';
 export { dataDir, type LiveEntry, metadataDir, TableIO } from './io.js';
 export * from './json.js';
 export * from './lookup.js';
