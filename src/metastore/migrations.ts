@@ -117,6 +117,28 @@ CREATE TABLE sluice_grants (
 );
 INSERT INTO sluice_roles (name, description, created_at) VALUES ('admin', 'may do anything, including managing users and grants', 0);`;
 
+/*
+ * System tables: rows recorded with an area's own metastore writes wait in this outbox until
+ * the flusher appends them to the Iceberg tables of `sluice_system`. A flusher claims rows
+ * (claim_id, lease until claim_until), commits them with the claim id in the snapshot summary,
+ * then deletes them. Definitions are stored by hash so any process can flush any table.
+ */
+const SYSTEM_OUTBOX_COLUMNS = `
+  table_name VARCHAR(255) NOT NULL,
+  definition_hash VARCHAR(64) NOT NULL,
+  payload TEXT NOT NULL,
+  claim_id VARCHAR(64),
+  claim_until BIGINT,
+  created_at BIGINT NOT NULL
+);
+CREATE INDEX sluice_system_outbox_table ON sluice_system_outbox (table_name, claim_id, id);
+CREATE TABLE sluice_system_definitions (
+  hash VARCHAR(64) NOT NULL PRIMARY KEY,
+  table_name VARCHAR(255) NOT NULL,
+  definition TEXT NOT NULL,
+  created_at BIGINT NOT NULL
+);`;
+
 /** Every migration, oldest first. */
 export const MIGRATIONS: readonly Migration[] = [
   {
@@ -125,6 +147,14 @@ export const MIGRATIONS: readonly Migration[] = [
     sql: {
       sqlite: ICEBERG_CATALOG + SLUICE_TABLES + SQLITE_NOTIFICATIONS,
       postgres: ICEBERG_CATALOG + SLUICE_TABLES,
+    },
+  },
+  {
+    version: 5,
+    name: 'system table outbox',
+    sql: {
+      sqlite: `CREATE TABLE sluice_system_outbox (\n  id INTEGER PRIMARY KEY AUTOINCREMENT,${SYSTEM_OUTBOX_COLUMNS}`,
+      postgres: `CREATE TABLE sluice_system_outbox (\n  id BIGSERIAL PRIMARY KEY,${SYSTEM_OUTBOX_COLUMNS}`,
     },
   },
   {

@@ -2,6 +2,13 @@
  * Table locations (absolute URIs written into Iceberg metadata) ↔ object-store keys
  * (relative to the store's root). Only locations under the store's root can be read or
  * written by Sluice; anything else is refused with a clear error.
+ *
+ * Locations of local stores are written `file://` + the plain absolute path, spaces and
+ * non-ASCII characters as they are, never %-escaped: Java's Hadoop file IO writes them so,
+ * and readers take the path of the URI without decoding it (PyIceberg's
+ * `urlparse(location).path`, Hadoop's `new Path(location)`), so an escaped `my%20data` would
+ * send them to a directory that does not exist. Keys follow the root verbatim, as Java's
+ * FileIO writes them (a partition value escaped as `a%2Fb` stays `a%2Fb`).
  */
 import { posix } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,6 +17,8 @@ import { validatePrefix } from './keys.js';
 import type { ObjectStore } from './types.js';
 
 const S3_RE = /^s3[an]?:\/\/([^/?#]+)(?:\/(.*))?$/;
+/** `file:/abs`, `file:///abs`, `file://localhost/abs`: the path as written. */
+const FILE_RE = /^file:(?:\/\/(?:localhost)?)?(\/.*)$/i;
 
 function outside(store: ObjectStore, uri: string): InvalidInputError {
   return new InvalidInputError(
@@ -22,12 +31,30 @@ function strip(path: string): string {
   return path.replace(/\/+$/, '');
 }
 
-/** The path of a local location (`file:///abs`, `file:/abs` or `/abs`), or undefined. */
-function localPath(uri: string): string | undefined {
-  if (uri.startsWith('/')) return posix.normalize(uri);
+/** The directory of a local store (its `file:` URL decoded), or undefined for other stores. */
+function localBase(store: ObjectStore): string | undefined {
+  if (!/^file:/i.test(store.url)) return undefined;
+  return strip(fileURLToPath(store.url)) || '/';
+}
+
+/** `rel` when `path` is `base` or lies under it, else undefined. */
+function under(base: string, path: string): string | undefined {
+  const p = strip(path);
+  if (p === base) return '';
+  const prefix = base === '/' ? '/' : `${base}/`;
+  return p.startsWith(prefix) ? p.slice(prefix.length) : undefined;
+}
+
+/** The key of a location in a local store, trying the plain path first, then the %-decoded one. */
+function localKey(base: string, uri: string): string | undefined {
+  const plain = uri.startsWith('/') ? uri : FILE_RE.exec(uri)?.[1];
+  if (plain !== undefined) {
+    const rel = under(base, posix.normalize(plain));
+    if (rel !== undefined) return rel;
+  }
   if (!/^file:/i.test(uri)) return undefined;
   try {
-    return posix.normalize(fileURLToPath(new URL(uri)));
+    return under(base, posix.normalize(fileURLToPath(new URL(uri))));
   } catch {
     return undefined;
   }
@@ -35,25 +62,19 @@ function localPath(uri: string): string | undefined {
 
 /**
  * The store key of a location URI: `''` for the store's root, else a validated relative key.
- * Keys follow the root verbatim (`<store.url>/<key>`, as Java's FileIO and the data plane
- * write them); `file:` URLs in other spellings (`file:/abs`, %-escaped) and absolute paths are
- * accepted for local stores, `s3a://` and `s3n://` for S3 stores.
+ * Accepted for local stores: `file://` + plain path (what Sluice writes), `<store.url>/<key>`
+ * with the root %-escaped (what earlier versions wrote), `file:/abs`, fully %-escaped `file:`
+ * URLs and absolute paths; for S3 stores `s3://`, `s3a://` and `s3n://`.
  * @throws InvalidInputError when the location is not under the store's root.
  */
 export function keyForLocation(store: ObjectStore, uri: string): string {
   const root = strip(store.url);
+  const base = localBase(store);
   let rel: string | undefined;
   if (uri === root || uri === `${root}/`) rel = '';
   else if (uri.startsWith(`${root}/`)) rel = strip(uri.slice(root.length + 1));
-  else if (root.startsWith('file:')) {
-    const base = strip(fileURLToPath(root));
-    const path = localPath(uri);
-    if (path !== undefined) {
-      const p = strip(path);
-      if (p === base) rel = '';
-      else if (p.startsWith(`${base}/`)) rel = p.slice(base.length + 1);
-    }
-  } else {
+  else if (base !== undefined) rel = localKey(base, uri);
+  else {
     const r = S3_RE.exec(root);
     const u = S3_RE.exec(uri);
     if (r && u && r[1] === u[1]) {
@@ -75,10 +96,15 @@ export function keyForLocation(store: ObjectStore, uri: string): string {
   }
 }
 
-/** The absolute location URI of a store key (`''` is the store's root): `<store.url>/<key>`. */
+/**
+ * The absolute location URI of a store key (`''` is the store's root): `<root>/<key>`, where
+ * the root of a local store is `file://` + its plain path (see the module comment).
+ */
 export function locationForKey(store: ObjectStore, key: string): string {
+  const base = localBase(store);
+  const root = base === undefined ? strip(store.url) : `file://${base === '/' ? '' : base}`;
   const k = key.replace(/^\/+|\/+$/g, '');
-  return k === '' ? strip(store.url) : `${strip(store.url)}/${k}`;
+  return k === '' ? root : `${root}/${k}`;
 }
 
 /** Join a location URI and a relative path with exactly one "/". */

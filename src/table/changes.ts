@@ -4,12 +4,13 @@
  * each snapshot, the rows of the files it removed are compared with the rows of the files it
  * added by key, so rows carried over unchanged by copy-on-write rewrites do not show up.
  */
-import { sqlString } from '../duck/index.js';
+import { type DuckConnection, sqlString } from '../duck/index.js';
 import { InvalidInputError, NotFoundError } from '../util/index.js';
 import { quoteIdent } from './duckdb-types.js';
+import { nestedNamesStable } from './file-schema.js';
 import { mapLimit, type TableIO } from './io.js';
 import { ancestorsOf, currentSchema, snapshotById } from './lookup.js';
-import type { PlannedFile, ScanPlan } from './scan.js';
+import { attachFileColumns, type PlannedFile, type ScanPlan } from './scan.js';
 import { namesStable, scanSql, selectFields } from './scan-sql.js';
 import type { DataFile, Schema, Snapshot, SnapshotOperation, TableMetadata } from './types.js';
 
@@ -32,6 +33,8 @@ export interface AppendedFiles {
 export interface ChangeOptions {
   /** Key columns identifying a row (default: the schema's identifier fields). */
   key?: string[];
+  /** DuckDB connection to read files' nested names with, needed when struct fields were renamed. */
+  conn?: DuckConnection;
   signal?: AbortSignal;
 }
 
@@ -109,6 +112,7 @@ async function planOf(
   schema: Schema,
   files: readonly DataFile[],
   signal?: AbortSignal,
+  conn?: DuckConnection,
 ): Promise<ScanPlan> {
   const planned: PlannedFile[] = await mapLimit(files, 16, async (file) => ({
     file,
@@ -118,9 +122,10 @@ async function planOf(
     deletes: [],
     live: undefined as never,
   }));
-  return {
+  const plan: ScanPlan = {
     snapshot: undefined,
     readByName: namesStable(md.schemas),
+    nestedNamesStable: nestedNamesStable(md.schemas),
     schema,
     filter: undefined,
     predicates: [],
@@ -135,6 +140,8 @@ async function planOf(
       deleteFiles: 0,
     },
   };
+  if (conn) await attachFileColumns(conn, plan, signal);
+  return plan;
 }
 
 function keyColumns(schema: Schema, key: string[] | undefined): string[] {
@@ -178,12 +185,12 @@ export async function changesBetween(
     const { added, removed } = await snapshotFileChanges(io, snap, o.signal);
     if (added.length === 0 && removed.length === 0) continue;
     const tag = (t: string) => `${sqlString(t)} AS _change_type, CAST(${id} AS BIGINT) AS _snapshot_id`;
-    const addedSql = scanSql(await planOf(io, md, schema, added, o.signal));
+    const addedSql = scanSql(await planOf(io, md, schema, added, o.signal, o.conn));
     if (removed.length === 0) {
       parts.push(`SELECT ${cols.join(', ')}, ${tag('insert')} FROM (${addedSql}) AS __a`);
       continue;
     }
-    const removedSql = scanSql(await planOf(io, md, schema, removed, o.signal));
+    const removedSql = scanSql(await planOf(io, md, schema, removed, o.signal, o.conn));
     const pick = (alias: string) => cols.map((c) => `${alias}.${c}`).join(', ');
     parts.push(
       `SELECT * FROM (WITH __r AS MATERIALIZED (${removedSql}), __a AS MATERIALIZED (${addedSql}) ` +

@@ -76,7 +76,7 @@ export async function compact(ctx: TableContext, o: CompactOptions = {}): Promis
   const small = o.smallFileBytes ?? Math.floor(target * 0.75);
   const { bins, added } = await ctx.duck.withConnection(async (conn) => {
     if (o.where?.trim()) await checkFilter(conn, md, o.where, o.signal);
-    const plan = await planScan(ctx.io, md, { filter: o.where, signal: o.signal });
+    const plan = await planScan(ctx.io, md, { filter: o.where, signal: o.signal, conn });
     const bins = binPack(plan.files, small, target);
     const added: DataFile[] = [];
     try {

@@ -7,7 +7,7 @@
 import type { DuckConnection } from '../duck/index.js';
 import { sqlStringList } from '../duck/index.js';
 import { DEFAULT_BOUND_LENGTH, truncateLowerBound, truncateUpperBound } from './bounds.js';
-import { icebergToDuckdbType } from './duckdb-types.js';
+import { icebergToDuckdbType, quoteIdent } from './duckdb-types.js';
 import { isPrimitive, parsePrimitive } from './primitives.js';
 import type { IcebergType, PrimitiveType, PrimitiveValue, StructType } from './types.js';
 import { coerceValue, toBinary } from './values.js';
@@ -18,6 +18,8 @@ export interface LeafColumn {
   type: PrimitiveType;
   /** Top-level name path (for messages). */
   path: string;
+  /** The names from the top-level column down (`element`, `key`, `value` inside lists and maps). */
+  names: string[];
   /** Bounds are kept for leaves outside lists and maps. */
   bounded: boolean;
   /** Required all the way from the top (a null here breaks the schema). */
@@ -32,26 +34,28 @@ export interface FileMetrics {
   nullValueCounts: Map<number, number>;
   lowerBounds: Map<number, Uint8Array>;
   upperBounds: Map<number, Uint8Array>;
+  /** NaN counts of float and double columns outside lists and maps. */
+  nanValueCounts: Map<number, number>;
 }
 
 /** Leaves of a schema depth-first, as DuckDB lays out Parquet columns (list element; map key, value). */
 export function leafColumns(schema: StructType): LeafColumn[] {
   const out: LeafColumn[] = [];
-  const walk = (type: IcebergType, id: number, path: string, bounded: boolean, required: boolean) => {
+  const walk = (type: IcebergType, id: number, names: string[], bounded: boolean, required: boolean) => {
     if (isPrimitive(type)) {
-      out.push({ id, type, path, bounded, required });
+      out.push({ id, type, path: names.join('.'), names, bounded, required });
       return;
     }
     if (type.type === 'struct') {
-      for (const f of type.fields) walk(f.type, f.id, `${path}.${f.name}`, bounded, required && f.required);
+      for (const f of type.fields) walk(f.type, f.id, [...names, f.name], bounded, required && f.required);
     } else if (type.type === 'list') {
-      walk(type.element, type['element-id'], `${path}.element`, false, false);
+      walk(type.element, type['element-id'], [...names, 'element'], false, false);
     } else {
-      walk(type.key, type['key-id'], `${path}.key`, false, false);
-      walk(type.value, type['value-id'], `${path}.value`, false, false);
+      walk(type.key, type['key-id'], [...names, 'key'], false, false);
+      walk(type.value, type['value-id'], [...names, 'value'], false, false);
     }
   };
-  for (const f of schema.fields) walk(f.type, f.id, f.name, true, f.required);
+  for (const f of schema.fields) walk(f.type, f.id, [f.name], true, f.required);
   return out;
 }
 
@@ -103,10 +107,59 @@ function boundValue(type: PrimitiveType, v: unknown): PrimitiveValue | undefined
   return coerceValue(type, typeof v === 'bigint' && parsePrimitive(type).kind === 'int' ? Number(v) : v);
 }
 
+const isFloatLeaf = (leaf: LeafColumn) => {
+  const kind = parsePrimitive(leaf.type).kind;
+  return leaf.bounded && (kind === 'float' || kind === 'double');
+};
+
+/** A float column of a file whose row groups lack statistics. */
+interface FloatScan {
+  file: string;
+  leaf: LeafColumn;
+  m: FileMetrics;
+}
+
+/**
+ * NaN counts and NaN-free bounds of float columns from their values, for the column chunks
+ * DuckDB wrote without statistics: it writes none for chunks holding NaN or ±Infinity, so
+ * a chunk with statistics holds no NaN and needs no scan. One query over the files concerned.
+ */
+async function scanFloats(conn: DuckConnection, scans: readonly FloatScan[], signal?: AbortSignal) {
+  if (scans.length === 0) return;
+  const files = [...new Set(scans.map((s) => s.file))];
+  const leaves = [...new Map(scans.map((s) => [s.leaf.id, s.leaf])).values()];
+  const cols = leaves.flatMap((leaf, i) => {
+    const col = leaf.names.map(quoteIdent).join('.');
+    const real = `FILTER (WHERE NOT isnan(${col}))`;
+    return [
+      `count_if(isnan(${col})) AS n${i}`,
+      `CAST(min(${col}) ${real} AS DOUBLE) AS lo${i}`,
+      `CAST(max(${col}) ${real} AS DOUBLE) AS hi${i}`,
+    ];
+  });
+  const rows = await conn.all(
+    `SELECT filename, ${cols.join(', ')} FROM read_parquet(${sqlStringList(files)}, filename = true) GROUP BY filename`,
+    undefined,
+    { signal },
+  );
+  const byFile = new Map(rows.map((r) => [String(r.filename), r]));
+  for (const s of scans) {
+    const i = leaves.indexOf(s.leaf);
+    const r = byFile.get(s.file);
+    if (!r) continue;
+    s.m.nanValueCounts.set(s.leaf.id, Number(r[`n${i}`]));
+    const lo = boundValue(s.leaf.type, r[`lo${i}`]);
+    const hi = boundValue(s.leaf.type, r[`hi${i}`]);
+    if (lo !== undefined) s.m.lowerBounds.set(s.leaf.id, toBinary(s.leaf.type, lo));
+    if (hi !== undefined) s.m.upperBounds.set(s.leaf.id, toBinary(s.leaf.type, hi));
+  }
+}
+
 /**
  * Metrics of Parquet files written with `leafColumns(schema)` layout, one query for all files.
  * Boolean bounds are left out (they prune nothing), as are bounds of row groups without
- * statistics (DuckDB writes none for float columns holding NaN).
+ * statistics. Float columns also get NaN counts, and bounds that leave NaN out (spec:
+ * bounds are never NaN), read from the values where DuckDB wrote no statistics.
  */
 export async function collectMetrics(
   conn: DuckConnection,
@@ -127,6 +180,7 @@ export async function collectMetrics(
     undefined,
     { signal },
   );
+  const floatsToScan: FloatScan[] = [];
   for (const r of rows) {
     const m: FileMetrics = {
       recordCount: num(r.rows) ?? 0,
@@ -135,6 +189,7 @@ export async function collectMetrics(
       nullValueCounts: new Map(),
       lowerBounds: new Map(),
       upperBounds: new Map(),
+      nanValueCounts: new Map(),
     };
     leaves.forEach((leaf, i) => {
       const size = num(r[`s${i}`]);
@@ -143,6 +198,10 @@ export async function collectMetrics(
       if (size !== undefined) m.columnSizes.set(leaf.id, size);
       if (values !== undefined) m.valueCounts.set(leaf.id, values);
       if (nulls !== undefined) m.nullValueCounts.set(leaf.id, nulls);
+      if (isFloatLeaf(leaf)) {
+        if (r[`lok${i}`] === true && r[`hik${i}`] === true) m.nanValueCounts.set(leaf.id, 0);
+        else floatsToScan.push({ file: String(r.file_name), leaf, m });
+      }
       const lo = r[`lok${i}`] === true ? boundValue(leaf.type, r[`lo${i}`]) : undefined;
       const hi = r[`hik${i}`] === true ? boundValue(leaf.type, r[`hi${i}`]) : undefined;
       if (lo !== undefined)
@@ -152,6 +211,7 @@ export async function collectMetrics(
     });
     out.set(String(r.file_name), m);
   }
+  await scanFloats(conn, floatsToScan, signal);
   for (const f of files) {
     if (!out.has(f)) {
       out.set(f, {
@@ -161,6 +221,7 @@ export async function collectMetrics(
         nullValueCounts: new Map(),
         lowerBounds: new Map(),
         upperBounds: new Map(),
+        nanValueCounts: new Map(),
       });
     }
   }

@@ -27,14 +27,34 @@ function decode(type: PrimitiveType, bytes: Uint8Array | null | undefined): Prim
   }
 }
 
+/**
+ * Float bounds made safe for DuckDB's comparisons, where NaN is greater than every number and
+ * -0.0 equals +0.0 (spec: bounds never hold NaN; writers may omit NaN counts): without a NaN
+ * count of zero the upper bound is dropped, and a zero bound is widened to the other zero.
+ */
+function floatRange(r: ValueRange, nanCount: number | undefined): ValueRange {
+  const out = { ...r };
+  if (nanCount !== 0 || (typeof out.upper === 'number' && Number.isNaN(out.upper))) out.upper = undefined;
+  if (typeof out.lower === 'number' && Number.isNaN(out.lower)) out.lower = undefined;
+  if (out.lower === 0) out.lower = -0;
+  if (out.upper === 0) out.upper = 0;
+  return out;
+}
+
+const isFloat = (type: PrimitiveType) => {
+  const kind = parsePrimitive(type).kind;
+  return kind === 'float' || kind === 'double';
+};
+
 /** The range of a column in a data file, from its metrics. */
 export function fileRange(file: DataFile, fieldId: number, type: PrimitiveType): ValueRange {
-  return {
+  const r: ValueRange = {
     lower: decode(type, file.lower_bounds?.get(fieldId)),
     upper: decode(type, file.upper_bounds?.get(fieldId)),
     nullCount: file.null_value_counts?.get(fieldId),
     valueCount: file.value_counts?.get(fieldId),
   };
+  return isFloat(type) ? floatRange(r, file.nan_value_counts?.get(fieldId)) : r;
 }
 
 const valuesOf = (p: Predicate): unknown[] => ('values' in p ? p.values : 'value' in p ? [p.value] : []);
@@ -161,7 +181,7 @@ export function manifestMayMatch(
     for (const { field, index, pred } of projections(bound, p)) {
       const s = summaries[index];
       if (!s || pred === true) continue;
-      const range: ValueRange = {
+      let range: ValueRange = {
         lower: decode(field.resultType, s.lower_bound),
         upper: decode(field.resultType, s.upper_bound),
         nullCount: s.contains_null ? undefined : 0,
@@ -169,6 +189,7 @@ export function manifestMayMatch(
       if (range.lower === undefined && range.upper === undefined && !s.contains_null && !s.contains_nan) {
         return false;
       }
+      if (isFloat(field.resultType)) range = floatRange(range, s.contains_nan === false ? 0 : undefined);
       if (!rangeMayMatch(pred, field.resultType, range)) return false;
     }
   }

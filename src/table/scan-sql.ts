@@ -11,8 +11,9 @@
 import { sqlString, sqlStringList } from '../duck/index.js';
 import { InvalidInputError } from '../util/index.js';
 import { icebergToDuckdbType, quoteIdent } from './duckdb-types.js';
+import type { FileColumns, FileNode } from './file-schema.js';
 import type { PlannedFile, ScanPlan } from './scan.js';
-import type { NestedField, Schema } from './types.js';
+import type { IcebergType, NestedField, Schema } from './types.js';
 
 /** Options of `scanSql`. */
 export interface ScanSqlOptions {
@@ -40,13 +41,93 @@ export function selectFields(schema: Schema, columns?: readonly string[]): Neste
   });
 }
 
-/** The `schema = MAP {...}` argument mapping field ids to today's names and types. */
-export function fieldIdSchemaArg(fields: readonly NestedField[]): string {
+/**
+ * The `schema = MAP {...}` argument mapping field ids to today's names and types. With a
+ * file's written columns, struct children take the file's names (selected by field id), and
+ * children the file lacks a name no file uses, so they read NULL.
+ */
+export function fieldIdSchemaArg(fields: readonly NestedField[], written?: FileColumns): string {
   const entries = fields.map(
     (f) =>
-      `${f.id}: {name: ${sqlString(f.name)}, type: ${sqlString(icebergToDuckdbType(f.type))}, default_value: NULL}`,
+      `${f.id}: {name: ${sqlString(f.name)}, type: ${sqlString(readType(f.type, written?.get(f.id), written !== undefined))}, default_value: NULL}`,
   );
   return `MAP {${entries.join(', ')}}`;
+}
+
+const absent = (id: number) => `__sluice_absent_${id}`;
+
+/** The DuckDB type to read a column as: today's types, with the file's nested names when known. */
+function readType(type: IcebergType, node: FileNode | undefined, known: boolean): string {
+  if (typeof type !== 'object') return icebergToDuckdbType(type);
+  if (type.type === 'list')
+    return `${readType(type.element, node?.kind === 'list' ? node.element : undefined, known && node !== undefined)}[]`;
+  if (type.type === 'map') {
+    const m = node?.kind === 'map' ? node : undefined;
+    const k = known && m !== undefined;
+    return `MAP(${readType(type.key, m?.key, k)}, ${readType(type.value, m?.value, k)})`;
+  }
+  const children = type.fields.map((c) => {
+    const fc = node?.kind === 'struct' ? node.fields?.find((x) => x.id === c.id) : undefined;
+    const name = !known || !node ? c.name : (fc?.name ?? absent(c.id));
+    return `${quoteIdent(name)} ${readType(c.type, fc, known && fc !== undefined)}`;
+  });
+  return `STRUCT(${children.join(', ')})`;
+}
+
+/**
+ * SQL turning a value read with `readType` into today's names, or undefined when it already
+ * has them: struct_pack per struct, list_transform / map_entries for lists and maps.
+ */
+function rebuild(
+  expr: string,
+  type: IcebergType,
+  node: FileNode | undefined,
+  depth: number,
+): string | undefined {
+  if (typeof type !== 'object' || !node) return undefined;
+  if (type.type === 'list') {
+    const v = `__l${depth}`;
+    const inner = rebuild(v, type.element, node.element, depth + 1);
+    return inner === undefined ? undefined : `list_transform(${expr}, ${v} -> ${inner})`;
+  }
+  if (type.type === 'map') {
+    const v = `__m${depth}`;
+    const key = `struct_extract(${v}, 'key')`;
+    const value = `struct_extract(${v}, 'value')`;
+    const k = rebuild(key, type.key, node.key, depth + 1);
+    const val = rebuild(value, type.value, node.value, depth + 1);
+    if (k === undefined && val === undefined) return undefined;
+    return `map_from_entries(list_transform(map_entries(${expr}), ${v} -> struct_pack("key" := ${k ?? key}, "value" := ${val ?? value})))`;
+  }
+  let changed = false;
+  const parts = type.fields.map((c) => {
+    const fc = node.kind === 'struct' ? node.fields?.find((x) => x.id === c.id) : undefined;
+    const name = fc?.name ?? absent(c.id);
+    const read = `struct_extract(${expr}, ${sqlString(name)})`;
+    const inner = rebuild(read, c.type, fc, depth + 1);
+    if (name !== c.name || inner !== undefined) changed = true;
+    return `${quoteIdent(c.name)} := ${inner ?? read}`;
+  });
+  return changed
+    ? `CASE WHEN ${expr} IS NULL THEN NULL ELSE struct_pack(${parts.join(', ')}) END`
+    : undefined;
+}
+
+/** The select list of columns read by field id, rebuilt to today's nested names where needed. */
+function idColumns(fields: readonly NestedField[], alias: string, written?: FileColumns): string[] {
+  return fields.map((f) => {
+    const col = `${alias}${quoteIdent(f.name)}`;
+    const rebuilt = written ? rebuild(col, f.type, written.get(f.id), 0) : undefined;
+    return rebuilt === undefined
+      ? col
+      : `CAST(${rebuilt} AS ${icebergToDuckdbType(f.type)}) AS ${quoteIdent(f.name)}`;
+  });
+}
+
+/** Key of the written shape of the selected columns: files with equal keys are read together. */
+function shapeKey(fields: readonly NestedField[], written?: FileColumns): string {
+  if (!written) return '';
+  return JSON.stringify(fields.map((f) => (typeof f.type === 'object' ? (written.get(f.id) ?? null) : 0)));
 }
 
 function emptySelect(fields: readonly NestedField[], withFile: boolean): string {
@@ -104,11 +185,12 @@ function byName(source: string, fields: readonly NestedField[], extra: string[])
 }
 
 function readFiles(
-  paths: readonly string[],
+  files: readonly PlannedFile[],
   fields: readonly NestedField[],
   withFile: boolean,
   named: boolean,
 ): string {
+  const paths = files.map((f) => f.localPath);
   if (named) {
     const src = byName(
       `read_parquet(${sqlStringList(paths)}, union_by_name = true)`,
@@ -117,9 +199,10 @@ function readFiles(
     );
     return `SELECT ${castList(fields, '__u', withFile).join(', ')} FROM ${src} AS __u`;
   }
-  const names = fields.map((f) => quoteIdent(f.name));
+  const written = files[0]?.columns;
+  const names = idColumns(fields, '', written);
   if (withFile) names.push('filename AS __file');
-  return `SELECT ${names.join(', ')} FROM read_parquet(${sqlStringList(paths)}, schema = ${fieldIdSchemaArg(fields)})`;
+  return `SELECT ${names.join(', ')} FROM read_parquet(${sqlStringList(paths)}, schema = ${fieldIdSchemaArg(fields, written)})`;
 }
 
 function readWithDeletes(
@@ -134,10 +217,10 @@ function readWithDeletes(
     const src = byName(`read_parquet(${sqlString(f.localPath)}, file_row_number = true)`, fields, extra);
     return `SELECT ${castList(fields, '__d', withFile).join(', ')} FROM ${src} AS __d WHERE __d.file_row_number NOT IN (${deletes})`;
   }
-  const names = fields.map((x) => `__d.${quoteIdent(x.name)}`);
+  const names = idColumns(fields, '__d.', f.columns);
   if (withFile) names.push('__d.filename AS __file');
   return (
-    `SELECT ${names.join(', ')} FROM read_parquet(${sqlString(f.localPath)}, schema = ${fieldIdSchemaArg(fields)}, file_row_number = true) AS __d ` +
+    `SELECT ${names.join(', ')} FROM read_parquet(${sqlString(f.localPath)}, schema = ${fieldIdSchemaArg(fields, f.columns)}, file_row_number = true) AS __d ` +
     `WHERE __d.file_row_number NOT IN (${deletes})`
   );
 }
@@ -156,18 +239,25 @@ export function scanSql(plan: ScanPlan, o: ScanSqlOptions = {}): string {
       `the scan plan has no local path for ${missing.file.file_path}`,
       'plan with resolvePaths',
     );
-  const plain = plan.files.filter((f) => f.deletes.length === 0);
+  const named = plan.readByName === true && plan.nestedNamesStable !== false;
+  if (!named && plan.nestedNamesStable === false) {
+    const unread = plan.files.find((f) => !f.columns);
+    if (unread)
+      throw new InvalidInputError(
+        `the scan plan lacks the written columns of ${unread.file.file_path}, needed because struct fields of the table were renamed`,
+        'plan with Table.planScan, or pass a DuckDB connection (`conn`) to planScan / resolvePaths',
+      );
+  }
+  const groups = new Map<string, PlannedFile[]>();
+  for (const f of plan.files) {
+    if (f.deletes.length > 0) continue;
+    const key = named ? '' : shapeKey(fields, f.columns);
+    const group = groups.get(key);
+    if (group) group.push(f);
+    else groups.set(key, [f]);
+  }
   const parts: string[] = [];
-  const named = plan.readByName === true;
-  if (plain.length > 0)
-    parts.push(
-      readFiles(
-        plain.map((f) => f.localPath),
-        fields,
-        withFile,
-        named,
-      ),
-    );
+  for (const group of groups.values()) parts.push(readFiles(group, fields, withFile, named));
   for (const f of plan.files)
     if (f.deletes.length > 0) parts.push(readWithDeletes(f, fields, withFile, named));
   let sql = parts.length === 0 ? emptySelect(fields, withFile) : parts.join('\nUNION ALL ');

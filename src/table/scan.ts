@@ -4,7 +4,9 @@
  * skip data files by partition values and column bounds. Position delete files are attached
  * to the data files they may apply to; equality deletes are refused.
  */
+import type { DuckConnection } from '../duck/index.js';
 import { InvalidInputError, NotFoundError } from '../util/index.js';
+import { type FileColumns, nestedNamesStable, readFileColumns } from './file-schema.js';
 import { type LiveEntry, mapLimit, type TableIO } from './io.js';
 import {
   currentSchema,
@@ -33,6 +35,11 @@ export interface ScanOptions {
   predicates?: ColumnPredicate[];
   /** Resolve local file paths (default true; false for planning that never reads rows). */
   resolvePaths?: boolean;
+  /**
+   * DuckDB connection to read the nested column names of files with (see `attachFileColumns`);
+   * needed when struct fields were renamed, else the plan cannot be read.
+   */
+  conn?: DuckConnection;
   signal?: AbortSignal;
 }
 
@@ -48,6 +55,8 @@ export interface PlannedFile {
   deletes: PlannedDeleteFile[];
   /** The manifest entry, for operations that remove the file. */
   live: LiveEntry;
+  /** The file's columns as written, when the plan needs them (`nestedNamesStable` false). */
+  columns?: FileColumns;
 }
 
 /** A position delete file. */
@@ -79,6 +88,8 @@ export interface ScanPlan {
   stats: ScanStats;
   /** Files can be read by column name (see `namesStable`); else by field id. */
   readByName: boolean;
+  /** Struct fields can be read by today's names (see `nestedNamesStable`); else each file's own names are needed. */
+  nestedNamesStable: boolean;
 }
 
 /**
@@ -146,6 +157,7 @@ export async function planScan(io: TableIO, md: TableMetadata, o: ScanOptions = 
   };
   const plan: ScanPlan = {
     readByName: namesStable(md.schemas),
+    nestedNamesStable: nestedNamesStable(md.schemas),
     snapshot,
     schema,
     filter: o.filter,
@@ -206,7 +218,7 @@ export async function planScan(io: TableIO, md: TableMetadata, o: ScanOptions = 
   }
   stats.deleteFiles = deletes.length;
   attachDeletes(plan.files, deletes);
-  if (o.resolvePaths !== false) await resolvePaths(io, plan, o.signal);
+  if (o.resolvePaths !== false) await resolvePaths(io, plan, o.signal, o.conn);
   return plan;
 }
 
@@ -235,10 +247,35 @@ function jsonBig(_k: string, v: unknown): unknown {
   return v;
 }
 
-/** Fill in local paths (downloads into the read cache for remote stores). */
-export async function resolvePaths(io: TableIO, plan: ScanPlan, signal?: AbortSignal): Promise<void> {
+/**
+ * Fill in local paths (downloads into the read cache for remote stores), and with `conn` the
+ * columns of files whose nested names the plan needs.
+ */
+export async function resolvePaths(
+  io: TableIO,
+  plan: ScanPlan,
+  signal?: AbortSignal,
+  conn?: DuckConnection,
+): Promise<void> {
   await mapLimit(plan.files, 16, async (f) => {
     if (!f.localPath) f.localPath = await io.localPath(f.file.file_path, signal);
     for (const d of f.deletes) if (!d.localPath) d.localPath = await io.localPath(d.file.file_path, signal);
   });
+  if (conn) await attachFileColumns(conn, plan, signal);
+}
+
+/** Read the written columns of the plan's files from their footers, when the plan needs them. */
+export async function attachFileColumns(
+  conn: DuckConnection,
+  plan: ScanPlan,
+  signal?: AbortSignal,
+): Promise<void> {
+  if (plan.nestedNamesStable) return;
+  const missing = plan.files.filter((f) => !f.columns && f.localPath);
+  const columns = await readFileColumns(
+    conn,
+    missing.map((f) => f.localPath),
+    signal,
+  );
+  for (const f of missing) f.columns = columns.get(f.localPath) ?? new Map();
 }

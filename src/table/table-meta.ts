@@ -13,6 +13,7 @@ import type { TableContext } from './table-commit.js';
 import { parseTransform } from './transforms.js';
 import type { TableMetadata } from './types.js';
 import type { TableRequirement, TableUpdate } from './updates.js';
+import { assertWritableSchema } from './writer-sql.js';
 
 const ATTEMPTS = 5;
 
@@ -44,6 +45,12 @@ async function commitMetadata(
 
 /** Apply schema changes (add, drop, rename, widen, ...) as a new current schema. @throws InvalidInputError for illegal changes */
 export function commitSchemaChanges(ctx: TableContext, changes: SchemaChange[]): Promise<TableMetadata> {
+  for (const c of changes)
+    if (c.op === 'add-column')
+      assertWritableSchema(
+        { type: 'struct', fields: [{ id: 0, name: c.name, required: false, type: c.type }] },
+        'add the column',
+      );
   return commitMetadata(ctx, (md) => {
     const next = evolveSchema(currentSchema(md), md['last-column-id'], changes);
     return {

@@ -138,7 +138,7 @@ async function splitByFilter(
   const partial: PlannedFile[] = [];
   if (unsure.length > 0) {
     const sub: ScanPlan = { ...plan, files: unsure };
-    await resolvePaths(ctx.io, sub, signal);
+    await resolvePaths(ctx.io, sub, signal, conn);
     const rows = await conn.all<{ __file: string; matched: bigint; total: bigint }>(
       `SELECT __file, count(*) FILTER (WHERE (${where})) AS matched, count(*) AS total FROM (${scanSql(sub, { applyFilter: false, withFile: true })}) AS __scan GROUP BY __file`,
       undefined,

@@ -111,7 +111,7 @@ async function filesHoldingKeys(
   signal?: AbortSignal,
 ): Promise<PlannedFile[]> {
   if (plan.files.length === 0) return [];
-  await resolvePaths(ctx.io, plan, signal);
+  await resolvePaths(ctx.io, plan, signal, conn);
   const cols = keys.map((k) => k.name);
   const on = keys.map((k) => `__old.${quoteIdent(k.name)} = __new.${quoteIdent(k.name)}`).join(' AND ');
   const rows = await conn.all<{ __file: string }>(

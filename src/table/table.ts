@@ -13,6 +13,7 @@ import {
   type ChangeOptions,
   changesBetween,
 } from './changes.js';
+import { nestedNamesStable } from './file-schema.js';
 import { TableIO } from './io.js';
 import { currentSchema, currentSnapshot, defaultSpec } from './lookup.js';
 import {
@@ -27,7 +28,7 @@ import {
   removeOrphanFiles,
   rewriteManifests,
 } from './maintenance.js';
-import { planScan, type ScanOptions, type ScanPlan } from './scan.js';
+import { attachFileColumns, planScan, type ScanOptions, type ScanPlan } from './scan.js';
 import { type ScanSqlOptions, scanSql } from './scan-sql.js';
 import type { SchemaChange } from './schema-evolution.js';
 import type { CommitResult, TableContext } from './table-commit.js';
@@ -182,7 +183,10 @@ export class Table {
       const filter = o.filter;
       await this.#ctx.duck.withConnection((c) => checkFilter(c, this.metadata, filter, o.signal), o);
     }
-    return planScan(this.#ctx.io, this.metadata, o);
+    const plan = await planScan(this.#ctx.io, this.metadata, o);
+    if (!plan.nestedNamesStable && o.resolvePaths !== false)
+      await this.#ctx.duck.withConnection((conn) => attachFileColumns(conn, plan, o.signal), o);
+    return plan;
   }
 
   /** DuckDB SQL reading a plan (columns mapped by field id, deletes applied, filter applied). */
@@ -205,7 +209,12 @@ export class Table {
     toSnapshotId: bigint | undefined,
     o: ChangeOptions,
   ): Promise<ChangeFeed> {
-    return changesBetween(this.#ctx.io, this.metadata, fromSnapshotId, toSnapshotId, o);
+    if (nestedNamesStable(this.metadata.schemas))
+      return changesBetween(this.#ctx.io, this.metadata, fromSnapshotId, toSnapshotId, o);
+    return this.#ctx.duck.withConnection(
+      (conn) => changesBetween(this.#ctx.io, this.metadata, fromSnapshotId, toSnapshotId, { ...o, conn }),
+      o,
+    );
   }
 
   /** Rewrite small files of each partition into files near the target size (a `replace` snapshot). */

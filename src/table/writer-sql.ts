@@ -11,8 +11,43 @@ import { bindPartitionSpec } from './partition.js';
 import { isPrimitive, parsePrimitive, typeToString } from './primitives.js';
 import { indexById } from './schema.js';
 import { partitionValueSqlExpr } from './transforms-sql.js';
-import type { IcebergType, PartitionSpec, PrimitiveType, PrimitiveValue, Schema } from './types.js';
+import type {
+  IcebergType,
+  PartitionSpec,
+  PrimitiveType,
+  PrimitiveValue,
+  Schema,
+  StructType,
+} from './types.js';
 import { coerceValue } from './values.js';
+
+/**
+ * Refuse a schema with `fixed[n]` columns for writing: the spec stores them as Parquet
+ * FIXED_LEN_BYTE_ARRAY, which DuckDB cannot write (it writes BLOB as BYTE_ARRAY, and
+ * FIXED_LEN_BYTE_ARRAY only for UUID and wide decimals, with those logical types). Files
+ * with the wrong physical type would break other readers, so Sluice writes none; tables with
+ * fixed columns written by other engines are still read.
+ * @throws InvalidInputError naming the first fixed column.
+ */
+export function assertWritableSchema(schema: StructType, what = 'write to this table'): void {
+  const walk = (type: IcebergType, path: string): void => {
+    if (isPrimitive(type)) {
+      if (parsePrimitive(type).kind === 'fixed')
+        throw new InvalidInputError(
+          `cannot ${what}: column "${path}" is ${type}, which Parquet files must store as FIXED_LEN_BYTE_ARRAY, and DuckDB, which writes Sluice's data files, cannot write that type`,
+          'use binary instead of fixed; tables with fixed columns written by other engines can still be read',
+        );
+      return;
+    }
+    if (type.type === 'struct') for (const f of type.fields) walk(f.type, `${path}.${f.name}`);
+    else if (type.type === 'list') walk(type.element, `${path}.element`);
+    else {
+      walk(type.key, `${path}.key`);
+      walk(type.value, `${path}.value`);
+    }
+  };
+  for (const f of schema.fields) walk(f.type, f.name);
+}
 
 /** Rows to write: a DuckDB SELECT, local files (Parquet, CSV or JSON by extension), or a view/table name. */
 export type WriteSource = string | { sql: string } | { files: string[] } | { view: string };

@@ -17,6 +17,7 @@ import { collectMetrics, leafColumns } from './metrics.js';
 import { partitionPath } from './partition.js';
 import type { DataFile, PartitionData, PartitionSpec, Schema, TableMetadata } from './types.js';
 import {
+  assertWritableSchema,
   castSelect,
   describeSql,
   partitionColumns,
@@ -152,6 +153,7 @@ export async function writeDataFiles(
   source: WriteSource,
   o: WriteDataOptions,
 ): Promise<WrittenFiles> {
+  assertWritableSchema(o.schema);
   const inner = sourceSql(source);
   const cast = castSelect(o.schema, await describeSql(conn, inner, o.signal), inner);
   const parts = partitionColumns(o.spec, o.schema);
@@ -201,7 +203,7 @@ export async function writeDataFiles(
           column_sizes: m?.columnSizes ?? null,
           value_counts: m?.valueCounts ?? null,
           null_value_counts: m?.nullValueCounts ?? null,
-          nan_value_counts: null,
+          nan_value_counts: m && m.nanValueCounts.size > 0 ? m.nanValueCounts : null,
           lower_bounds: m?.lowerBounds ?? null,
           upper_bounds: m?.upperBounds ?? null,
           key_metadata: null,

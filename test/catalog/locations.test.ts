@@ -23,11 +23,11 @@ test('local locations map to keys in every form engines write them', () => {
   );
   assert.equal(
     locationForKey(local, 'a b/t'),
-    'file:///data/my%20lake/warehouse/a b/t',
-    'keys verbatim, as FileIO',
+    'file:///data/my lake/warehouse/a b/t',
+    'plain paths and keys verbatim, as Hadoop file IO writes them',
   );
   assert.equal(keyForLocation(local, locationForKey(local, 'a b/t')), 'a b/t');
-  assert.equal(locationForKey(local, ''), 'file:///data/my%20lake/warehouse');
+  assert.equal(locationForKey(local, ''), 'file:///data/my lake/warehouse');
 });
 
 test('S3 locations map to keys; s3a and s3n name the same objects', () => {
