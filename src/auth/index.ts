@@ -1,3 +1,4 @@
+export { AUDIT_TABLE, type AuditEvent, type AuditSurface, recordAudit, statementHash } from './audit.js';
 export {
   type Authenticator,
   type AuthenticatorOptions,

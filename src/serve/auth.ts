@@ -6,12 +6,15 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import {
   type Action,
+  AuthenticationError,
   type Authenticator,
   type AuthStore,
   authorize,
   isAdmin,
   type Principal,
+  recordAudit,
 } from '../auth/index.js';
+import type { MetaStore } from '../metastore/index.js';
 import { PermissionError } from '../util/index.js';
 
 /** The Hono context variables this module sets. */
@@ -29,14 +32,53 @@ export function remoteAddressOf(c: Context): string | undefined {
  */
 export function authenticate(
   authn: Authenticator,
-  o: { skip?: (path: string) => boolean } = {},
+  o: { skip?: (path: string) => boolean; audit?: MetaStore } = {},
 ): MiddlewareHandler {
   return async (c, next) => {
     if (o.skip?.(c.req.path)) return next();
-    const principal = await authn(c.req.header('authorization'), remoteAddressOf(c));
+    let principal: Principal;
+    try {
+      principal = await authn(c.req.header('authorization'), remoteAddressOf(c));
+    } catch (err) {
+      if (o.audit && err instanceof AuthenticationError) {
+        await recordAudit(o.audit, [
+          {
+            principal: { name: 'anonymous', via: 'anonymous' },
+            surface: 'http',
+            action: 'authenticate',
+            resource: `${c.req.method} ${c.req.path}`,
+            outcome: 'denied',
+            remote: remoteAddressOf(c),
+            detail: { reason: err.message.split('\n')[0] },
+          },
+        ]).catch(() => undefined);
+      }
+      throw err;
+    }
     c.set('principal', principal);
     await next();
   };
+}
+
+/** Audit an action taken through the HTTP API by the request's caller. */
+export async function auditRequest(
+  c: Context,
+  meta: MetaStore,
+  action: string,
+  resource: string,
+  detail?: Record<string, unknown>,
+): Promise<void> {
+  await recordAudit(meta, [
+    {
+      principal: principalOf(c),
+      surface: 'http',
+      action,
+      resource,
+      outcome: 'ok',
+      remote: remoteAddressOf(c),
+      detail,
+    },
+  ]);
 }
 
 /** The caller resolved by `authenticate`. @throws Error when the middleware did not run (a wiring bug) */

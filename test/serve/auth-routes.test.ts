@@ -28,8 +28,8 @@ describe('identity administration over HTTP', () => {
       const info = httpErrorInfo(err);
       return c.json({ error: { code: info.code, message: info.message } }, info.status as 400);
     });
-    app.use('*', authenticate(createAuthenticator(store, { required: true })));
-    app.route('/api/v1', authRoutes(store));
+    app.use('*', authenticate(createAuthenticator(store, { required: true }), { audit: meta }));
+    app.route('/api/v1', authRoutes(store, meta));
   });
   after(async () => {
     await meta.close();
@@ -86,5 +86,22 @@ describe('identity administration over HTTP', () => {
     assert.equal((await call('GET', '/api/v1/me', token)).status, 401);
     const tokens = await (await call('GET', '/api/v1/tokens', adminToken)).text();
     assert.doesNotMatch(tokens, new RegExp(token.slice(-16)), 'secrets are never returned');
+  });
+
+  test('changes and refused requests are audited, without secrets', async () => {
+    const rows = await meta.query<{ payload: string }>(
+      "SELECT payload FROM sluice_system_outbox WHERE table_name = 'audit' ORDER BY id",
+    );
+    const audit = rows.map((r) => JSON.parse(r.payload) as Record<string, unknown>);
+    const actions = audit.map((r) => `${r.actor}:${r.action}:${r.outcome}`);
+    for (const expected of [
+      'root:create_role:ok',
+      'root:grant:ok',
+      'root:create_token:ok',
+      'root:revoke_token:ok',
+    ])
+      assert.ok(actions.includes(expected), `${expected} in ${actions.join(', ')}`);
+    assert.ok(actions.includes('anonymous:authenticate:denied'));
+    assert.doesNotMatch(JSON.stringify(audit), /sluice_[a-z0-9]{12}_[A-Za-z0-9_-]{20}/);
   });
 });

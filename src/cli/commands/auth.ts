@@ -1,6 +1,7 @@
+import { userInfo } from 'node:os';
 import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
-import { AuthStore, type Grant, RESOURCE_KINDS, type ResourceKind } from '../../auth/index.js';
+import { AuthStore, type Grant, RESOURCE_KINDS, type ResourceKind, recordAudit } from '../../auth/index.js';
 import { parseDuration } from '../../config/index.js';
 import { openRuntime } from '../../runtime/index.js';
 import { InvalidInputError } from '../../util/index.js';
@@ -46,6 +47,18 @@ export default async function auth(args: unknown[], globals: GlobalOptions, cmd:
   const opts = cmd.opts();
   const a = args as string[];
   const group = cmd.parent?.name();
+  /** CLI changes are made by whoever can open the project's metastore: audited as the OS user. */
+  const audit = (action: string, resource: string, detail?: Record<string, unknown>) =>
+    recordAudit(runtime.meta, [
+      {
+        principal: { name: userInfo().username, via: 'local' },
+        surface: 'cli',
+        action,
+        resource,
+        outcome: 'ok',
+        detail,
+      },
+    ]);
   try {
     switch (`${group} ${cmd.name()}`) {
       case 'users list': {
@@ -67,17 +80,20 @@ export default async function auth(args: unknown[], globals: GlobalOptions, cmd:
       case 'users create': {
         const password = opts.passwordStdin ? await readSecret('Password: ') : undefined;
         await store.createUser(a[0] as string, { password, roles: opts.role });
+        await audit('create_user', `user:${a[0]}`, { roles: opts.role ?? [] });
         out.result({ created: a[0] });
         out.line(`created user ${a[0]}${opts.role ? ` in ${opts.role.join(', ')}` : ''}`);
         break;
       }
       case 'users passwd':
         await store.setPassword(a[0] as string, await readSecret('New password: '));
+        await audit('set_password', `user:${a[0]}`);
         out.result({ updated: a[0] });
         out.line(`password of ${a[0]} changed`);
         break;
       case 'users delete':
         await store.deleteUser(a[0] as string);
+        await audit('delete_user', `user:${a[0]}`);
         out.result({ deleted: a[0] });
         out.line(`deleted user ${a[0]} and revoked their tokens`);
         break;
@@ -94,21 +110,25 @@ export default async function auth(args: unknown[], globals: GlobalOptions, cmd:
       }
       case 'roles create':
         await store.createRole(a[0] as string, opts.description);
+        await audit('create_role', `role:${a[0]}`);
         out.result({ created: a[0] });
         out.line(`created role ${a[0]}`);
         break;
       case 'roles delete':
         await store.deleteRole(a[0] as string);
+        await audit('delete_role', `role:${a[0]}`);
         out.result({ deleted: a[0] });
         out.line(`deleted role ${a[0]} and its grants`);
         break;
       case 'roles add':
         await store.addUserToRole(a[1] as string, a[0] as string);
+        await audit('add_member', `role:${a[0]}`, { user: a[1] });
         out.result({ role: a[0], added: a[1] });
         out.line(`${a[1]} is now in ${a[0]}`);
         break;
       case 'roles remove':
         await store.removeUserFromRole(a[1] as string, a[0] as string);
+        await audit('remove_member', `role:${a[0]}`, { user: a[1] });
         out.result({ role: a[0], removed: a[1] });
         out.line(`${a[1]} is no longer in ${a[0]}`);
         break;
@@ -143,6 +163,7 @@ export default async function auth(args: unknown[], globals: GlobalOptions, cmd:
           scopes: opts.scope,
           expiresInMs,
         });
+        await audit('create_token', `user:${a[0]}`, { token: info.id, scopes: opts.scope ?? null });
         out.result({ ...info, token });
         out.line(token);
         out.note(
@@ -152,6 +173,7 @@ export default async function auth(args: unknown[], globals: GlobalOptions, cmd:
       }
       case 'tokens revoke':
         await store.revokeToken(a[0] as string);
+        await audit('revoke_token', `token:${a[0]}`);
         out.result({ revoked: a[0] });
         out.line(`revoked token ${a[0]}`);
         break;
@@ -174,10 +196,19 @@ export default async function auth(args: unknown[], globals: GlobalOptions, cmd:
         };
         if (cmd.name() === 'add') {
           await store.grant(grant, 'cli');
+          await audit('grant', `${grant.kind}:${grant.name}`, {
+            role: grant.role,
+            privilege: grant.privilege,
+          });
           out.result({ granted: grant });
           out.line(`granted ${grant.privilege} on ${grant.kind}:${grant.name} to ${grant.role}`);
         } else {
           const removed = await store.revoke(grant);
+          await audit('revoke', `${grant.kind}:${grant.name}`, {
+            role: grant.role,
+            privilege: grant.privilege,
+            removed,
+          });
           out.result({ revoked: grant, removed });
           out.line(
             removed

@@ -7,8 +7,9 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 import { type AuthStore, type Grant, privilegesOf, RESOURCE_KINDS } from '../../auth/index.js';
 import { parseDuration } from '../../config/index.js';
+import type { MetaStore } from '../../metastore/index.js';
 import { InvalidInputError } from '../../util/index.js';
-import { type AuthVariables, principalOf, requireAdmin } from '../auth.js';
+import { type AuthVariables, auditRequest, principalOf, requireAdmin } from '../auth.js';
 
 const userBody = z.strictObject({
   name: z.string(),
@@ -51,7 +52,7 @@ function toGrant(g: z.infer<typeof grantBody>): Grant {
 }
 
 /** Routes under /api/v1 for identities and grants. */
-export function authRoutes(store: AuthStore): Hono<{ Variables: AuthVariables }> {
+export function authRoutes(store: AuthStore, meta: MetaStore): Hono<{ Variables: AuthVariables }> {
   const app = new Hono<{ Variables: AuthVariables }>();
 
   app.get('/me', (c) => {
@@ -79,10 +80,12 @@ export function authRoutes(store: AuthStore): Hono<{ Variables: AuthVariables }>
   app.post('/users', async (c) => {
     const b = await body(c.req, userBody);
     await store.createUser(b.name, { password: b.password, roles: b.roles });
+    await auditRequest(c, meta, 'create_user', `user:${b.name}`, { roles: b.roles ?? [] });
     return c.json({ created: b.name }, 201);
   });
   app.delete('/users/:name', async (c) => {
     await store.deleteUser(c.req.param('name'));
+    await auditRequest(c, meta, 'delete_user', `user:${c.req.param('name')}`);
     return c.body(null, 204);
   });
 
@@ -90,18 +93,24 @@ export function authRoutes(store: AuthStore): Hono<{ Variables: AuthVariables }>
   app.post('/roles', async (c) => {
     const b = await body(c.req, roleBody);
     await store.createRole(b.name, b.description);
+    await auditRequest(c, meta, 'create_role', `role:${b.name}`);
     return c.json({ created: b.name }, 201);
   });
   app.delete('/roles/:name', async (c) => {
     await store.deleteRole(c.req.param('name'));
+    await auditRequest(c, meta, 'delete_role', `role:${c.req.param('name')}`);
     return c.body(null, 204);
   });
   app.put('/roles/:name/members/:user', async (c) => {
     await store.addUserToRole(c.req.param('user'), c.req.param('name'));
+    await auditRequest(c, meta, 'add_member', `role:${c.req.param('name')}`, { user: c.req.param('user') });
     return c.body(null, 204);
   });
   app.delete('/roles/:name/members/:user', async (c) => {
     await store.removeUserFromRole(c.req.param('user'), c.req.param('name'));
+    await auditRequest(c, meta, 'remove_member', `role:${c.req.param('name')}`, {
+      user: c.req.param('user'),
+    });
     return c.body(null, 204);
   });
 
@@ -112,10 +121,15 @@ export function authRoutes(store: AuthStore): Hono<{ Variables: AuthVariables }>
     if (b.expires !== undefined && expiresInMs === undefined)
       throw new InvalidInputError(`invalid expires "${b.expires}"`, 'use a duration such as 30d or 12h');
     const { token, info } = await store.createToken(b.user, { name: b.name, scopes: b.scopes, expiresInMs });
+    await auditRequest(c, meta, 'create_token', `user:${b.user}`, {
+      token: info.id,
+      scopes: b.scopes ?? null,
+    });
     return c.json({ ...info, token }, 201);
   });
   app.delete('/tokens/:id', async (c) => {
     await store.revokeToken(c.req.param('id'));
+    await auditRequest(c, meta, 'revoke_token', `token:${c.req.param('id')}`);
     return c.body(null, 204);
   });
 
@@ -123,11 +137,18 @@ export function authRoutes(store: AuthStore): Hono<{ Variables: AuthVariables }>
   app.post('/grants', async (c) => {
     const g = toGrant(await body(c.req, grantBody));
     await store.grant(g, principalOf(c).name);
+    await auditRequest(c, meta, 'grant', `${g.kind}:${g.name}`, { role: g.role, privilege: g.privilege });
     return c.json({ granted: g }, 201);
   });
   app.post('/grants/revoke', async (c) => {
     const g = toGrant(await body(c.req, grantBody));
-    return c.json({ revoked: g, removed: await store.revoke(g) });
+    const removed = await store.revoke(g);
+    await auditRequest(c, meta, 'revoke', `${g.kind}:${g.name}`, {
+      role: g.role,
+      privilege: g.privilege,
+      removed,
+    });
+    return c.json({ revoked: g, removed });
   });
   return app;
 }
