@@ -11,4 +11,5 @@ export {
 } from './errors.js';
 export { isNetworkErrorCode } from './net.js';
 export { isSecretKey, redactText, redactUrl, redactValue } from './redact.js';
+export { assertReachableUrl, isForbiddenAddress } from './ssrf.js';
 export { packageVersion } from './version.js';
