@@ -119,6 +119,7 @@ const mask = z
     method: z
       .enum(['hash', 'redact', 'truncate'])
       .describe('hash: salted SHA-256; redact: replace; truncate'),
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a pipeline file's ${ENV} reference
     salt: z.string().optional().describe('secret mixed into hashes (use ${ENV} references)'),
     replacement: z.string().default('***').describe('text replacing values (redact)'),
     length: z.number().int().min(0).default(4).describe('characters kept from the start (truncate)'),
@@ -129,7 +130,7 @@ const mask = z
       ctx.addIssue({
         code: 'custom',
         path: ['salt'],
-        message: 'hash needs a salt, e.g. salt: "${MASK_SALT}"',
+        message: 'hash needs a salt (a secret from the environment)',
       });
   })
   .describe('hide personal data');
