@@ -18,20 +18,33 @@ import {
   type StepRun,
 } from '../step.js';
 
-const isStruct = (type: string) => /^STRUCT\(/i.test(type);
+const isStruct = (type: string) => /^STRUCT\(.*\)$/is.test(type);
 const isList = (type: string) => /\[\]$/.test(type);
 const isText = (type: string) => /^(VARCHAR|JSON)$/i.test(type);
 
+/** A column made from a struct field. */
+interface Field {
+  name: string;
+  sql: string;
+}
+
 /** Columns `prefix + field` for a struct expression, expanding nested structs `depth` levels down. */
-async function expand(run: StepRun, from: string, expr: string, prefix: string, sep: string, depth: number) {
+async function expand(
+  run: StepRun,
+  from: string,
+  expr: string,
+  prefix: string,
+  sep: string,
+  depth: number,
+): Promise<Field[]> {
   const fields = await describe(run.conn, `SELECT unnest(${expr}) FROM ${from}`);
-  const out: string[] = [];
+  const out: Field[] = [];
   for (const f of fields) {
     const child = `struct_extract(${expr}, ${sqlString(f.name)})`;
     const name = `${prefix}${f.name}`;
     if (isStruct(f.type) && depth > 1)
       out.push(...(await expand(run, from, child, `${name}${sep}`, sep, depth - 1)));
-    else out.push(`${child} AS ${ident(name)}`);
+    else out.push({ name, sql: `${child} AS ${ident(name)}` });
   }
   return out;
 }
@@ -87,14 +100,13 @@ export async function flattenStep(run: StepRun, o: ProcessorOptions<'flatten'>):
   const base = o.prefix ?? o.column;
   const prefix = base === '' ? '' : `${base}${o.separator}`;
   const fields = await expand(run, from, col, prefix, o.separator, o.depth);
-  const names = fields.map((f) => f.slice(f.lastIndexOf(' AS ') + 4));
-  const others = run.columns.filter((c) => c.name !== o.column).map((c) => ident(c.name));
-  const clash = names.find((n) => others.includes(n));
+  const others = new Set(run.columns.filter((c) => c.name !== o.column).map((c) => c.name));
+  const clash = fields.find((f) => others.has(f.name))?.name;
   if (clash)
     throw new InvalidInputError(
       `${run.label}: flattening ${o.column} gives the column ${clash}, which already exists`,
       'set another prefix',
     );
-  await createOutput(run, `SELECT * EXCLUDE (${col}), ${fields.join(', ')} FROM ${from}`);
+  await createOutput(run, `SELECT * EXCLUDE (${col}), ${fields.map((f) => f.sql).join(', ')} FROM ${from}`);
   return undefined;
 }

@@ -30,12 +30,12 @@ function reasonsOf(name: string, rule: Rule, present: boolean, uniqueCol: string
     const list = rule.enum.map((v) => (numeric ? literal(v) : sqlString(String(v)))).join(', ');
     const allowed = rule.enum.map(String).join(', ');
     out.push(
-      `CASE WHEN ${typed} IS NOT NULL AND (${value} IS NULL OR ${value} NOT IN (${list})) THEN ${tag(`${shown(typed)} || ${sqlString(` is not one of ${allowed}`)}`)} END`,
+      `CASE WHEN ${typed} IS NOT NULL AND (${value} IS NULL OR ${value} NOT IN (${list})) THEN ${tag(`${shown(col)} || ${sqlString(` is not one of ${allowed}`)}`)} END`,
     );
   }
   if (rule.regex)
     out.push(
-      `CASE WHEN ${typed} IS NOT NULL AND NOT regexp_matches(CAST(${typed} AS VARCHAR), ${sqlString(rule.regex)}) THEN ${tag(`${shown(typed)} || ${sqlString(` does not match ${rule.regex}`)}`)} END`,
+      `CASE WHEN ${typed} IS NOT NULL AND NOT regexp_matches(CAST(${typed} AS VARCHAR), ${sqlString(rule.regex)}) THEN ${tag(`${shown(col)} || ${sqlString(` does not match ${rule.regex}`)}`)} END`,
     );
   for (const [bound, op, word] of [
     [rule.min, '<', 'below the minimum'],
@@ -51,7 +51,7 @@ function reasonsOf(name: string, rule: Rule, present: boolean, uniqueCol: string
           ? `CAST(${literal(bound)} AS ${rule.type})`
           : literal(bound);
     out.push(
-      `CASE WHEN ${value} ${op} ${limit} THEN ${tag(`${shown(typed)} || ${sqlString(` is ${word} ${bound}`)}`)} END`,
+      `CASE WHEN ${value} ${op} ${limit} THEN ${tag(`${shown(col)} || ${sqlString(` is ${word} ${bound}`)}`)} END`,
     );
   }
   if (uniqueCol)
