@@ -51,7 +51,8 @@ export function registerPhoneUdf(conn: DuckDBConnection): void {
  * the reason, kept as written, or set to NULL, per `on_invalid`.
  */
 export async function phoneStep(run: StepRun, o: ProcessorOptions<'phone'>): Promise<undefined> {
-  requireColumns(run, [o.column, ...(o.country_column ? [o.country_column] : [])], 'column');
+  requireColumns(run, [o.column], 'column');
+  if (o.country_column) requireColumns(run, [o.country_column], 'country_column');
   const out = o.output ?? o.column;
   refuseLineage(run, [out], 'output');
   registerPhoneUdf(run.conn.raw);
