@@ -1,6 +1,6 @@
 /**
  * `validate` and `cast`: every rule becomes a CASE expression yielding a reason or NULL;
- * `list_filter` keeps the reasons of a record, and the table splits on whether any remain.
+ * `concat_ws` joins the reasons of a record, and the table splits on whether any remain.
  * Declared types cast with TRY_CAST, so a value that does not fit is a reason, not an error.
  */
 import { sqlString } from '../../../duck/index.js';
@@ -85,8 +85,8 @@ export async function validateStep(run: StepRun, o: ProcessorOptions<'validate'>
   }
   const checked = run.scratch('checked');
   const inner = windows.length > 0 ? `(SELECT *, ${windows.join(', ')} FROM ${run.input})` : run.input;
-  const list =
-    reasons.length > 0 ? `list_filter([${reasons.join(', ')}], x -> x IS NOT NULL)` : `[]::VARCHAR[]`;
+  // concat_ws skips NULLs: the reasons of a record, '' when it passes every rule.
+  const list = reasons.length > 0 ? `concat_ws('; ', ${reasons.join(', ')})` : `''`;
   await run.conn.run(
     `CREATE TEMP TABLE ${checked} AS SELECT *, ${list} AS __sluice_reasons FROM ${inner}`,
     undefined,
@@ -111,9 +111,9 @@ export async function validateStep(run: StepRun, o: ProcessorOptions<'validate'>
   const star = `* EXCLUDE (${exclude.join(', ')})${replace.length ? ` REPLACE (${replace.join(', ')})` : ''}`;
   await createOutput(
     run,
-    `SELECT ${[star, ...added].join(', ')} FROM ${checked} WHERE len(__sluice_reasons) = 0`,
+    `SELECT ${[star, ...added].join(', ')} FROM ${checked} WHERE __sluice_reasons = ''`,
   );
-  await insertRejected(run, checked, `array_to_string(__sluice_reasons, '; ')`, 'len(__sluice_reasons) > 0');
+  await insertRejected(run, checked, '__sluice_reasons', "__sluice_reasons <> ''");
   return undefined;
 }
 
