@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdtemp, rm, utimes, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Duck } from '../../src/duck/index.js';
 import { runChain, testDuck } from './processors-fixture.js';
@@ -254,6 +257,21 @@ describe('ts step', () => {
       runChain(duck, rows, [{ ts: { module: 'test/fixtures/processors/score.ts', export: 'nope' } }], root),
       /processors\[0\] \(ts\): test\/fixtures\/processors\/score.ts has no exported function "nope"/,
     );
+  });
+
+  test('an edited module is loaded again by the next run', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sluice-ts-step-'));
+    try {
+      const file = join(dir, 'step.mjs');
+      await writeFile(file, 'export default (b) => b.map((r) => ({ ...r, v: 1 }));');
+      const first = await runChain(duck, rows, [{ ts: { module: 'step.mjs' } }], dir);
+      await writeFile(file, 'export default (b) => b.map((r) => ({ ...r, v: 2 }));');
+      await utimes(file, new Date(), new Date(Date.now() + 5000));
+      const second = await runChain(duck, rows, [{ ts: { module: 'step.mjs' } }], dir);
+      assert.deepEqual([first.rows[0]?.v, second.rows[0]?.v], [1, 2]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   test('a throwing function fails the step with its message', async () => {

@@ -4,7 +4,7 @@
  * into typed columns (`json_transform_strict`, so a value of the wrong type fails the step).
  */
 import { createHash } from 'node:crypto';
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, extname, isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { errorMessage, InvalidInputError } from '../../../util/index.js';
@@ -19,10 +19,10 @@ export type BatchFunction = (
 const loaded = new Map<string, Promise<Record<string, unknown>>>();
 
 /** Import a .js/.mjs module, or transpile a .ts one (with `typescript`) into a hidden sibling .mjs file. */
-async function importModule(file: string): Promise<Record<string, unknown>> {
+async function importModule(file: string, version: number): Promise<Record<string, unknown>> {
   const ext = extname(file);
   if (ext === '.js' || ext === '.mjs')
-    return import(pathToFileURL(file).href).catch((err: unknown) => {
+    return import(`${pathToFileURL(file).href}?v=${version}`).catch((err: unknown) => {
       throw new InvalidInputError(`cannot load the module ${file}: ${errorMessage(err)}`, undefined, {
         cause: err,
       });
@@ -60,11 +60,17 @@ async function importModule(file: string): Promise<Record<string, unknown>> {
 
 async function loadFunction(run: StepRun, o: ProcessorOptions<'ts'>): Promise<BatchFunction> {
   const file = isAbsolute(o.module) ? o.module : resolve(run.ctx.projectDir, o.module);
-  let mod = loaded.get(file);
+  // Keyed by modification time, so an edited module is loaded again by the next run.
+  const version = await stat(file).then(
+    (s) => s.mtimeMs,
+    () => 0,
+  );
+  const key = `${file}@${version}`;
+  let mod = loaded.get(key);
   if (!mod) {
-    mod = importModule(file);
-    loaded.set(file, mod);
-    mod.catch(() => loaded.delete(file));
+    mod = importModule(file, version);
+    loaded.set(key, mod);
+    mod.catch(() => loaded.delete(key));
   }
   const fn = (await mod)[o.export];
   if (typeof fn !== 'function')
