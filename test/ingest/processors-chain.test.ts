@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { type Duck, QueryCancelledError } from '../../src/duck/index.js';
+import { describe, test } from 'node:test';
+import { QueryCancelledError } from '../../src/duck/index.js';
 import { type ProcessorSpec, processors } from '../../src/ingest/processors/index.js';
 import { silentLogger } from '../../src/observe/index.js';
-import { runChain, testDuck } from './processors-fixture.js';
+import { runChain, useDuck } from './processors-fixture.js';
 
 const orders = `SELECT * FROM (VALUES
   ('1', 'new',     '06 12 34 56 78', 'FR', 'ana@example.fr', TIMESTAMP '2024-01-01 10:00'),
@@ -15,14 +15,10 @@ const orders = `SELECT * FROM (VALUES
 ) t(order_id, status, phone, country, email, updated_at)`;
 
 describe('a chain of steps', () => {
-  let duck: Duck;
-  before(async () => {
-    duck = await testDuck();
-  });
-  after(() => duck.close());
+  const duck = useDuck();
 
   test('validate, phone, dedupe and mask run in order; rejects of every step are kept with lineage', async () => {
-    const r = await runChain(duck, orders, [
+    const r = await runChain(duck(), orders, [
       {
         validate: {
           schema: {
@@ -67,13 +63,13 @@ describe('a chain of steps', () => {
   });
 
   test('no steps: the output is a copy of the input', async () => {
-    const r = await runChain(duck, orders, []);
+    const r = await runChain(duck(), orders, []);
     assert.equal(r.rows.length, 6);
     assert.deepEqual(r.rejected, []);
   });
 
   test('an input without lineage columns is refused', async () => {
-    await duck.withConnection(async (conn) => {
+    await duck().withConnection(async (conn) => {
       await conn.run('CREATE TEMP TABLE bare AS SELECT 1 AS a');
       await assert.rejects(
         processors.apply({ conn, log: silentLogger, projectDir: '.' }, 'bare', []),
@@ -83,7 +79,7 @@ describe('a chain of steps', () => {
   });
 
   test('an abort stops the chain, leaves no temp tables and the connection usable', async () => {
-    await duck.withConnection(async (conn) => {
+    await duck().withConnection(async (conn) => {
       await conn.run(
         `CREATE TEMP TABLE big AS SELECT i AS id, 'o' AS __raw_object, i AS __raw_row FROM range(3000000) t(i)`,
       );

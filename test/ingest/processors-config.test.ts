@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import type { Duck } from '../../src/duck/index.js';
+import { describe, test } from 'node:test';
 import { processors } from '../../src/ingest/processors/index.js';
 import { InvalidInputError } from '../../src/util/index.js';
-import { runChain, testDuck } from './processors-fixture.js';
+import { runChain, useDuck } from './processors-fixture.js';
 
 function issues(steps: unknown): string[] {
   const r = processors.schema.safeParse(steps);
@@ -63,16 +62,12 @@ describe('processors schema', () => {
 });
 
 describe('processors: bad chains fail before any data work', () => {
-  let duck: Duck;
-  before(async () => {
-    duck = await testDuck();
-  });
-  after(() => duck.close());
+  const duck = useDuck();
 
   const rows = `SELECT * FROM (VALUES (1, 'a'), (2, 'b')) t(id, name)`;
 
   async function failure(steps: unknown[]): Promise<InvalidInputError> {
-    const err = await runChain(duck, rows, steps).then(
+    const err = await runChain(duck(), rows, steps).then(
       () => assert.fail('the chain should fail'),
       (e: unknown) => e,
     );
@@ -118,7 +113,7 @@ describe('processors: bad chains fail before any data work', () => {
 
   test('the planning run leaves no tables behind and touches no data', async () => {
     await failure([{ filter: 'id > 0' }, { filter: 'nope = 1' }]);
-    const left = await duck.all<{ n: bigint }>(
+    const left = await duck().all<{ n: bigint }>(
       "SELECT count(*) AS n FROM duckdb_tables() WHERE table_name LIKE '__sluice_p%'",
     );
     assert.equal(left[0]?.n, 0n);

@@ -1,10 +1,20 @@
 /** Shared setup of the processor tests: a DuckDB pool and a way to run a chain over literal rows. */
+import { after, before } from 'node:test';
 import { type Duck, type DuckConnection, openDuck } from '../../src/duck/index.js';
 import { type ProcessorSpec, processors } from '../../src/ingest/processors/index.js';
 import { silentLogger } from '../../src/observe/index.js';
 
-export async function testDuck(): Promise<Duck> {
-  return openDuck({ threads: 1, memoryLimit: '512MB', maxConnections: 2 });
+/** A small DuckDB opened before the tests of the enclosing suite and closed after them. */
+export function useDuck(): () => Duck {
+  let duck: Duck | undefined;
+  before(async () => {
+    duck = await openDuck({ threads: 1, memoryLimit: '512MB', maxConnections: 2 });
+  });
+  after(() => duck?.close());
+  return () => {
+    if (!duck) throw new Error('the DuckDB of the suite is not open yet');
+    return duck;
+  };
 }
 
 /** Result of a chain: good rows ordered by lineage, rejected rows likewise. */

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import type { Duck } from '../../src/duck/index.js';
+import { describe, test } from 'node:test';
 import { phoneE164 } from '../../src/ingest/processors/index.js';
-import { runChain, testDuck } from './processors-fixture.js';
+import { runChain, useDuck } from './processors-fixture.js';
 
 const numbers = `SELECT * FROM (VALUES
   ('06 12 34 56 78', 'FR'),
@@ -26,14 +25,10 @@ const numbers = `SELECT * FROM (VALUES
 ) t(phone, country)`;
 
 describe('phone', () => {
-  let duck: Duck;
-  before(async () => {
-    duck = await testDuck();
-  });
-  after(() => duck.close());
+  const duck = useDuck();
 
   test('numbers of six countries normalise to E.164; invalid ones are rejected with the reason', async () => {
-    const r = await runChain(duck, numbers, [{ phone: { column: 'phone', country_column: 'country' } }]);
+    const r = await runChain(duck(), numbers, [{ phone: { column: 'phone', country_column: 'country' } }]);
     assert.deepEqual(
       r.rows.map((x) => [x.__raw_row, x.phone]),
       [
@@ -67,7 +62,7 @@ describe('phone', () => {
   });
 
   test('default_country fills in a missing country; output goes to another column', async () => {
-    const r = await runChain(duck, numbers, [
+    const r = await runChain(duck(), numbers, [
       { filter: 'country IS NULL' },
       { phone: { column: 'phone', country_column: 'country', default_country: 'fr', output: 'phone_e164' } },
     ]);
@@ -75,21 +70,21 @@ describe('phone', () => {
       r.rows.map((x) => [x.phone, x.phone_e164]),
       [['0612345678', '+33612345678']],
     );
-    const noColumn = await runChain(duck, `SELECT '0151 23456789' AS p`, [
+    const noColumn = await runChain(duck(), `SELECT '0151 23456789' AS p`, [
       { phone: { column: 'p', default_country: 'DE' } },
     ]);
     assert.equal(noColumn.rows[0]?.p, '+4915123456789');
   });
 
   test('on_invalid keep keeps the value as written; null clears it; nothing is rejected', async () => {
-    const keep = await runChain(duck, numbers, [
+    const keep = await runChain(duck(), numbers, [
       { phone: { column: 'phone', country_column: 'country', on_invalid: 'keep' } },
     ]);
     assert.equal(keep.rows.length, 18);
     assert.equal(keep.rejected.length, 0);
     assert.equal(keep.rows[11]?.phone, '123');
     assert.equal(keep.rows[0]?.phone, '+33612345678');
-    const cleared = await runChain(duck, numbers, [
+    const cleared = await runChain(duck(), numbers, [
       { phone: { column: 'phone', country_column: 'country', on_invalid: 'null', output: 'e164' } },
     ]);
     assert.equal(cleared.rows[11]?.e164, null);
@@ -97,13 +92,13 @@ describe('phone', () => {
   });
 
   test('numbers stored as integers are read as text; unknown columns are named', async () => {
-    const r = await runChain(duck, `SELECT 4915123456789::BIGINT AS p, 'DE' AS c`, [
+    const r = await runChain(duck(), `SELECT 4915123456789::BIGINT AS p, 'DE' AS c`, [
       { derive: { p: "'+' || p" } },
       { phone: { column: 'p', country_column: 'c' } },
     ]);
     assert.equal(r.rows[0]?.p, '+4915123456789');
     await assert.rejects(
-      runChain(duck, numbers, [{ phone: { column: 'phone', country_column: 'land' } }]),
+      runChain(duck(), numbers, [{ phone: { column: 'phone', country_column: 'land' } }]),
       /processors\[0\] \(phone\): country_column names unknown column "land"/,
     );
   });

@@ -2,9 +2,8 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
-import type { Duck } from '../../src/duck/index.js';
-import { runChain, testDuck } from './processors-fixture.js';
+import { describe, test } from 'node:test';
+import { runChain, useDuck } from './processors-fixture.js';
 
 const root = new URL('../../..', import.meta.url).pathname;
 const people = `SELECT * FROM (VALUES
@@ -14,14 +13,10 @@ const people = `SELECT * FROM (VALUES
 ) t(id, name, email, score)`;
 
 describe('column steps', () => {
-  let duck: Duck;
-  before(async () => {
-    duck = await testDuck();
-  });
-  after(() => duck.close());
+  const duck = useDuck();
 
   test('select keeps the listed columns and lineage', async () => {
-    const r = await runChain(duck, people, [{ select: ['name', 'id'] }]);
+    const r = await runChain(duck(), people, [{ select: ['name', 'id'] }]);
     assert.deepEqual(r.columns, ['name', 'id', '__raw_object', '__raw_row']);
     assert.deepEqual(
       r.rows.map((x) => x.name),
@@ -30,17 +25,20 @@ describe('column steps', () => {
   });
 
   test('rename and drop; a rename onto an existing name is refused', async () => {
-    const r = await runChain(duck, people, [{ rename: { name: 'full name' } }, { drop: ['email', 'score'] }]);
+    const r = await runChain(duck(), people, [
+      { rename: { name: 'full name' } },
+      { drop: ['email', 'score'] },
+    ]);
     assert.deepEqual(r.columns, ['id', 'full name', '__raw_object', '__raw_row']);
     await assert.rejects(
-      runChain(duck, people, [{ rename: { name: 'id' } }]),
+      runChain(duck(), people, [{ rename: { name: 'id' } }]),
       /processors\[0\] \(rename\): .*two columns the name "id"/,
     );
-    await assert.rejects(runChain(duck, people, [{ drop: ['__raw_row'] }]), /lineage column "__raw_row"/);
+    await assert.rejects(runChain(duck(), people, [{ drop: ['__raw_row'] }]), /lineage column "__raw_row"/);
   });
 
   test('filter drops records where the condition is not true (NULL included)', async () => {
-    const r = await runChain(duck, people, [{ filter: 'score > 0' }]);
+    const r = await runChain(duck(), people, [{ filter: 'score > 0' }]);
     assert.deepEqual(
       r.rows.map((x) => x.id),
       [1],
@@ -49,7 +47,7 @@ describe('column steps', () => {
   });
 
   test('filter with reject sends the others to the rejected table', async () => {
-    const r = await runChain(duck, people, [{ filter: { where: 'score > 0', reject: true } }]);
+    const r = await runChain(duck(), people, [{ filter: { where: 'score > 0', reject: true } }]);
     assert.deepEqual(
       r.rejected.map((x) => [x.__raw_row, x.__reason]),
       [
@@ -66,7 +64,7 @@ describe('column steps', () => {
   });
 
   test('derive adds and replaces columns; later expressions see earlier ones', async () => {
-    const r = await runChain(duck, people, [
+    const r = await runChain(duck(), people, [
       { derive: { initial: 'left(name, 1)', score: 'coalesce(score, 0) * 2', double_score: 'score * 2' } },
     ]);
     assert.deepEqual(
@@ -81,17 +79,17 @@ describe('column steps', () => {
 
   test('a type mismatch in an expression fails naming the step', async () => {
     await assert.rejects(
-      runChain(duck, people, [{ derive: { x: 'name + 1' } }]),
+      runChain(duck(), people, [{ derive: { x: 'name + 1' } }]),
       /^InvalidInputError: processors\[0\] \(derive\): Binder Error/,
     );
     await assert.rejects(
-      runChain(duck, people, [{ filter: 'CAST(name AS INTEGER) > 0' }]),
+      runChain(duck(), people, [{ filter: 'CAST(name AS INTEGER) > 0' }]),
       /^InvalidInputError: processors\[0\] \(filter\): Conversion Error/,
     );
   });
 
   test('sql runs any SELECT over input; aggregates get NULL lineage', async () => {
-    const r = await runChain(duck, people, [
+    const r = await runChain(duck(), people, [
       {
         sql: 'WITH x AS (SELECT * FROM input WHERE id > 1) SELECT id, upper(name) AS name, __raw_object, __raw_row FROM x',
       },
@@ -103,21 +101,17 @@ describe('column steps', () => {
         [3, '李雷'],
       ],
     );
-    const agg = await runChain(duck, people, [{ sql: 'SELECT count(*) AS n FROM input;' }]);
+    const agg = await runChain(duck(), people, [{ sql: 'SELECT count(*) AS n FROM input;' }]);
     assert.deepEqual(agg.rows, [{ n: 3n, __raw_object: null, __raw_row: null }]);
     await assert.rejects(
-      runChain(duck, people, [{ sql: 'DELETE FROM input' }]),
+      runChain(duck(), people, [{ sql: 'DELETE FROM input' }]),
       /processors\[0\] \(sql\): bad SQL/,
     );
   });
 });
 
 describe('flatten, dedupe, mask', () => {
-  let duck: Duck;
-  before(async () => {
-    duck = await testDuck();
-  });
-  after(() => duck.close());
+  const duck = useDuck();
 
   const docs = `SELECT * FROM (VALUES
     (1, '{"customer": {"name": "Ana", "address": {"city": "Köln"}}, "items": [{"sku": "a", "qty": 2}, {"sku": "b", "qty": 1}]}'),
@@ -127,7 +121,7 @@ describe('flatten, dedupe, mask', () => {
   ) t(id, doc)`;
 
   test('JSON text becomes columns; arrays explode into records; bad JSON is rejected', async () => {
-    const r = await runChain(duck, docs, [
+    const r = await runChain(duck(), docs, [
       { flatten: { column: 'doc', prefix: '' } },
       { flatten: { column: 'items', explode: true } },
       { select: ['id', 'customer_name', 'customer_address_city', 'items_sku', 'items_qty'] },
@@ -155,13 +149,13 @@ describe('flatten, dedupe, mask', () => {
   });
 
   test('STRUCT columns flatten to a chosen depth; a clash with a column is refused', async () => {
-    const r = await runChain(duck, `SELECT {'a': 1, 'b': {'c': 'x'}} AS s, 5 AS s_a_dup`, [
+    const r = await runChain(duck(), `SELECT {'a': 1, 'b': {'c': 'x'}} AS s, 5 AS s_a_dup`, [
       { flatten: { column: 's', depth: 1, separator: '.' } },
     ]);
     assert.deepEqual(r.columns, ['s_a_dup', '__raw_object', '__raw_row', 's.a', 's.b']);
     assert.deepEqual(r.rows[0]?.['s.b'], { c: 'x' });
     await assert.rejects(
-      runChain(duck, `SELECT {'a': 1} AS s, 5 AS s_a`, [{ flatten: { column: 's' } }]),
+      runChain(duck(), `SELECT {'a': 1} AS s, 5 AS s_a`, [{ flatten: { column: 's' } }]),
       /processors\[0\] \(flatten\): flattening s gives the column s_a, which already exists/,
     );
   });
@@ -171,12 +165,12 @@ describe('flatten, dedupe, mask', () => {
       (1, 'a', TIMESTAMP '2024-01-01'), (1, 'b', TIMESTAMP '2024-03-01'), (1, 'c', TIMESTAMP '2024-02-01'),
       (2, 'd', NULL), (2, 'e', TIMESTAMP '2024-01-01'), (3, 'f', NULL), (3, 'g', NULL), (NULL, 'h', NULL)
     ) t(k, v, updated_at)`;
-    const latest = await runChain(duck, rows, [{ dedupe: { key: 'k', order_by: 'updated_at' } }]);
+    const latest = await runChain(duck(), rows, [{ dedupe: { key: 'k', order_by: 'updated_at' } }]);
     assert.deepEqual(
       latest.rows.map((x) => x.v),
       ['b', 'e', 'g', 'h'],
     );
-    const first = await runChain(duck, rows, [
+    const first = await runChain(duck(), rows, [
       { dedupe: { key: ['k'], order_by: ['updated_at'], keep: 'first' } },
     ]);
     assert.deepEqual(
@@ -187,12 +181,12 @@ describe('flatten, dedupe, mask', () => {
   });
 
   test('mask hashes with a salt, redacts and truncates; NULL stays NULL', async () => {
-    const r = await runChain(duck, people, [
+    const r = await runChain(duck(), people, [
       { mask: { columns: ['email'], method: 'hash', salt: 'pepper' } },
       { mask: { columns: ['name'], method: 'truncate', length: 1 } },
       { mask: { columns: ['score'], method: 'redact' } },
     ]);
-    const [hash] = await duck.all<{ h: string }>("SELECT sha256('pepper' || 'zoe@example.fr') AS h");
+    const [hash] = await duck().all<{ h: string }>("SELECT sha256('pepper' || 'zoe@example.fr') AS h");
     assert.equal(r.rows[0]?.email, hash?.h);
     assert.match(String(r.rows[0]?.email), /^[0-9a-f]{64}$/);
     assert.deepEqual(
@@ -207,17 +201,13 @@ describe('flatten, dedupe, mask', () => {
 });
 
 describe('ts step', () => {
-  let duck: Duck;
-  before(async () => {
-    duck = await testDuck();
-  });
-  after(() => duck.close());
+  const duck = useDuck();
 
   const rows = `SELECT i::INTEGER AS id, CASE WHEN i % 3 = 0 THEN NULL ELSE 'n' || i END AS name, i = 4 AS skip FROM range(1, 6) t(i)`;
 
   test('a TypeScript module runs over batches; new columns are typed; lineage follows records', async () => {
     const r = await runChain(
-      duck,
+      duck(),
       rows,
       [
         {
@@ -243,7 +233,7 @@ describe('ts step', () => {
 
   test('records returned without lineage take it from the same position; a missing export is named', async () => {
     const r = await runChain(
-      duck,
+      duck(),
       rows,
       [{ ts: { module: 'test/fixtures/processors/score.ts', export: 'renameOnly' } }],
       root,
@@ -254,7 +244,7 @@ describe('ts step', () => {
       [1, 2, 3, 4, 5].map((n) => [n, BigInt(n - 1)]),
     );
     await assert.rejects(
-      runChain(duck, rows, [{ ts: { module: 'test/fixtures/processors/score.ts', export: 'nope' } }], root),
+      runChain(duck(), rows, [{ ts: { module: 'test/fixtures/processors/score.ts', export: 'nope' } }], root),
       /processors\[0\] \(ts\): test\/fixtures\/processors\/score.ts has no exported function "nope"/,
     );
   });
@@ -264,10 +254,10 @@ describe('ts step', () => {
     try {
       const file = join(dir, 'step.mjs');
       await writeFile(file, 'export default (b) => b.map((r) => ({ ...r, v: 1 }));');
-      const first = await runChain(duck, rows, [{ ts: { module: 'step.mjs' } }], dir);
+      const first = await runChain(duck(), rows, [{ ts: { module: 'step.mjs' } }], dir);
       await writeFile(file, 'export default (b) => b.map((r) => ({ ...r, v: 2 }));');
       await utimes(file, new Date(), new Date(Date.now() + 5000));
-      const second = await runChain(duck, rows, [{ ts: { module: 'step.mjs' } }], dir);
+      const second = await runChain(duck(), rows, [{ ts: { module: 'step.mjs' } }], dir);
       assert.deepEqual([first.rows[0]?.v, second.rows[0]?.v], [1, 2]);
     } finally {
       await rm(dir, { recursive: true, force: true });
@@ -277,7 +267,7 @@ describe('ts step', () => {
   test('a throwing function fails the step with its message', async () => {
     await assert.rejects(
       runChain(
-        duck,
+        duck(),
         rows,
         [{ filter: 'id > 0' }, { ts: { module: 'test/fixtures/processors/broken.mjs' } }],
         root,

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import type { Duck } from '../../src/duck/index.js';
-import { runChain, testDuck } from './processors-fixture.js';
+import { describe, test } from 'node:test';
+import { runChain, useDuck } from './processors-fixture.js';
 
 const orders = `SELECT * FROM (VALUES
   ('1', 'new', 'a@x.fr', '10.50'),
@@ -13,14 +12,10 @@ const orders = `SELECT * FROM (VALUES
 ) t(order_id, status, email, amount)`;
 
 describe('validate and cast', () => {
-  let duck: Duck;
-  before(async () => {
-    duck = await testDuck();
-  });
-  after(() => duck.close());
+  const duck = useDuck();
 
   test('every failed rule is a reason; good records get the declared types', async () => {
-    const r = await runChain(duck, orders, [
+    const r = await runChain(duck(), orders, [
       {
         validate: {
           schema: {
@@ -63,7 +58,7 @@ describe('validate and cast', () => {
   });
 
   test('a declared column missing from the input counts as NULL and is added with its type', async () => {
-    const r = await runChain(duck, `SELECT * FROM (VALUES (1), (2)) t(id)`, [
+    const r = await runChain(duck(), `SELECT * FROM (VALUES (1), (2)) t(id)`, [
       { validate: { schema: { note: { type: 'varchar' }, id: { max: 1 } } } },
     ]);
     assert.deepEqual(r.columns, ['id', '__raw_object', '__raw_row', 'note']);
@@ -72,7 +67,7 @@ describe('validate and cast', () => {
       [[1, null]],
     );
     assert.equal(r.rejected[0]?.__reason, 'id: "2" is above the maximum 1');
-    const req = await runChain(duck, `SELECT 1 AS id`, [
+    const req = await runChain(duck(), `SELECT 1 AS id`, [
       { validate: { schema: { note: { required: true } } } },
     ]);
     assert.equal(req.rejected[0]?.__reason, 'note: required');
@@ -80,7 +75,7 @@ describe('validate and cast', () => {
 
   test('numeric enums, string bounds in the declared type, booleans', async () => {
     const r = await runChain(
-      duck,
+      duck(),
       `SELECT * FROM (VALUES (1, '2024-01-05', 'true'), (3, '2023-12-31', 'maybe')) t(p, d, b)`,
       [
         {
@@ -100,7 +95,7 @@ describe('validate and cast', () => {
 
   test('cast rejects values that do not fit and types the rest', async () => {
     const r = await runChain(
-      duck,
+      duck(),
       `SELECT * FROM (VALUES ('1', '2.5'), ('2', 'abc'), (NULL, NULL)) t(a, b)`,
       [{ cast: { a: 'integer', b: 'double' } }],
     );
@@ -116,7 +111,7 @@ describe('validate and cast', () => {
   });
 
   test('empty input gives empty tables with the output schema', async () => {
-    const r = await runChain(duck, `SELECT 'x' AS a WHERE false`, [
+    const r = await runChain(duck(), `SELECT 'x' AS a WHERE false`, [
       { cast: { a: 'integer' } },
       { derive: { b: 'a + 1' } },
     ]);
