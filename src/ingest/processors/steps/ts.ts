@@ -109,7 +109,8 @@ export async function tsStep(run: StepRun, o: ProcessorOptions<'ts'>): Promise<S
     'temp',
   );
   try {
-    const [count] = await run.conn.all<{ n: bigint }>(`SELECT count(*) AS n FROM ${run.input}`);
+    // rowid ranges, up to the largest rowid: a table with deleted rows has gaps.
+    const [count] = await run.conn.all<{ n: bigint | null }>(`SELECT max(rowid) + 1 AS n FROM ${run.input}`);
     const total = Number(count?.n ?? 0);
     for (let from = 0; from < total; from += o.batch_size) {
       run.ctx.signal?.throwIfAborted();
