@@ -6,6 +6,7 @@ import type { Processors } from './types.js';
 export { parseSteps, stepLabel } from './chain.js';
 export {
   PROCESSOR_KINDS,
+  type ProcessorInput,
   type ProcessorKind,
   type ProcessorOptions,
   type ProcessorSpec,

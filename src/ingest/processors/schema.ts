@@ -172,6 +172,9 @@ export type ProcessorOptions<K extends ProcessorKind> = z.output<Options[K]>;
 /** One step of a chain: `{ filter: 'amount > 0' }`. */
 export type ProcessorSpec = { [K in ProcessorKind]: { [P in K]: ProcessorOptions<K> } }[ProcessorKind];
 
+/** One step as written, before defaults (for pipelines defined in code). */
+export type ProcessorInput = { [K in ProcessorKind]: { [P in K]: z.input<Options[K]> } }[ProcessorKind];
+
 /** Names of every processor, for messages. */
 export const PROCESSOR_KINDS = Object.keys(processorOptions) as ProcessorKind[];
 
