@@ -93,6 +93,23 @@ describe('validate and cast', () => {
     );
   });
 
+  test('unique on a later column keeps the first arrival and adds no helper columns', async () => {
+    const r = await runChain(
+      duck(),
+      `SELECT * FROM (VALUES (1, 'a'), (2, 'b'), (3, 'a'), (4, NULL), (5, NULL)) t(id, code)`,
+      [{ validate: { schema: { id: { required: true }, code: { unique: true } } } }],
+    );
+    assert.deepEqual(r.columns, ['id', 'code', '__raw_object', '__raw_row']);
+    assert.deepEqual(
+      r.rows.map((x) => x.id),
+      [1, 2, 4, 5],
+    );
+    assert.deepEqual(
+      r.rejected.map((x) => [x.__raw_row, x.__reason]),
+      [[2n, 'code: duplicate value in the batch']],
+    );
+  });
+
   test('cast rejects values that do not fit and types the rest', async () => {
     const r = await runChain(
       duck(),

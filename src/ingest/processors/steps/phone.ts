@@ -5,6 +5,7 @@
  */
 import { type DuckDBConnection, DuckDBScalarFunction, VARCHAR } from '@duckdb/node-api';
 import { parsePhoneNumber } from 'awesome-phonenumber';
+import { sqlString } from '../../../duck/index.js';
 import type { ProcessorOptions } from '../schema.js';
 import { createOutput, ident, insertRejected, refuseLineage, requireColumns, type StepRun } from '../step.js';
 
@@ -69,15 +70,11 @@ export async function phoneStep(run: StepRun, o: ProcessorOptions<'phone'>): Pro
     undefined,
     { signal: run.ctx.signal },
   );
-  const joined = run.scratch('joined');
-  await run.conn.run(
-    `CREATE TEMP TABLE ${joined} AS
-     SELECT i.* EXCLUDE (__sluice_n, __sluice_c), p.r AS __sluice_phone
+  // The join is evaluated once for the good records and once for the rejected ones
+  // rather than written out: it is cheap against the small table of distinct numbers.
+  const joined = `(SELECT i.* EXCLUDE (__sluice_n, __sluice_c), p.r AS __sluice_phone
      FROM (SELECT *, ${text} AS __sluice_n, ${country} AS __sluice_c FROM ${run.input}) i
-     LEFT JOIN ${pairs} p ON p.n = i.__sluice_n AND p.c = i.__sluice_c`,
-    undefined,
-    { signal: run.ctx.signal },
-  );
+     LEFT JOIN ${pairs} p ON p.n = i.__sluice_n AND p.c = i.__sluice_c)`;
   const invalid = `starts_with(__sluice_phone, '!')`;
   const original = ident(o.column);
   const value =
@@ -99,8 +96,8 @@ export async function phoneStep(run: StepRun, o: ProcessorOptions<'phone'>): Pro
     await insertRejected(
       run,
       joined,
-      `'${o.column.replace(/'/g, "''")}: "' || left(CAST(${original} AS VARCHAR), 40) || '" is not a valid phone number' || ${place} || ' (' || substr(__sluice_phone, 2) || ')'`,
-      `${invalid}`,
+      `${sqlString(`${o.column}: "`)} || left(CAST(${original} AS VARCHAR), 40) || '" is not a valid phone number' || ${place} || ' (' || substr(__sluice_phone, 2) || ')'`,
+      invalid,
     );
   }
   return undefined;

@@ -83,37 +83,34 @@ export async function validateStep(run: StepRun, o: ProcessorOptions<'validate'>
     }
     reasons.push(...reasonsOf(name, rule, present.has(name), uniqueCol));
   }
-  const checked = run.scratch('checked');
-  const inner = windows.length > 0 ? `(SELECT *, ${windows.join(', ')} FROM ${run.input})` : run.input;
-  // concat_ws skips NULLs: the reasons of a record, '' when it passes every rule.
+  // concat_ws skips NULLs: the reasons of a record, '' when it passes every rule. The
+  // expression is evaluated once for the good records and once for the rejected ones,
+  // which costs less than writing the whole batch again with a reasons column.
   const list = reasons.length > 0 ? `concat_ws('; ', ${reasons.join(', ')})` : `''`;
-  await run.conn.run(
-    `CREATE TEMP TABLE ${checked} AS SELECT *, ${list} AS __sluice_reasons FROM ${inner}`,
-    undefined,
-    {
-      signal: run.ctx.signal,
-    },
-  );
-
-  const helpers = ['__sluice_reasons', ...windows.map((_w, i) => `__sluice_u${i}`)];
-  const exclude = [
-    '__sluice_reasons',
-    ...rules.flatMap(([, r], i) =>
-      r.unique && helpers.includes(`__sluice_u${i}`) ? [`__sluice_u${i}`] : [],
-    ),
-  ];
+  let from = run.input;
+  const helpers = windows.map((w) => w.slice(w.lastIndexOf(' AS ') + 4));
+  if (windows.length > 0) {
+    from = run.scratch('ranked');
+    await run.conn.run(
+      `CREATE TEMP TABLE ${from} AS SELECT *, ${windows.join(', ')} FROM ${run.input}`,
+      undefined,
+      {
+        signal: run.ctx.signal,
+      },
+    );
+  }
   const replace = rules
     .filter(([n, r]) => r.type && present.has(n))
     .map(([n, r]) => `CAST(${ident(n)} AS ${r.type}) AS ${ident(n)}`);
   const added = rules
     .filter(([n]) => !present.has(n))
     .map(([n, r]) => `CAST(NULL AS ${r.type ?? 'VARCHAR'}) AS ${ident(n)}`);
-  const star = `* EXCLUDE (${exclude.join(', ')})${replace.length ? ` REPLACE (${replace.join(', ')})` : ''}`;
-  await createOutput(
-    run,
-    `SELECT ${[star, ...added].join(', ')} FROM ${checked} WHERE __sluice_reasons = ''`,
-  );
-  await insertRejected(run, checked, '__sluice_reasons', "__sluice_reasons <> ''");
+  const star =
+    '*' +
+    (helpers.length ? ` EXCLUDE (${helpers.join(', ')})` : '') +
+    (replace.length ? ` REPLACE (${replace.join(', ')})` : '');
+  await createOutput(run, `SELECT ${[star, ...added].join(', ')} FROM ${from} WHERE ${list} = ''`);
+  await insertRejected(run, from, list, `${list} <> ''`);
   return undefined;
 }
 
