@@ -158,6 +158,10 @@ describe('flatten, dedupe, mask', () => {
       runChain(duck(), `SELECT {'a': 1} AS s, 5 AS s_a`, [{ flatten: { column: 's' } }]),
       /processors\[0\] \(flatten\): flattening s gives the column s_a, which already exists/,
     );
+    await assert.rejects(
+      runChain(duck(), `SELECT 1 AS n`, [{ flatten: { column: 'n' } }]),
+      /processors\[0\] \(flatten\): cannot flatten n \(INTEGER\)/,
+    );
   });
 
   test('dedupe keeps the latest version per key, then the latest arrival', async () => {

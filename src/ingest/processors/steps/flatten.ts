@@ -57,6 +57,11 @@ export async function flattenStep(run: StepRun, o: ProcessorOptions<'flatten'>):
   let from = run.input;
   let type = (run.columns.find((c) => c.name === o.column) as Column).type;
 
+  if (!isText(type) && !isStruct(type) && !isList(type))
+    throw new InvalidInputError(
+      `${run.label}: cannot flatten ${o.column} (${type})`,
+      'flatten takes a STRUCT, a list, or JSON text',
+    );
   if (isText(type)) {
     // The structure comes from the data: planning stops here.
     if (run.dry) {
