@@ -44,8 +44,9 @@ async function importModule(file: string, version: number): Promise<Record<strin
     compilerOptions: { module: ts.default.ModuleKind.ESNext, target: ts.default.ScriptTarget.ES2022 },
   });
   const hash = createHash('sha256').update(out.outputText).digest('hex').slice(0, 12);
-  // A sibling file, so the module's relative imports of .js files and packages resolve as written.
-  const target = join(dirname(file), `.${basename(file, ext)}.${hash}.sluice.mjs`);
+  // A sibling file, so the module's relative imports of .js files and packages resolve as
+  // written; named per process, since workers may load the same module at once.
+  const target = join(dirname(file), `.${basename(file, ext)}.${hash}.${process.pid}.sluice.mjs`);
   await writeFile(target, out.outputText);
   try {
     return await import(pathToFileURL(target).href);
