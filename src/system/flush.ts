@@ -30,6 +30,7 @@ import {
   type OutboxClaim,
   openClaims,
   pendingTables,
+  releaseClaim,
   renewClaim,
   storedDefinitions,
   takeOverClaim,
@@ -157,10 +158,11 @@ async function flushClaim(ctx: FlushContext, name: string, claim: OutboxClaim, o
     throw new InvalidInputError(
       `system table ${SYSTEM_NAMESPACE}.${name}: rows refer to unknown definitions`,
     );
-  const columns = mergeColumns(defs);
-  const table = await ensureTable(ctx, defs.at(-1) as SystemTable, columns);
   const staging = await store.stagingDir({ signal: ctx.o.signal });
+  let appending = false;
   try {
+    const columns = mergeColumns(defs);
+    const table = await ensureTable(ctx, defs.at(-1) as SystemTable, columns);
     const file = join(staging, 'rows.ndjson');
     await writeFile(file, `${rows.map((r) => r.payload).join('\n')}\n`);
     const types = columns.map((c) => `${sqlString(c.name)}: 'VARCHAR'`).join(', ');
@@ -168,6 +170,7 @@ async function flushClaim(ctx: FlushContext, name: string, claim: OutboxClaim, o
     if (!(await renewClaim(meta, claim.claimId, ctx.leaseMs))) return;
     const first = rows[0]?.id ?? 0;
     const last = rows.at(-1)?.id ?? 0;
+    appending = true;
     const result = await table.append(select, {
       signal: ctx.o.signal,
       properties: {
@@ -179,6 +182,11 @@ async function flushClaim(ctx: FlushContext, name: string, claim: OutboxClaim, o
     out.appendedRows += rows.length;
     out.snapshots.push(result.snapshot['snapshot-id']);
     await ctx.o.onProgress?.({ table: name, stage: 'committed', claimId: claim.claimId, rows: rows.length });
+  } catch (err) {
+    // Before the append nothing can have been committed: give the rows back for the next flush.
+    // After it started, the claim stays until its lease expires and the summary tells.
+    if (!appending) await releaseClaim(meta, claim.claimId).catch(() => {});
+    throw err;
   } finally {
     await rm(staging, { recursive: true, force: true });
   }

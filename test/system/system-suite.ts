@@ -137,6 +137,10 @@ export function systemTableSuite(
         [{ id: 2n ** 64n, at: new Date(), kind: 'a' }, /column "id" \(long\): \d+ is out of range/],
         [{ id: 1, at: new Date(), kind: 'a', colour: 'red' }, /unknown column "colour"/],
         ['not a row', /row 1: expected an object, got string/],
+        [
+          { id: 1, at: new Date(), kind: 'x'.repeat(1 << 20) },
+          /row 1: the row is \d+ bytes encoded, above the limit/,
+        ],
       ];
       for (const [row, message] of bad) {
         const err = await recordSystemRows(env.meta, events, [batch(0, 1)[0], row] as never).catch((e) => e);
@@ -201,6 +205,10 @@ export function systemTableSuite(
       const [f] = await flushSystemTables(runtimeOf(env), { duck: env.duck });
       assert.match(String(f?.error?.message), /test_evolve: column "id" is "long" in the table but string/);
       assert.equal(await outboxCount(env), 1);
+      const [left] = await env.meta.query<{ claim_id: string | null }>(
+        'SELECT claim_id FROM sluice_system_outbox',
+      );
+      assert.equal(left?.claim_id, null, 'a flush failing before its append gives the rows back');
       await env.meta.execute('DELETE FROM sluice_system_outbox');
     });
 
