@@ -14,7 +14,14 @@ import { join } from 'node:path';
 import { type JdbcCatalog, openCatalog } from '../catalog/index.js';
 import { type Duck, openDuck, sqlString } from '../duck/index.js';
 import type { Runtime } from '../runtime/index.js';
-import { icebergToDuckdbType, openTable, parsePrimitive, quoteIdent, type Table } from '../table/index.js';
+import {
+  defaultPartitionFieldName,
+  icebergToDuckdbType,
+  openTable,
+  parsePrimitive,
+  quoteIdent,
+  type Table,
+} from '../table/index.js';
 import { ConflictError, InvalidInputError } from '../util/index.js';
 import {
   parseStoredDefinition,
@@ -49,6 +56,11 @@ export const OUTBOX_IDS_SUMMARY_KEY = 'sluice.system.outbox-ids';
 export const DEFAULT_CLAIM_LEASE_MS = 5 * 60_000;
 /** Default rows flushed per table per flush. */
 export const DEFAULT_FLUSH_ROWS = 100_000;
+
+/** A small DuckDB pool for flushing (history rows are few and narrow). */
+export function openFlushDuck(): Promise<Duck> {
+  return openDuck({ threads: 1, memoryLimit: '512MB', maxConnections: 2 });
+}
 
 /** A step of a flush, for logs and metrics. */
 export interface FlushProgress {
@@ -116,9 +128,7 @@ async function ensureTable(
     const fields = latest.partitionBy.map((p, i) => {
       const source = schema.fields.find((f) => f.name === p.column);
       if (!source) throw new InvalidInputError(`partition column "${p.column}" is not a column`);
-      const kind = p.transform.replace(/\[.*$/, '');
-      const suffix = { identity: '', truncate: '_trunc', void: '_null' }[kind] ?? `_${kind}`;
-      const name = p.name ?? `${p.column}${suffix}`;
+      const name = p.name ?? defaultPartitionFieldName(p.column, p.transform);
       return { 'source-id': source.id, 'field-id': 1000 + i, name, transform: p.transform };
     });
     try {
@@ -226,7 +236,7 @@ async function flushTable(ctx: FlushContext, name: string): Promise<TableFlush> 
  * reports the error; the other tables are flushed regardless.
  */
 export async function flushSystemTables(runtime: SystemRuntime, o: FlushOptions = {}): Promise<TableFlush[]> {
-  const duck = o.duck ?? (await openDuck({ threads: 1, memoryLimit: '512MB', maxConnections: 2 }));
+  const duck = o.duck ?? (await openFlushDuck());
   const ctx: FlushContext = {
     runtime,
     catalog: openCatalog({ meta: runtime.meta, store: runtime.store, log: runtime.log }),
