@@ -247,6 +247,25 @@ export function systemTableSuite(
       });
     }
 
+    test('two flushes at once append each row once', async () => {
+      const t = defineSystemTable({ name: 'test_concurrent', columns: [{ name: 'id', type: 'long' }] });
+      await recordSystemRows(
+        env.meta,
+        t,
+        batch(0, 300).map(({ id }) => ({ id })),
+      );
+      const results = await Promise.all([
+        flushSystemTables(runtimeOf(env), { duck: env.duck, maxRowsPerTable: 100 }),
+        flushSystemTables(runtimeOf(env), { duck: env.duck, maxRowsPerTable: 100 }),
+      ]);
+      for (const r of results.flat()) assert.equal(r.error, undefined);
+      for (let i = 0; i < 5 && (await outboxCount(env)) > 0; i++)
+        await flushSystemTables(runtimeOf(env), { duck: env.duck, maxRowsPerTable: 100 });
+      assert.equal(await outboxCount(env), 0);
+      const [c] = await readSystemTable(env, t.name, 'count(*) AS n, count(DISTINCT id) AS d');
+      assert.deepEqual(c, { n: 300n, d: 300n });
+    });
+
     test('the background flusher flushes on its interval and once more on stop', async () => {
       const t = defineSystemTable({ name: 'test_flusher', columns: [{ name: 'id', type: 'int' }] });
       const flusher = startSystemTableFlusher(runtimeOf(env), { intervalMs: 60_000, duck: env.duck });
