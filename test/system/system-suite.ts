@@ -192,10 +192,14 @@ export function systemTableSuite(
       await recordSystemRows(env.meta, v2, [{ id: 3, note: 'new' }]);
       const [r] = await flushSystemTables(runtimeOf(env), { duck: env.duck });
       assert.equal(r?.appendedRows, 2);
+      await recordSystemRows(env.meta, v1, [{ id: 4 }]);
+      const [older] = await flushSystemTables(runtimeOf(env), { duck: env.duck });
+      assert.equal(older?.appendedRows, 1, 'rows of the older, narrower definition still land');
       assert.deepEqual(await readSystemTable(env, 'test_evolve'), [
         { id: 1n, note: null },
         { id: 2n, note: null },
         { id: 3n, note: 'new' },
+        { id: 4n, note: null },
       ]);
       const bad = defineSystemTable({
         name: 'test_evolve',
