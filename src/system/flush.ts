@@ -14,7 +14,14 @@ import { join } from 'node:path';
 import { type JdbcCatalog, openCatalog } from '../catalog/index.js';
 import { type Duck, openDuck, sqlString } from '../duck/index.js';
 import type { Runtime } from '../runtime/index.js';
-import { icebergToDuckdbType, openTable, parsePrimitive, quoteIdent, type Table } from '../table/index.js';
+import {
+  defaultPartitionFieldName,
+  icebergToDuckdbType,
+  openTable,
+  parsePrimitive,
+  quoteIdent,
+  type Table,
+} from '../table/index.js';
 import { ConflictError, InvalidInputError } from '../util/index.js';
 import {
   parseStoredDefinition,
@@ -30,6 +37,7 @@ import {
   type OutboxClaim,
   openClaims,
   pendingTables,
+  releaseClaim,
   renewClaim,
   storedDefinitions,
   takeOverClaim,
@@ -48,6 +56,11 @@ export const OUTBOX_IDS_SUMMARY_KEY = 'sluice.system.outbox-ids';
 export const DEFAULT_CLAIM_LEASE_MS = 5 * 60_000;
 /** Default rows flushed per table per flush. */
 export const DEFAULT_FLUSH_ROWS = 100_000;
+
+/** A small DuckDB pool for flushing (history rows are few and narrow). */
+export function openFlushDuck(): Promise<Duck> {
+  return openDuck({ threads: 1, memoryLimit: '512MB', maxConnections: 2 });
+}
 
 /** A step of a flush, for logs and metrics. */
 export interface FlushProgress {
@@ -115,9 +128,7 @@ async function ensureTable(
     const fields = latest.partitionBy.map((p, i) => {
       const source = schema.fields.find((f) => f.name === p.column);
       if (!source) throw new InvalidInputError(`partition column "${p.column}" is not a column`);
-      const kind = p.transform.replace(/\[.*$/, '');
-      const suffix = { identity: '', truncate: '_trunc', void: '_null' }[kind] ?? `_${kind}`;
-      const name = p.name ?? `${p.column}${suffix}`;
+      const name = p.name ?? defaultPartitionFieldName(p.column, p.transform);
       return { 'source-id': source.id, 'field-id': 1000 + i, name, transform: p.transform };
     });
     try {
@@ -157,10 +168,11 @@ async function flushClaim(ctx: FlushContext, name: string, claim: OutboxClaim, o
     throw new InvalidInputError(
       `system table ${SYSTEM_NAMESPACE}.${name}: rows refer to unknown definitions`,
     );
-  const columns = mergeColumns(defs);
-  const table = await ensureTable(ctx, defs.at(-1) as SystemTable, columns);
   const staging = await store.stagingDir({ signal: ctx.o.signal });
+  let appending = false;
   try {
+    const columns = mergeColumns(defs);
+    const table = await ensureTable(ctx, defs.at(-1) as SystemTable, columns);
     const file = join(staging, 'rows.ndjson');
     await writeFile(file, `${rows.map((r) => r.payload).join('\n')}\n`);
     const types = columns.map((c) => `${sqlString(c.name)}: 'VARCHAR'`).join(', ');
@@ -168,6 +180,7 @@ async function flushClaim(ctx: FlushContext, name: string, claim: OutboxClaim, o
     if (!(await renewClaim(meta, claim.claimId, ctx.leaseMs))) return;
     const first = rows[0]?.id ?? 0;
     const last = rows.at(-1)?.id ?? 0;
+    appending = true;
     const result = await table.append(select, {
       signal: ctx.o.signal,
       properties: {
@@ -179,6 +192,11 @@ async function flushClaim(ctx: FlushContext, name: string, claim: OutboxClaim, o
     out.appendedRows += rows.length;
     out.snapshots.push(result.snapshot['snapshot-id']);
     await ctx.o.onProgress?.({ table: name, stage: 'committed', claimId: claim.claimId, rows: rows.length });
+  } catch (err) {
+    // Before the append nothing can have been committed: give the rows back for the next flush.
+    // After it started, the claim stays until its lease expires and the summary tells.
+    if (!appending) await releaseClaim(meta, claim.claimId).catch(() => {});
+    throw err;
   } finally {
     await rm(staging, { recursive: true, force: true });
   }
@@ -218,7 +236,7 @@ async function flushTable(ctx: FlushContext, name: string): Promise<TableFlush> 
  * reports the error; the other tables are flushed regardless.
  */
 export async function flushSystemTables(runtime: SystemRuntime, o: FlushOptions = {}): Promise<TableFlush[]> {
-  const duck = o.duck ?? (await openDuck({ threads: 1, memoryLimit: '512MB', maxConnections: 2 }));
+  const duck = o.duck ?? (await openFlushDuck());
   const ctx: FlushContext = {
     runtime,
     catalog: openCatalog({ meta: runtime.meta, store: runtime.store, log: runtime.log }),

@@ -2,9 +2,9 @@
  * The background flusher of the server: flushes the outbox every `intervalMs` (and once
  * more on stop), one flush at a time; a failed flush is logged and retried on the next tick.
  */
-import { type Duck, openDuck } from '../duck/index.js';
+import type { Duck } from '../duck/index.js';
 import { errorMessage } from '../util/index.js';
-import { type FlushOptions, flushSystemTables, type SystemRuntime } from './flush.js';
+import { type FlushOptions, flushSystemTables, openFlushDuck, type SystemRuntime } from './flush.js';
 
 /** Options of `startSystemTableFlusher`. */
 export interface FlusherOptions extends Omit<FlushOptions, 'signal'> {
@@ -34,9 +34,7 @@ export function startSystemTableFlusher(runtime: SystemRuntime, o: FlusherOption
 
   const flushOnce = async () => {
     try {
-      duck ??= o.duck
-        ? Promise.resolve(o.duck)
-        : openDuck({ threads: 1, memoryLimit: '512MB', maxConnections: 2 });
+      duck ??= o.duck ? Promise.resolve(o.duck) : openFlushDuck();
       const results = await flushSystemTables(runtime, { ...o, duck: await duck, signal: abort.signal });
       for (const r of results)
         if (r.appendedRows > 0 || r.alreadyCommittedRows > 0)

@@ -155,6 +155,14 @@ export async function renewClaim(meta: SqlRunner, claimId: string, leaseMs: numb
   return r.rowCount > 0;
 }
 
+/** Give a claim's rows back unclaimed (when the flush failed before appending them). */
+export async function releaseClaim(meta: SqlRunner, claimId: string): Promise<void> {
+  await meta.execute(
+    'UPDATE sluice_system_outbox SET claim_id = NULL, claim_until = NULL WHERE claim_id = ?',
+    [claimId],
+  );
+}
+
 /** Delete the rows of a committed claim. */
 export async function deleteClaim(meta: SqlRunner, claimId: string): Promise<number> {
   return (await meta.execute('DELETE FROM sluice_system_outbox WHERE claim_id = ?', [claimId])).rowCount;

@@ -21,6 +21,9 @@ const DECIMAL_RE = /^[+-]?(\d+)(?:\.(\d+))?$/;
 
 type Encoded = string | number | boolean;
 
+/** Largest row accepted, encoded (history rows are small; big payloads belong in data tables). */
+export const MAX_ROW_BYTES = 1 << 20;
+
 class RowError extends Error {}
 
 function wrong(c: SystemColumnDef, value: unknown, expected: string): never {
@@ -114,7 +117,12 @@ function encodeRow(table: SystemTable, row: unknown): string {
     throw new RowError(
       `unknown column${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `"${k}"`).join(', ')}`,
     );
-  return JSON.stringify(out);
+  const text = JSON.stringify(out);
+  if (text.length > MAX_ROW_BYTES / 4 && Buffer.byteLength(text) > MAX_ROW_BYTES)
+    throw new RowError(
+      `the row is ${Buffer.byteLength(text)} bytes encoded, above the limit of ${MAX_ROW_BYTES}`,
+    );
+  return text;
 }
 
 /**

@@ -43,7 +43,9 @@ export function schemaChangesFor(table: Table, columns: readonly SystemColumnDef
     if (!isPrimitive(f.type) || f.type !== c.type) {
       if (isPrimitive(f.type) && isLegalPromotion(f.type, c.type))
         changes.push({ op: 'update-type', name: c.name, type: c.type });
-      else
+      else if (isPrimitive(f.type) && isLegalPromotion(c.type, f.type)) {
+        // A definition narrower than the table (an older one still running): values widen on write.
+      } else
         throw new InvalidInputError(
           `system table ${SYSTEM_NAMESPACE}.${table.id.name}: column "${c.name}" is ${JSON.stringify(f.type)} in the table but ${c.type} in its definition`,
           'keep column types (only int→long, float→double and wider decimals can change); add a new column instead',

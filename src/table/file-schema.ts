@@ -95,16 +95,25 @@ class Cursor {
   }
 }
 
-/** The top-level columns of each file by field id, from one `parquet_schema` query. */
+/** Files' columns kept per process: data files never change once written. */
+const CACHE_ENTRIES = 20_000;
+const cache = new Map<string, FileColumns>();
+
+/** The top-level columns of each file by field id, from one `parquet_schema` query for the files not seen before. */
 export async function readFileColumns(
   conn: DuckConnection,
   paths: readonly string[],
   signal?: AbortSignal,
 ): Promise<Map<string, FileColumns>> {
   const out = new Map<string, FileColumns>();
-  if (paths.length === 0) return out;
+  const unseen = [...new Set(paths)].filter((p) => {
+    const hit = cache.get(p);
+    if (hit) out.set(p, hit);
+    return !hit;
+  });
+  if (unseen.length === 0) return out;
   const rows = await conn.all<SchemaRow>(
-    `SELECT file_name, name, repetition_type, num_children, converted_type, logical_type, field_id FROM parquet_schema(${sqlStringList([...new Set(paths)])})`,
+    `SELECT file_name, name, repetition_type, num_children, converted_type, logical_type, field_id FROM parquet_schema(${sqlStringList(unseen)})`,
     undefined,
     { signal },
   );
@@ -123,6 +132,8 @@ export async function readFileColumns(
       if (node?.id !== undefined) cols.set(node.id, node);
     }
     out.set(file, cols);
+    if (cache.size >= CACHE_ENTRIES) cache.delete(cache.keys().next().value as string);
+    cache.set(file, cols);
   }
   return out;
 }

@@ -33,7 +33,7 @@ export {
   type SnapshotChange,
   type TableContext,
 } from './table-commit.js';
-export type { PartitionFieldInput } from './table-meta.js';
+export { defaultPartitionFieldName, type PartitionFieldInput } from './table-meta.js';
 export type { OverwriteOptions, WriteOptions } from './table-ops.js';
 export type { UpsertOptions } from './table-upsert.js';
 export * from './temporal.js';

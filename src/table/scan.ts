@@ -277,5 +277,12 @@ export async function attachFileColumns(
     missing.map((f) => f.localPath),
     signal,
   );
-  for (const f of missing) f.columns = columns.get(f.localPath) ?? new Map();
+  for (const f of missing) {
+    f.columns = columns.get(f.localPath);
+    if (!f.columns)
+      throw new InvalidInputError(
+        `cannot read the Parquet schema of ${f.file.file_path} (local copy ${f.localPath})`,
+        'check that the file exists and is a Parquet file',
+      );
+  }
 }

@@ -66,7 +66,8 @@ export function commitSchemaChanges(ctx: TableContext, changes: SchemaChange[]):
   });
 }
 
-function defaultName(column: string, transform: string): string {
+/** The partition field name Java gives a transform of a column (`ts_day`, `id_bucket`, `name_trunc`). */
+export function defaultPartitionFieldName(column: string, transform: string): string {
   const t = parseTransform(transform);
   switch (t.kind) {
     case 'identity':
@@ -99,7 +100,7 @@ export function commitPartitionSpec(
       return {
         'source-id': col.id,
         transform: f.transform,
-        name: f.name ?? defaultName(f.column, f.transform),
+        name: f.name ?? defaultPartitionFieldName(f.column, f.transform),
       };
     });
     return {

@@ -137,6 +137,10 @@ export function systemTableSuite(
         [{ id: 2n ** 64n, at: new Date(), kind: 'a' }, /column "id" \(long\): \d+ is out of range/],
         [{ id: 1, at: new Date(), kind: 'a', colour: 'red' }, /unknown column "colour"/],
         ['not a row', /row 1: expected an object, got string/],
+        [
+          { id: 1, at: new Date(), kind: 'x'.repeat(1 << 20) },
+          /row 1: the row is \d+ bytes encoded, above the limit/,
+        ],
       ];
       for (const [row, message] of bad) {
         const err = await recordSystemRows(env.meta, events, [batch(0, 1)[0], row] as never).catch((e) => e);
@@ -188,10 +192,14 @@ export function systemTableSuite(
       await recordSystemRows(env.meta, v2, [{ id: 3, note: 'new' }]);
       const [r] = await flushSystemTables(runtimeOf(env), { duck: env.duck });
       assert.equal(r?.appendedRows, 2);
+      await recordSystemRows(env.meta, v1, [{ id: 4 }]);
+      const [older] = await flushSystemTables(runtimeOf(env), { duck: env.duck });
+      assert.equal(older?.appendedRows, 1, 'rows of the older, narrower definition still land');
       assert.deepEqual(await readSystemTable(env, 'test_evolve'), [
         { id: 1n, note: null },
         { id: 2n, note: null },
         { id: 3n, note: 'new' },
+        { id: 4n, note: null },
       ]);
       const bad = defineSystemTable({
         name: 'test_evolve',
@@ -201,6 +209,10 @@ export function systemTableSuite(
       const [f] = await flushSystemTables(runtimeOf(env), { duck: env.duck });
       assert.match(String(f?.error?.message), /test_evolve: column "id" is "long" in the table but string/);
       assert.equal(await outboxCount(env), 1);
+      const [left] = await env.meta.query<{ claim_id: string | null }>(
+        'SELECT claim_id FROM sluice_system_outbox',
+      );
+      assert.equal(left?.claim_id, null, 'a flush failing before its append gives the rows back');
       await env.meta.execute('DELETE FROM sluice_system_outbox');
     });
 
@@ -238,6 +250,25 @@ export function systemTableSuite(
         assert.equal(await outboxCount(env), 0);
       });
     }
+
+    test('two flushes at once append each row once', async () => {
+      const t = defineSystemTable({ name: 'test_concurrent', columns: [{ name: 'id', type: 'long' }] });
+      await recordSystemRows(
+        env.meta,
+        t,
+        batch(0, 300).map(({ id }) => ({ id })),
+      );
+      const results = await Promise.all([
+        flushSystemTables(runtimeOf(env), { duck: env.duck, maxRowsPerTable: 100 }),
+        flushSystemTables(runtimeOf(env), { duck: env.duck, maxRowsPerTable: 100 }),
+      ]);
+      for (const r of results.flat()) assert.equal(r.error, undefined);
+      for (let i = 0; i < 5 && (await outboxCount(env)) > 0; i++)
+        await flushSystemTables(runtimeOf(env), { duck: env.duck, maxRowsPerTable: 100 });
+      assert.equal(await outboxCount(env), 0);
+      const [c] = await readSystemTable(env, t.name, 'count(*) AS n, count(DISTINCT id) AS d');
+      assert.deepEqual(c, { n: 300n, d: 300n });
+    });
 
     test('the background flusher flushes on its interval and once more on stop', async () => {
       const t = defineSystemTable({ name: 'test_flusher', columns: [{ name: 'id', type: 'int' }] });
