@@ -17,6 +17,8 @@ import type { EventLog, LogRecord, PartitionBounds, TopicConfig } from './types.
 import { checkReadArgs, checkRecords, checkTopicConfig, checkTopicName } from './validate.js';
 
 const { Kafka: KafkaClient, logLevel, ConfigResourceTypes } = kafkajs;
+/** Longest wait for records known to exist (a consumer group join takes seconds). */
+const FETCH_TIMEOUT_MS = 60_000;
 
 /** Settings of the Kafka log. */
 export interface KafkaLogOptions {
@@ -64,6 +66,7 @@ export class KafkaEventLog implements EventLog {
   readonly #admin: Admin;
   readonly #producer: Producer;
   readonly #log: Logger;
+  #closed = false;
 
   /** Use openKafkaLog. */
   constructor(kafka: Kafka, admin: Admin, producer: Producer, log: Logger) {
@@ -74,6 +77,7 @@ export class KafkaEventLog implements EventLog {
   }
 
   async #call<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    if (this.#closed) throw new BackendError('the event log is closed');
     try {
       return await fn();
     } catch (err) {
@@ -193,7 +197,8 @@ export class KafkaEventLog implements EventLog {
       );
     }
     if (offset === b.end && (o.waitMs === 0 || o.signal?.aborted)) return [];
-    return this.#consume(topic, partition, offset, o);
+    // Records that exist are returned whatever waitMs says; only a read at the end waits for it.
+    return this.#consume(topic, partition, offset, { ...o, available: offset < b.end });
   }
 
   /** A consumer of its own group, positioned at `offset`, collecting until enough, timeout or abort. */
@@ -201,7 +206,7 @@ export class KafkaEventLog implements EventLog {
     topic: string,
     partition: number,
     offset: bigint,
-    o: { maxRecords: number; waitMs?: number; signal?: AbortSignal },
+    o: { maxRecords: number; waitMs?: number; signal?: AbortSignal; available: boolean },
   ): Promise<LogRecord[]> {
     const groupId = `sluice-read-${randomUUID()}`;
     const consumer: Consumer = this.#kafka.consumer({
@@ -213,8 +218,17 @@ export class KafkaEventLog implements EventLog {
     const finished = new Promise<void>((resolve) => {
       finish = resolve;
     });
-    const timer = o.waitMs === undefined ? undefined : setTimeout(() => finish(), o.waitMs);
-    o.signal?.addEventListener('abort', () => finish(), { once: true });
+    let failed: Error | undefined;
+    const timer = o.available
+      ? setTimeout(() => {
+          failed = new BackendError(`Kafka returned no records of "${topic}" partition ${partition} in time`);
+          finish();
+        }, FETCH_TIMEOUT_MS)
+      : o.waitMs === undefined
+        ? undefined
+        : setTimeout(() => finish(), o.waitMs);
+    const onAbort = () => finish();
+    o.signal?.addEventListener('abort', onAbort, { once: true });
     try {
       await consumer.connect();
       await consumer.subscribe({ topics: [topic], fromBeginning: true });
@@ -237,7 +251,9 @@ export class KafkaEventLog implements EventLog {
       });
       consumer.seek({ topic, partition, offset: String(offset) });
       await finished;
+      if (failed && out.length === 0 && !o.signal?.aborted) throw failed;
     } catch (err) {
+      if (err === failed) throw err;
       throw new BackendError(
         `Kafka read of "${topic}" partition ${partition} failed: ${errorMessage(err)}`,
         undefined,
@@ -247,6 +263,7 @@ export class KafkaEventLog implements EventLog {
       );
     } finally {
       clearTimeout(timer);
+      o.signal?.removeEventListener('abort', onAbort);
       await consumer
         .disconnect()
         .catch((err: unknown) => this.#log.warn({ err }, 'kafka: consumer disconnect failed'));
@@ -256,6 +273,8 @@ export class KafkaEventLog implements EventLog {
   }
 
   async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
     await Promise.allSettled([this.#producer.disconnect(), this.#admin.disconnect()]);
   }
 }
