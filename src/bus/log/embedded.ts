@@ -237,15 +237,19 @@ export class EmbeddedEventLog implements EventLog {
     return got.map(toLogRecord);
   }
 
-  /** Apply every topic's retention now (also runs every `retentionCheckMs`). */
+  /**
+   * Apply every topic's retention now: delete old segments, or compact them for
+   * cleanupPolicy "compact" (also runs every `retentionCheckMs`).
+   */
   enforceRetention(now = Date.now()): Promise<void> {
     this.#retentionRunning ??= (async () => {
       try {
         for (const t of [...this.#topics.values()]) {
-          // Compacted topics keep their records regardless of age and size.
-          if (t.config.cleanupPolicy === 'compact') continue;
-          for (const p of t.partitions)
-            await p.enforceRetention(t.config.retentionMs, t.config.retentionBytes ?? 0, now);
+          for (const p of t.partitions) {
+            // Compacted topics keep the newest record of every key regardless of age and size.
+            if (t.config.cleanupPolicy === 'compact') await p.compact();
+            else await p.enforceRetention(t.config.retentionMs, t.config.retentionBytes ?? 0, now);
+          }
         }
       } finally {
         this.#retentionRunning = undefined;
