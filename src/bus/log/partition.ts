@@ -4,7 +4,7 @@
  * read from the in-memory tail or the segment files, trimmed by retention.
  */
 import { type FileHandle, open, readdir, rm, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import type { Logger } from '../../observe/index.js';
 import { BackendError, errorMessage, InvalidInputError } from '../../util/index.js';
 import { compactSegments, newestOffsets } from './compact.js';
@@ -36,6 +36,8 @@ const MAX_FLUSH_BYTES = 16 * 1024 * 1024;
 
 export class Partition {
   readonly #dir: string;
+  /** `topic "x" partition 0`, for messages users see. */
+  readonly #name: string;
   readonly #opts: PartitionOptions;
   readonly #segments: Segment[];
   #fh: FileHandle;
@@ -51,6 +53,8 @@ export class Partition {
 
   private constructor(dir: string, opts: PartitionOptions, segments: Segment[], fh: FileHandle) {
     this.#dir = dir;
+    const topic = basename(dirname(dir));
+    this.#name = `topic "${topic}" partition ${basename(dir)}`;
     this.#opts = opts;
     this.#segments = segments;
     this.#fh = fh;
@@ -119,7 +123,7 @@ export class Partition {
 
   /** Queue records for the next flush; resolves with the first offset once they are durable. */
   append(records: readonly NewRecord[], bytes: number): Promise<number> {
-    if (this.#closed) return Promise.reject(new BackendError(`event log partition ${this.#dir} is closed`));
+    if (this.#closed) return Promise.reject(new BackendError(`${this.#name} is closed`));
     if (this.#failed) return Promise.reject(this.#failed);
     return new Promise((resolve, reject) => {
       this.#queue.push({ records, bytes, resolve, reject });
@@ -257,7 +261,7 @@ export class Partition {
     const { begin, end } = this;
     if (offset < begin || offset > end) {
       throw new InvalidInputError(
-        `offset ${offset} is not available in ${this.#dir}: readable offsets are ${begin}–${end}`,
+        `offset ${offset} is not available in ${this.#name}: readable offsets are ${begin}–${end}`,
         offset < begin ? 'older records were removed by retention; read from the begin offset' : undefined,
       );
     }

@@ -2,10 +2,11 @@
  * One segment: a file of framed records named by its base offset (`00000000000000000042.log`)
  * plus a sparse in-memory offset index, written to `<base>.index` when the segment is closed.
  */
-import { type FileHandle, open, rename, rm } from 'node:fs/promises';
+import { type FileHandle, open, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BackendError } from '../../util/index.js';
 import { crc32c } from './crc32c.js';
+import { writeFileAtomic } from './fs-util.js';
 import { type Decoded, decodeRecord, type StoredRecord } from './record.js';
 
 /** One index entry per this many bytes of records. */
@@ -139,15 +140,7 @@ export class Segment {
       buf.writeUInt32LE(this.#positions[i]!, INDEX_HEADER_BYTES + i * 8 + 4);
     }
     buf.writeUInt32LE(crc32c(buf, 0, buf.length - 4), buf.length - 4);
-    const tmp = `${this.indexPath}.tmp`;
-    const fh = await open(tmp, 'w');
-    try {
-      await fh.writeFile(buf);
-      await fh.datasync();
-    } finally {
-      await fh.close();
-    }
-    await rename(tmp, this.indexPath);
+    await writeFileAtomic(this.indexPath, buf);
   }
 
   /**
