@@ -6,7 +6,12 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { EventLog, LogRecord, TopicConfig } from '../../src/bus/log/index.js';
+import {
+  type EventLog,
+  type LogRecord,
+  OffsetUnavailableError,
+  type TopicConfig,
+} from '../../src/bus/log/index.js';
 import { ConflictError, InvalidInputError, NotFoundError } from '../../src/util/index.js';
 
 /** A backend under test. */
@@ -177,7 +182,7 @@ export function logContract(target: LogTarget): void {
         await log.append(topic, 0, [{ value: event(1) }, { value: event(2) }]);
         await rejectsWith(
           log.read(topic, 0, 3n, { maxRecords: 1, waitMs: 0 }),
-          InvalidInputError,
+          OffsetUnavailableError,
           /offset 3 .*0–2/,
         );
         await rejectsWith(log.read(topic, 0, -1n, { maxRecords: 1, waitMs: 0 }), InvalidInputError);
@@ -305,7 +310,7 @@ export function logContract(target: LogTarget): void {
         assert.ok(bySize!.begin > 0n && bySize!.begin < 1000n, `begin ${bySize!.begin}`);
         await rejectsWith(
           log.read(topic, 0, 0n, { maxRecords: 1, waitMs: 0 }),
-          InvalidInputError,
+          OffsetUnavailableError,
           /not available/,
         );
         const kept = await readAll(log, topic);

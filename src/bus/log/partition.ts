@@ -6,12 +6,13 @@
 import { type FileHandle, open, readdir, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Logger } from '../../observe/index.js';
-import { BackendError, errorMessage, InvalidInputError } from '../../util/index.js';
+import { BackendError, errorMessage } from '../../util/index.js';
 import { compactSegments, newestOffsets } from './compact.js';
 import { Mutex, mkdirDurable, syncDir, writeFully } from './fs-util.js';
 import { encodeRecords, type NewRecord, type StoredRecord } from './record.js';
 import { parseSegmentFileName, Segment, SegmentReplaced, segmentFileName } from './segment.js';
 import { Tail } from './tail.js';
+import { OffsetUnavailableError } from './validate.js';
 
 /** Settings shared by every partition of one embedded log. */
 export interface PartitionOptions {
@@ -224,7 +225,7 @@ export class Partition {
 
   /**
    * Up to `max` records from `from`, without waiting (empty at the end).
-   * @throws InvalidInputError (offset_unavailable) for an offset before begin or after end
+   * @throws OffsetUnavailableError for an offset before begin or after end
    */
   async read(from: number, max: number): Promise<StoredRecord[]> {
     this.#checkOffset(from);
@@ -260,7 +261,7 @@ export class Partition {
   #checkOffset(offset: number): void {
     const { begin, end } = this;
     if (offset < begin || offset > end) {
-      throw new InvalidInputError(
+      throw new OffsetUnavailableError(
         `offset ${offset} is not available in ${this.#name}: readable offsets are ${begin}–${end}`,
         offset < begin ? 'older records were removed by retention; read from the begin offset' : undefined,
       );
