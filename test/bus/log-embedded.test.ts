@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { crc32c } from '../../src/bus/log/crc32c.js';
 import { openEmbeddedLog } from '../../src/bus/log/embedded.js';
 import { type EmbeddedEventLog, type EventLog, openEventLog } from '../../src/bus/log/index.js';
 import { sluiceConfigSchema } from '../../src/config/index.js';
@@ -62,6 +63,48 @@ describe('embedded event log', () => {
       'bus.embedded.retentionCheckMs',
       'bus.embedded.segmentBytes',
     ]);
+  });
+
+  test('records are framed with CRC-32C (Castagnoli)', () => {
+    assert.equal(crc32c(Buffer.from('123456789')), 0xe3069283);
+    assert.equal(crc32c(Buffer.alloc(32, 0)), 0x8a9136aa);
+    const bytes = Buffer.from('a longer input that crosses several eight-byte steps');
+    assert.equal(crc32c(bytes, 10, 30), crc32c(bytes.subarray(10, 30)));
+  });
+
+  test('appends queued before close are written; the retention timer trims idle topics', async () => {
+    const dir = freshDir();
+    const topic = topicName('close');
+    let log = await openEmbeddedLog({
+      dir,
+      log: silentLogger,
+      segmentBytes: SEGMENT_BYTES,
+      retentionCheckMs: 20,
+    });
+    await log.createTopic(topic, { ...CONFIG, retentionMs: 1 });
+    const queued = Array.from({ length: 10 }, (_, i) => log.append(topic, 0, [{ value: event(i) }]));
+    await log.close();
+    assert.deepEqual(
+      (await Promise.all(queued)).flat(),
+      Array.from({ length: 10 }, (_, i) => BigInt(i)),
+    );
+    log = await openEmbeddedLog({
+      dir,
+      log: silentLogger,
+      segmentBytes: SEGMENT_BYTES,
+      retentionCheckMs: 20,
+    });
+    try {
+      // The timer closes the expired active segment and deletes it: begin reaches end.
+      let bounds = await log.bounds(topic);
+      for (let i = 0; i < 200 && bounds[0]!.begin < 10n; i++) {
+        await sleep(20);
+        bounds = await log.bounds(topic);
+      }
+      assert.deepEqual(bounds, [{ partition: 0, begin: 10n, end: 10n }]);
+    } finally {
+      await log.close();
+    }
   });
 
   test('a lock left by a process that is gone is taken over', async () => {
