@@ -14,7 +14,7 @@ import {
 } from '../../util/index.js';
 import { Mutex, mkdirDurable, syncDir, writeFileAtomic } from './fs-util.js';
 import { type DirLock, lockDir } from './lock.js';
-import { Partition, type PartitionOptions } from './partition.js';
+import { Partition, type PartitionOptions, type PartitionStats } from './partition.js';
 import type { StoredRecord } from './record.js';
 import type { EventLog, LogRecord, PartitionBounds, TopicConfig } from './types.js';
 import { checkReadArgs, checkRecords, checkTopicConfig, checkTopicName } from './validate.js';
@@ -217,6 +217,11 @@ export class EmbeddedEventLog implements EventLog {
       begin: BigInt(p.begin),
       end: BigInt(p.end),
     }));
+  }
+
+  /** Per partition: flushes, appends and records since open, segments and bytes on disk. */
+  stats(topic: string): (PartitionStats & { partition: number })[] {
+    return this.#topic(topic).partitions.map((p, partition) => ({ partition, ...p.stats }));
   }
 
   async read(

@@ -26,6 +26,17 @@ export interface PartitionOptions {
   log: Logger;
 }
 
+/** Activity and size of one partition (see EmbeddedEventLog.stats). */
+export interface PartitionStats {
+  /** Flush cycles (one write and one fdatasync each) since the log was opened. */
+  flushes: number;
+  /** Append calls acknowledged by those flushes. */
+  appends: number;
+  records: number;
+  segments: number;
+  sizeBytes: number;
+}
+
 interface Pending {
   records: readonly NewRecord[];
   bytes: number;
@@ -50,6 +61,7 @@ export class Partition {
   #flushScheduled = false;
   #closed = false;
   #failed: Error | undefined;
+  readonly #stats = { flushes: 0, appends: 0, records: 0 };
   /** Base of the active segment when compaction last ran. */
   #compactedBefore = -1;
 
@@ -85,6 +97,11 @@ export class Partition {
   /** Bytes in all segments. */
   get sizeBytes(): number {
     return this.#segments.reduce((n, s) => n + s.size, 0);
+  }
+
+  /** Counters since open: group commits written, the appends and records they carried. */
+  get stats(): PartitionStats {
+    return { ...this.#stats, segments: this.#segments.length, sizeBytes: this.sizeBytes };
   }
 
   get #active(): Segment {
@@ -158,6 +175,9 @@ export class Partition {
       return;
     }
     this.#tail.push(stored);
+    this.#stats.flushes++;
+    this.#stats.appends += batch.length;
+    this.#stats.records += records.length;
     let offset = first;
     for (const p of batch) {
       p.resolve(offset);
