@@ -48,6 +48,8 @@ export interface Totals {
   cursor: Record<string, string>;
 }
 
+let views = 0;
+
 const refOf = (o: RawObject) => ({ epoch: o.epoch, seq: o.seq });
 
 async function newCursor(
@@ -75,7 +77,7 @@ async function newCursor(
 const isReadError = (err: unknown) => err instanceof QueryError && !(err instanceof QueryCancelledError);
 
 function emptyRejects(name: string): string {
-  return `CREATE OR REPLACE TEMP VIEW ${name} AS SELECT NULL::VARCHAR AS __reason, NULL::VARCHAR AS __processor, NULL::VARCHAR AS __record, NULL::VARCHAR AS __raw_object, NULL::BIGINT AS __raw_row WHERE false`;
+  return `CREATE OR REPLACE VIEW ${name} AS SELECT NULL::VARCHAR AS __reason, NULL::VARCHAR AS __processor, NULL::VARCHAR AS __record, NULL::VARCHAR AS __raw_object, NULL::BIGINT AS __raw_row WHERE false`;
 }
 
 /**
@@ -112,14 +114,14 @@ async function attempt(
   const prepared = staged.relation
     ? await c.sink.prepare(conn, { relation: staged.relation, properties: {}, signal: c.signal })
     : undefined;
-  const malformedRel = '__ingest_malformed';
+  const malformedRel = `__ingest_malformed_${++views}`;
   const rows = staged.malformed.map(
     (m) =>
       `(${sqlString(m.reason)}, 'source', CAST(NULL AS VARCHAR), ${sqlString(m.object.id)}, CAST(NULL AS BIGINT))`,
   );
   await conn.run(
     rows.length
-      ? `CREATE OR REPLACE TEMP VIEW ${malformedRel} AS SELECT * FROM (VALUES ${rows.join(', ')}) AS t(__reason, __processor, __record, __raw_object, __raw_row)`
+      ? `CREATE OR REPLACE VIEW ${malformedRel} AS SELECT * FROM (VALUES ${rows.join(', ')}) AS t(__reason, __processor, __record, __raw_object, __raw_row)`
       : emptyRejects(malformedRel),
   );
   const bad = (prepared?.rejectedCount ?? 0) + staged.malformed.length;

@@ -38,13 +38,11 @@ async function writeLines(out: string, lines: Iterable<string> | AsyncIterable<s
   return n;
 }
 
-/** XML records at `path` (dotted element names) written as NDJSON; attributes become `@name` fields. */
-export async function xmlToNdjson(
-  src: string,
-  out: string,
-  path: string,
-  compression?: 'gzip' | 'zstd',
-): Promise<number> {
+/**
+ * The records at `path` (dotted element names) of an XML document; attributes become `@name`
+ * fields. @throws InvalidInputError for malformed XML
+ */
+export function xmlRecords(xml: string | Buffer, path: string): unknown[] {
   const parser = new XMLParser({
     ignoreAttributes: false,
     attributeNamePrefix: '@',
@@ -54,13 +52,22 @@ export async function xmlToNdjson(
   });
   let doc: unknown;
   try {
-    doc = parser.parse(await decompressed(src, compression), true);
+    doc = parser.parse(xml, true);
   } catch (err) {
     throw new InvalidInputError(`malformed XML: ${(err as Error).message}`, undefined, { cause: err });
   }
   const found = valueAtPath(doc, path);
-  const records =
-    found === undefined || found === null || found === '' ? [] : Array.isArray(found) ? found : [found];
+  return found === undefined || found === null || found === '' ? [] : Array.isArray(found) ? found : [found];
+}
+
+/** XML records at `path` written as NDJSON. */
+export async function xmlToNdjson(
+  src: string,
+  out: string,
+  path: string,
+  compression?: 'gzip' | 'zstd',
+): Promise<number> {
+  const records = xmlRecords(await decompressed(src, compression), path);
   return writeLines(
     out,
     records.map((r) => JSON.stringify(typeof r === 'object' ? r : { value: r })),

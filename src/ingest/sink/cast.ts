@@ -61,12 +61,16 @@ export function planCast(schema: Schema, cols: readonly SourceColumn[], key: rea
   };
 }
 
-/** SQL of the cursor value of a column as text: ISO 8601 for timestamps, plain text otherwise. */
+/**
+ * SQL of the cursor value of a column as text: timestamps as ISO 8601 UTC with milliseconds
+ * (`2024-01-01T00:29:00.000Z`, truncated, so a later run re-reads rather than skips), dates as
+ * `YYYY-MM-DD`, anything else as DuckDB's text.
+ */
 export function cursorTextSql(col: string, duckType: string): string {
   const t = duckType.toUpperCase();
   if (t.startsWith('TIMESTAMP WITH TIME ZONE') || t === 'TIMESTAMPTZ')
-    return `strftime(CAST(max(${col}) AS TIMESTAMPTZ) AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%S.%fZ')`;
-  if (t.startsWith('TIMESTAMP')) return `strftime(max(${col}), '%Y-%m-%dT%H:%M:%S.%f')`;
+    return `strftime(timezone('UTC', max(${col})), '%Y-%m-%dT%H:%M:%S.%gZ')`;
+  if (t.startsWith('TIMESTAMP')) return `strftime(max(${col}), '%Y-%m-%dT%H:%M:%S.%gZ')`;
   if (t === 'DATE') return `strftime(max(${col}), '%Y-%m-%d')`;
   return `CAST(max(${col}) AS VARCHAR)`;
 }

@@ -9,6 +9,7 @@ import { BackendError, isSecretKey, redactText, redactValue } from '../../util/i
 import { authenticator } from '../http/auth.js';
 import { HttpClient, type HttpRequest, type HttpResponse } from '../http/client.js';
 import { RateLimiter } from '../http/rate-limit.js';
+import { xmlRecords } from '../load/convert.js';
 import { valueAtPath } from '../load/record-path.js';
 import type { HttpSourceSpec } from '../spec.js';
 import { type FetchedPayload, mergeStreams, type Source, type SourceContext } from './types.js';
@@ -79,8 +80,11 @@ function inspect(spec: HttpSourceSpec, body: Buffer): PageInfo {
   const lines = text.split('\n').filter((l) => l.trim().length > 0).length;
   if (spec.format === 'csv') return { records: Math.max(0, lines - 1) };
   if (spec.format === 'ndjson') return { records: lines };
-  // XML: count by elements is left to the loader; a non-empty body counts as records.
-  return { records: text.trim().length > 0 ? 1 : 0 };
+  try {
+    return { records: xmlRecords(text, spec.records).length };
+  } catch (err) {
+    return { records: 0, malformed: (err as Error).message };
+  }
 }
 
 /** The state after `res`, or undefined when the stream is done. */
