@@ -31,6 +31,8 @@ export interface RawObject {
   format: PayloadFormat;
   compression?: 'gzip' | 'zstd';
   size: number;
+  /** Records in the payload when the source counted them (0: nothing to load). */
+  recordCount?: number;
   /** sha256 of the bytes, hex. */
   checksum: string;
   fetchedAt: Date;
@@ -41,7 +43,7 @@ export interface RawObject {
 }
 
 const COLUMNS =
-  'id, task, stream, epoch, seq, run_id, source_uri, name, request, next_request, headers, format, compression, size, checksum, fetched_at, malformed, status, snapshot_id, committed_at';
+  'id, task, stream, epoch, seq, run_id, source_uri, name, request, next_request, headers, format, compression, size, record_count, checksum, fetched_at, malformed, status, snapshot_id, committed_at';
 
 const json = (v: unknown): string | null => (v === undefined ? null : JSON.stringify(v));
 const parse = (v: unknown): unknown => (typeof v === 'string' ? JSON.parse(v) : undefined);
@@ -62,6 +64,7 @@ function fromRow(r: Row): RawObject {
     format: r.format as PayloadFormat,
     compression: (r.compression as 'gzip' | 'zstd' | null) ?? undefined,
     size: Number(r.size),
+    recordCount: r.record_count === null || r.record_count === undefined ? undefined : Number(r.record_count),
     checksum: String(r.checksum),
     fetchedAt: new Date(Number(r.fetched_at)),
     malformed: (r.malformed as string | null) ?? undefined,
@@ -104,6 +107,7 @@ export class Ledger {
       o.format,
       o.compression ?? null,
       o.size,
+      o.recordCount ?? null,
       o.checksum,
       o.fetchedAt.getTime(),
       o.malformed ?? null,

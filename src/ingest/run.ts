@@ -222,6 +222,7 @@ async function storePayload(
     format: p.format,
     compression: p.compression,
     size: stored.size,
+    recordCount: p.recordCount,
     checksum: stored.checksum,
     fetchedAt: p.fetchedAt,
     malformed: p.malformed,

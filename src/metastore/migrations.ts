@@ -95,6 +95,7 @@ CREATE TABLE sluice_raw_objects (
   format VARCHAR(16) NOT NULL,
   compression VARCHAR(16),
   size BIGINT NOT NULL,
+  record_count BIGINT,
   checksum VARCHAR(64) NOT NULL,
   fetched_at BIGINT NOT NULL,
   malformed TEXT,

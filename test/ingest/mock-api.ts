@@ -29,6 +29,8 @@ export interface MockApiOptions {
   /** Faults by `route:pageIndex`, consumed in order (e.g. `{ 'page:2': ['500', 'drop'] }`). */
   faults?: Record<string, Fault[]>;
   slowMs?: number;
+  /** Delay of every response. */
+  delayMs?: number;
 }
 
 export interface MockApi {
@@ -110,8 +112,9 @@ export async function startMockApi(o: MockApiOptions): Promise<MockApi> {
       return json(res, 200, { access_token: token, token_type: 'bearer', expires_in: a.ttlSeconds });
     }
     if (!authorized(req, url, auth, tokens)) return json(res, 401, { error: 'unauthorized' });
+    if (o.delayMs) await new Promise((r) => setTimeout(r, o.delayMs));
     const route = url.pathname.replace(/^\/v1\//, '');
-    (state.seen[route] ??= []).push(url.search);
+    state.seen[route] = [...(state.seen[route] ?? []), url.search];
     let rows = o.records;
     const partner = url.searchParams.get('partner') ?? /\/partners\/(\w+)/.exec(url.pathname)?.[1];
     if (partner) rows = rows.filter((r) => r.partner === partner);

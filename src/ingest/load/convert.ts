@@ -7,8 +7,7 @@ import { once } from 'node:events';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { gunzipSync } from 'node:zlib';
-import ExcelJS from 'exceljs';
-import { XMLParser } from 'fast-xml-parser';
+import type ExcelJS from 'exceljs';
 import { InvalidInputError } from '../../util/index.js';
 import { valueAtPath } from './record-path.js';
 
@@ -42,7 +41,8 @@ async function writeLines(out: string, lines: Iterable<string> | AsyncIterable<s
  * The records at `path` (dotted element names) of an XML document; attributes become `@name`
  * fields. @throws InvalidInputError for malformed XML
  */
-export function xmlRecords(xml: string | Buffer, path: string): unknown[] {
+export async function xmlRecords(xml: string | Buffer, path: string): Promise<unknown[]> {
+  const { XMLParser } = await import('fast-xml-parser');
   const parser = new XMLParser({
     ignoreAttributes: false,
     attributeNamePrefix: '@',
@@ -67,7 +67,7 @@ export async function xmlToNdjson(
   path: string,
   compression?: 'gzip' | 'zstd',
 ): Promise<number> {
-  const records = xmlRecords(await decompressed(src, compression), path);
+  const records = await xmlRecords(await decompressed(src, compression), path);
   return writeLines(
     out,
     records.map((r) => JSON.stringify(typeof r === 'object' ? r : { value: r })),
@@ -88,7 +88,8 @@ function cellValue(v: ExcelJS.CellValue): unknown {
 
 /** One sheet (name or 1-based number; default the first) of an XLSX file as NDJSON; the first row names the columns. */
 export async function xlsxToNdjson(src: string, out: string, sheet?: string | number): Promise<number> {
-  const reader = new ExcelJS.stream.xlsx.WorkbookReader(createReadStream(src), {
+  const { default: Excel } = await import('exceljs');
+  const reader = new Excel.stream.xlsx.WorkbookReader(createReadStream(src), {
     worksheets: 'emit',
     sharedStrings: 'cache',
     hyperlinks: 'ignore',

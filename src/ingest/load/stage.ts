@@ -79,7 +79,7 @@ export async function stageBatch(
       malformed.push({ object: obj, reason: obj.malformed });
       continue;
     }
-    if (obj.size === 0) continue;
+    if (obj.size === 0 || obj.recordCount === 0) continue;
     let item: LoadItem;
     try {
       item = await itemOf(store, obj, read, stagingDir, o.signal);

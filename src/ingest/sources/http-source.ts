@@ -57,7 +57,7 @@ export function nextLink(header: string | undefined, base: string): string | und
   return undefined;
 }
 
-function inspect(spec: HttpSourceSpec, body: Buffer): PageInfo {
+async function inspect(spec: HttpSourceSpec, body: Buffer): Promise<PageInfo> {
   const text = body.toString('utf8');
   if (spec.format === 'json') {
     let doc: unknown;
@@ -81,7 +81,7 @@ function inspect(spec: HttpSourceSpec, body: Buffer): PageInfo {
   if (spec.format === 'csv') return { records: Math.max(0, lines - 1) };
   if (spec.format === 'ndjson') return { records: lines };
   try {
-    return { records: xmlRecords(text, spec.records).length };
+    return { records: (await xmlRecords(text, spec.records)).length };
   } catch (err) {
     return { records: 0, malformed: (err as Error).message };
   }
@@ -208,7 +208,7 @@ async function* pages(
       body: spec.body,
     };
     const res = await client.send(req, ctx.signal);
-    const info = inspect(spec, res.body);
+    const info = await inspect(spec, res.body);
     const next = nextState(spec, state, res, info);
     yield {
       stream,
@@ -221,6 +221,7 @@ async function* pages(
       nextRequest: next && { ...next, url: masked(spec, next.url) },
       headers: redactValue(res.headers) as Record<string, string>,
       malformed: info.malformed,
+      recordCount: info.malformed ? undefined : info.records,
       fetchedAt: new Date(),
     };
     state = next;

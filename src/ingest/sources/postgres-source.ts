@@ -5,7 +5,6 @@
  * the ledger, so a read cut by a crash continues after it.
  */
 import { randomUUID } from 'node:crypto';
-import pg from 'pg';
 import { BackendError, redactUrl } from '../../util/index.js';
 import type { PostgresSourceSpec } from '../spec.js';
 import type { FetchedPayload, Source, SourceContext } from './types.js';
@@ -30,6 +29,7 @@ export function postgresSource(spec: PostgresSourceSpec): Source {
 }
 
 async function* readChunks(spec: PostgresSourceSpec, ctx: SourceContext): AsyncIterable<FetchedPayload> {
+  const { default: pg } = await import('pg');
   const client = new pg.Client({ connectionString: spec.url, application_name: 'sluice-ingest' });
   try {
     await client.connect();
@@ -85,6 +85,7 @@ async function* readChunks(spec: PostgresSourceSpec, ctx: SourceContext): AsyncI
         seq: seq++,
         body: Buffer.from(rows.map((r) => r.j).join('\n') + (rows.length ? '\n' : '')),
         format: 'ndjson',
+        recordCount: rows.length,
         sourceUri: `${redactUrl(spec.url)}#${spec.table}`,
         request: state,
         nextRequest: next,

@@ -14,6 +14,8 @@ export interface FetchedPayload {
   format: PayloadFormat;
   compression?: 'gzip' | 'zstd';
   sourceUri: string;
+  /** Records in the payload, when the source counted them. */
+  recordCount?: number;
   /** File name relative to the source root (files source). */
   name?: string;
   request?: unknown;
