@@ -216,9 +216,9 @@ export const sinkSchema = z
     if ((v.mode === 'upsert' || v.mode === 'delete_insert') && !v.key?.length)
       ctx.addIssue({
         code: 'custom',
-        path: ['key'],
-        message: `mode ${v.mode} needs key columns`,
-        input: v.key,
+        path: ['mode'],
+        message: `mode ${v.mode} needs key columns: add key: [column, ...]`,
+        input: v.mode,
       });
   })
   .describe('Where good records go.');

@@ -45,7 +45,13 @@ describe('files source', () => {
     await mkdir(dir, { recursive: true });
     const gz = (b: string | Buffer) => (compression === 'gz' ? gzipSync(b) : b);
     const ext = compression === 'gz' ? '.gz' : compression === 'zst' ? '.zst' : '';
-    const text: Record<string, () => string> = { csv: () => csv(','), tsv: () => csv('\t'), ndjson, json: () => JSON.stringify(ROWS), xml };
+    const text: Record<string, () => string> = {
+      csv: () => csv(','),
+      tsv: () => csv('\t'),
+      ndjson,
+      json: () => JSON.stringify(ROWS),
+      xml,
+    };
     if (compression === 'zst' || format === 'parquet') {
       const duck = await openDuck({ threads: 1 });
       try {
@@ -53,7 +59,11 @@ describe('files source', () => {
         await writeFile(src, ndjson());
         const target = join(dir, `part.${format}${ext}`);
         const opts =
-          format === 'parquet' ? "FORMAT parquet" : format === 'ndjson' ? "FORMAT json, COMPRESSION zstd" : "FORMAT csv, HEADER, COMPRESSION zstd";
+          format === 'parquet'
+            ? 'FORMAT parquet'
+            : format === 'ndjson'
+              ? 'FORMAT json, COMPRESSION zstd'
+              : 'FORMAT csv, HEADER, COMPRESSION zstd';
         await duck.run(`COPY (SELECT * FROM read_json('${src}')) TO '${target}' (${opts})`);
         await import('node:fs/promises').then((fs) => fs.rm(src));
       } finally {
@@ -104,7 +114,10 @@ describe('files source', () => {
     const dir = join(landing, 'dedupe');
     await mkdir(dir);
     await writeFile(join(dir, 'a.csv'), csv(','));
-    const spec = { source: { files: { path: 'landing/dedupe', glob: '*.csv' } }, sink: { table: 'files.dedupe' } };
+    const spec = {
+      source: { files: { path: 'landing/dedupe', glob: '*.csv' } },
+      sink: { table: 'files.dedupe' },
+    };
     assert.equal((await runSpec(env, spec, { taskId: 'dedupe' })).written, 3);
     await copyFile(join(dir, 'a.csv'), join(dir, 'a-copy.csv'));
     await writeFile(join(dir, 'notes.txt.bak'), 'ignored by the glob');
@@ -126,9 +139,15 @@ describe('files source', () => {
     const dir = join(landing, 'byname');
     await mkdir(dir);
     await writeFile(join(dir, 'x.ndjson'), ndjson());
-    const spec = { source: { files: { path: 'landing/byname', dedupe: 'name' } }, sink: { table: 'files.byname' } };
+    const spec = {
+      source: { files: { path: 'landing/byname', dedupe: 'name' } },
+      sink: { table: 'files.byname' },
+    };
     assert.equal((await runSpec(env, spec, { taskId: 'byname' })).written, 3);
-    await writeFile(join(dir, 'x.ndjson'), `${JSON.stringify({ id: 9, name: 'z', amount: 1, day: '2024-02-01' })}\n`);
+    await writeFile(
+      join(dir, 'x.ndjson'),
+      `${JSON.stringify({ id: 9, name: 'z', amount: 1, day: '2024-02-01' })}\n`,
+    );
     assert.equal((await runSpec(env, spec, { taskId: 'byname' })).written, 0);
   });
 
@@ -137,7 +156,11 @@ describe('files source', () => {
     await mkdir(dir);
     await writeFile(join(dir, 'good.ndjson'), ndjson());
     await writeFile(join(dir, 'bad.ndjson'), '{"id": 1, "name": \n not json at all\n');
-    const summary = await runSpec(env, { source: { files: { path: 'landing/broken' } }, sink: { table: 'files.broken' } }, { taskId: 'broken' });
+    const summary = await runSpec(
+      env,
+      { source: { files: { path: 'landing/broken' } }, sink: { table: 'files.broken' } },
+      { taskId: 'broken' },
+    );
     assert.equal(summary.written, 3);
     assert.equal(summary.quarantined, 1);
     const q = plainRows(await tableRows(env.runtime, 'files.broken__quarantine'));
@@ -148,8 +171,18 @@ describe('files source', () => {
 
   test('files under an object-store prefix', async () => {
     await env.runtime.store.put('landing/orders/2024/01.csv', csv(','));
-    await env.runtime.store.put('landing/orders/2024/02.csv.gz', gzipSync('id,name,amount,day\n4,dan,4.5,2024-01-04\n'));
-    const summary = await runSpec(env, { source: { files: { prefix: 'landing/orders/', glob: '**/*.csv*' } }, sink: { table: 'files.prefixed' } }, { taskId: 'prefix' });
+    await env.runtime.store.put(
+      'landing/orders/2024/02.csv.gz',
+      gzipSync('id,name,amount,day\n4,dan,4.5,2024-01-04\n'),
+    );
+    const summary = await runSpec(
+      env,
+      {
+        source: { files: { prefix: 'landing/orders/', glob: '**/*.csv*' } },
+        sink: { table: 'files.prefixed' },
+      },
+      { taskId: 'prefix' },
+    );
     assert.equal(summary.written, 4);
     assert.equal(summary.objects, 2);
   });

@@ -15,10 +15,18 @@ describe('sink modes, schema drift and quarantine threshold', () => {
   });
 
   /** Drop NDJSON rows as a new file and load the directory with `sink`. */
-  async function load(task: string, rows: unknown[], sink: Record<string, unknown>, extra: Record<string, unknown> = {}) {
+  async function load(
+    task: string,
+    rows: unknown[],
+    sink: Record<string, unknown>,
+    extra: Record<string, unknown> = {},
+  ) {
     const dir = join(env.dir, 'in', task);
     await mkdir(dir, { recursive: true });
-    await writeFile(join(dir, `${String(++n).padStart(4, '0')}.ndjson`), `${rows.map((r) => JSON.stringify(r)).join('\n')}\n`);
+    await writeFile(
+      join(dir, `${String(++n).padStart(4, '0')}.ndjson`),
+      `${rows.map((r) => JSON.stringify(r)).join('\n')}\n`,
+    );
     return runSpec(env, { source: { files: { path: `in/${task}` } }, sink, ...extra }, { taskId: task });
   }
   const rowsOf = async (table: string, order = 'id') => plainRows(await tableRows(env.runtime, table, order));
@@ -33,8 +41,22 @@ describe('sink modes, schema drift and quarantine threshold', () => {
         [1, 'b'],
       ],
     );
-    await load('upsert', [{ id: 1, v: 'a' }, { id: 2, v: 'a' }], { table: 'm.upsert', mode: 'upsert', key: ['id'] });
-    await load('upsert', [{ id: 2, v: 'b' }, { id: 3, v: 'b' }], { table: 'm.upsert', mode: 'upsert', key: ['id'] });
+    await load(
+      'upsert',
+      [
+        { id: 1, v: 'a' },
+        { id: 2, v: 'a' },
+      ],
+      { table: 'm.upsert', mode: 'upsert', key: ['id'] },
+    );
+    await load(
+      'upsert',
+      [
+        { id: 2, v: 'b' },
+        { id: 3, v: 'b' },
+      ],
+      { table: 'm.upsert', mode: 'upsert', key: ['id'] },
+    );
     assert.deepEqual(
       (await rowsOf('m.upsert')).map((r) => [r.id, r.v]),
       [
@@ -44,7 +66,15 @@ describe('sink modes, schema drift and quarantine threshold', () => {
       ],
     );
     const di = { table: 'm.di', mode: 'delete_insert', key: ['k'] };
-    await load('di', [{ k: 'x', id: 1 }, { k: 'x', id: 2 }, { k: 'y', id: 3 }], di);
+    await load(
+      'di',
+      [
+        { k: 'x', id: 1 },
+        { k: 'x', id: 2 },
+        { k: 'y', id: 3 },
+      ],
+      di,
+    );
     await load('di', [{ k: 'x', id: 4 }], di);
     assert.deepEqual(
       (await rowsOf('m.di')).map((r) => [r.k, r.id]),
@@ -63,7 +93,14 @@ describe('sink modes, schema drift and quarantine threshold', () => {
       [3],
     );
     const op = { table: 'm.op', mode: 'overwrite_partitions', partition_by: ['country'], sort_by: ['id'] };
-    await load('op', [{ id: 1, country: 'de' }, { id: 2, country: 'fr' }], op);
+    await load(
+      'op',
+      [
+        { id: 1, country: 'de' },
+        { id: 2, country: 'fr' },
+      ],
+      op,
+    );
     await load('op', [{ id: 3, country: 'de' }], op);
     assert.deepEqual(
       (await rowsOf('m.op')).map((r) => [r.id, r.country]),
@@ -75,11 +112,11 @@ describe('sink modes, schema drift and quarantine threshold', () => {
   });
 
   test('partition transforms and declared types shape the new table', async () => {
-    await load(
-      'shape',
-      [{ id: 1, at: '2024-03-01T10:00:00Z', amount: '12.50' }],
-      { table: 'm.shape', partition_by: ['day(at)', 'bucket(4, id)'], schema: { amount: 'decimal(10,2)', at: 'timestamptz' } },
-    );
+    await load('shape', [{ id: 1, at: '2024-03-01T10:00:00Z', amount: '12.50' }], {
+      table: 'm.shape',
+      partition_by: ['day(at)', 'bucket(4, id)'],
+      schema: { amount: 'decimal(10,2)', at: 'timestamptz' },
+    });
     const rows = await rowsOf('m.shape');
     assert.equal(rows[0]?.amount, 12.5);
     const snaps = await tableSnapshots(env.runtime, 'm.shape');
@@ -100,14 +137,20 @@ describe('sink modes, schema drift and quarantine threshold', () => {
     await load('ignore', [{ id: 2, extra: 'dropped' }], { table: 'm.ignore', schema_drift: 'ignore' });
     assert.deepEqual(await rowsOf('m.ignore'), [{ id: 1 }, { id: 2 }]);
     await load('fail', [{ id: 1 }], { table: 'm.fail', schema_drift: 'fail' });
-    await assert.rejects(load('fail', [{ id: 2, extra: 'x' }], { table: 'm.fail', schema_drift: 'fail' }), /schema_drift: fail\): new column "extra"/);
+    await assert.rejects(
+      load('fail', [{ id: 2, extra: 'x' }], { table: 'm.fail', schema_drift: 'fail' }),
+      /schema_drift: fail\): new column "extra"/,
+    );
     assert.deepEqual(await rowsOf('m.fail'), [{ id: 1 }]);
   });
 
   test('max_bad_ratio fails the run before the table changes; records with a null key are quarantined', async () => {
     const rows = [{ id: 1 }, { id: 'x' }, { id: 'y' }, { id: 4 }];
     await load('ratio', [{ id: 0 }], { table: 'm.ratio', schema: { id: 'long' } });
-    await assert.rejects(load('ratio', rows, { table: 'm.ratio' }, { max_bad_ratio: 0.2 }), /2 of 4 records were rejected \(50.0%\), more than max_bad_ratio 0.2/);
+    await assert.rejects(
+      load('ratio', rows, { table: 'm.ratio' }, { max_bad_ratio: 0.2 }),
+      /2 of 4 records were rejected \(50.0%\), more than max_bad_ratio 0.2/,
+    );
     assert.deepEqual(
       (await rowsOf('m.ratio')).map((r) => r.id),
       [0],
@@ -118,7 +161,14 @@ describe('sink modes, schema drift and quarantine threshold', () => {
       (await rowsOf('m.ratio')).map((r) => r.id),
       [0, 1, 4],
     );
-    const nullKey = await load('nullkey', [{ id: 1, v: 1 }, { id: null, v: 2 }], { table: 'm.nullkey', mode: 'upsert', key: ['id'] });
+    const nullKey = await load(
+      'nullkey',
+      [
+        { id: 1, v: 1 },
+        { id: null, v: 2 },
+      ],
+      { table: 'm.nullkey', mode: 'upsert', key: ['id'] },
+    );
     assert.equal(nullKey.written, 1);
     const q = await rowsOf('m.nullkey__quarantine', '__raw_row');
     assert.match(String(q[0]?.__reason), /key column "id" is null/);
