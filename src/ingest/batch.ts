@@ -6,12 +6,14 @@
  * rows already quarantined.
  */
 import { type Duck, type DuckConnection, QueryCancelledError, QueryError, sqlString } from '../duck/index.js';
+import type { Logger } from '../observe/index.js';
 import type { ObjectStore } from '../storage/index.js';
 import { quoteIdent } from '../table/index.js';
 import { InvalidInputError } from '../util/index.js';
 import { encodeRefs, laterCursor, refKey, SUMMARY } from './commit-log.js';
 import type { Ledger, RawObject } from './ledger.js';
 import { type ReadOptions, stageBatch } from './load/stage.js';
+import { type ProcessorSpec, processors } from './processors/index.js';
 import { cursorTextSql } from './sink/cast.js';
 import type { QuarantineSink } from './sink/quarantine.js';
 import { recordColumns } from './sink/schema.js';
@@ -33,6 +35,10 @@ export interface BatchContext {
   /** Raw objects whose rejected rows are already in the quarantine table. */
   quarantined: Set<string>;
   maxBadRatio: number;
+  /** Processor steps between the source and the sink. */
+  steps: ProcessorSpec[];
+  projectDir: string;
+  log: Logger;
   signal: AbortSignal;
 }
 
@@ -111,8 +117,9 @@ async function attempt(
   probe: boolean,
 ): Promise<void> {
   const staged = await stageBatch(conn, c.store, objects, c.read, c.stagingDir, { probe, signal: c.signal });
-  const prepared = staged.relation
-    ? await c.sink.prepare(conn, { relation: staged.relation, properties: {}, signal: c.signal })
+  const processed = staged.relation ? await runProcessors(c, conn, staged.relation) : undefined;
+  const prepared = processed
+    ? await c.sink.prepare(conn, { relation: processed.relation, properties: {}, signal: c.signal })
     : undefined;
   const malformedRel = `__ingest_malformed_${++views}`;
   const rows = staged.malformed.map(
@@ -124,7 +131,7 @@ async function attempt(
       ? `CREATE OR REPLACE VIEW ${malformedRel} AS SELECT * FROM (VALUES ${rows.join(', ')}) AS t(__reason, __processor, __record, __raw_object, __raw_row)`
       : emptyRejects(malformedRel),
   );
-  const bad = (prepared?.rejectedCount ?? 0) + staged.malformed.length;
+  const bad = (prepared?.rejectedCount ?? 0) + (processed?.rejectedCount ?? 0) + staged.malformed.length;
   if (bad > 0) {
     const good = prepared?.goodCount ?? 0;
     const all = totals.written + totals.quarantined + good + bad;
@@ -147,9 +154,11 @@ async function attempt(
   // Quarantine first; rows of objects an interrupted attempt already quarantined are skipped.
   const skip = objects.filter((o) => c.quarantined.has(refKey(o))).map((o) => sqlString(o.id));
   const filter = skip.length ? ` WHERE __raw_object NOT IN (${skip.join(', ')})` : '';
-  const rejected = [malformedRel, ...(prepared?.rejected ? [prepared.rejected] : [])].map(
-    (r) => `(SELECT * FROM ${r}${filter})`,
-  );
+  const rejected = [
+    malformedRel,
+    ...(processed?.rejected ? [processed.rejected] : []),
+    ...(prepared?.rejected ? [prepared.rejected] : []),
+  ].map((r) => `(SELECT * FROM ${r}${filter})`);
   const final = !prepared?.table;
   const quarantined = await c.quarantine.append(conn, rejected, {
     task: c.task,
@@ -187,6 +196,38 @@ async function attempt(
   totals.bytes += objects.reduce((n, o) => n + o.size, 0);
   totals.batches += 1;
   totals.cursor = cursor;
+}
+
+/**
+ * Run the processor steps over a staged batch. The records are materialised first, so a
+ * payload that does not read fails here (and is set aside) rather than inside a step; the
+ * chain's outputs are copied out of its connection-private temp tables, because the table
+ * writer reads them on another connection.
+ */
+async function runProcessors(
+  c: BatchContext,
+  conn: DuckConnection,
+  relation: string,
+): Promise<{ relation: string; rejected?: string; rejectedCount: number }> {
+  if (c.steps.length === 0) return { relation, rejectedCount: 0 };
+  const n = ++views;
+  const input = `__ingest_input_${n}`;
+  await conn.run(`CREATE OR REPLACE TABLE ${input} AS SELECT * FROM ${relation}`, undefined, {
+    signal: c.signal,
+  });
+  const out = await processors.apply(
+    { conn, log: c.log, signal: c.signal, projectDir: c.projectDir },
+    input,
+    c.steps,
+  );
+  const good = `__ingest_processed_${n}`;
+  const rejected = `__ingest_rejected_${n}`;
+  await conn.run(`CREATE OR REPLACE TABLE ${good} AS SELECT * FROM ${quoteIdent(out.output)}`);
+  await conn.run(`CREATE OR REPLACE TABLE ${rejected} AS SELECT * FROM ${quoteIdent(out.rejected)}`);
+  await conn.run(
+    `DROP TABLE IF EXISTS ${quoteIdent(out.output)}; DROP TABLE IF EXISTS ${quoteIdent(out.rejected)}; DROP TABLE ${input}`,
+  );
+  return { relation: good, rejected, rejectedCount: out.counts.rejected };
 }
 
 /** Rows written: the commit's added records for appends, else a count of the good rows. */

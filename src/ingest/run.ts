@@ -105,6 +105,9 @@ export async function runIngest(ctx: TaskContext, spec: IngestSpec): Promise<Tas
       cursorField: source.cursorField,
       quarantined: consumedBy(qSnaps, task),
       maxBadRatio: spec.max_bad_ratio,
+      steps: spec.processors,
+      projectDir: runtime.project.dir,
+      log,
       signal,
     };
     const once =

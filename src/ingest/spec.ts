@@ -3,6 +3,7 @@
  * processors, and the sink. Parsed with zod; the orchestrator reports issues with file:line.
  */
 import { z } from 'zod';
+import { processorsSchema } from './processors/index.js';
 import { csvOptionsSchema, durationMs, PAYLOAD_FORMATS, scalar, sizeBytes, text } from './spec-common.js';
 
 const authSchema = z
@@ -227,7 +228,10 @@ export const sinkSchema = z
 export const ingestSpecSchema = z
   .strictObject({
     source: sourceSchema,
-    processors: z.array(z.unknown()).default([]).describe('Cleaning steps between the source and the sink.'),
+    processors: processorsSchema
+      .optional()
+      .transform((v) => v ?? [])
+      .describe('Cleaning steps between the source and the sink (see docs/processors.md).'),
     sink: sinkSchema,
     max_bad_ratio: z
       .number()

@@ -175,3 +175,60 @@ describe('sink modes, schema drift and quarantine threshold', () => {
     assert.deepEqual(JSON.parse(String(q[0]?.__record)), { id: null, v: 2 });
   });
 });
+
+describe('processors between source and sink', () => {
+  let env: IngestEnv;
+  before(async () => {
+    env = await openIngestEnv();
+  });
+  after(async () => {
+    await env.close();
+  });
+
+  test('rejected records go to quarantine with the step that rejected them; good ones reach the table', async () => {
+    const dir = join(env.dir, 'in', 'proc');
+    await mkdir(dir, { recursive: true });
+    const rows = [
+      { order_id: 1, status: 'new', v: 1 },
+      { order_id: 2, status: 'lost', v: 1 },
+      { order_id: 1, status: 'paid', v: 2 },
+      { order_id: null, status: 'new', v: 1 },
+    ];
+    await writeFile(join(dir, 'a.ndjson'), `${rows.map((r) => JSON.stringify(r)).join('\n')}\n`);
+    const summary = await runSpec(
+      env,
+      {
+        source: { files: { path: 'in/proc' } },
+        processors: [
+          {
+            validate: {
+              schema: { order_id: { type: 'bigint', required: true }, status: { enum: ['new', 'paid'] } },
+            },
+          },
+          { dedupe: { key: ['order_id'], order_by: 'v' } },
+        ],
+        sink: { table: 'm.proc', mode: 'upsert', key: ['order_id'] },
+      },
+      { taskId: 'proc' },
+    );
+    assert.equal(summary.written, 1);
+    assert.equal(summary.quarantined, 2);
+    const table = plainRows(await tableRows(env.runtime, 'm.proc', 'order_id'));
+    assert.deepEqual(
+      table.map((r) => [r.order_id, r.status]),
+      [[1, 'paid']],
+    );
+    assert.ok(
+      table.every((r) => !('__raw_object' in r) && !('__raw_row' in r)),
+      'lineage columns are stripped',
+    );
+    const q = plainRows(await tableRows(env.runtime, 'm.proc__quarantine', '__raw_row'));
+    assert.deepEqual(
+      q.map((r) => [r.__raw_row, r.__processor]),
+      [
+        [1, 'processors[0] (validate)'],
+        [3, 'processors[0] (validate)'],
+      ],
+    );
+  });
+});
