@@ -116,7 +116,18 @@ async function attempt(
   totals: Totals,
   probe: boolean,
 ): Promise<void> {
-  const staged = await stageBatch(conn, c.store, objects, c.read, c.stagingDir, { probe, signal: c.signal });
+  const stage = (rowNumbers: boolean) =>
+    stageBatch(conn, c.store, objects, c.read, c.stagingDir, { probe, rowNumbers, signal: c.signal });
+  const small = objects.reduce((n, o) => n + o.size, 0) <= 256 * 1024 ** 2;
+  let staged = await stage(small || c.steps.length > 0);
+  // For big files, row positions (a single-threaded window) only when a record can be rejected.
+  if (
+    !small &&
+    staged.relation &&
+    c.steps.length === 0 &&
+    (await c.sink.canReject(conn, staged.relation, c.signal))
+  )
+    staged = await stage(true);
   const processed = staged.relation ? await runProcessors(c, conn, staged.relation) : undefined;
   const prepared = processed
     ? await c.sink.prepare(conn, { relation: processed.relation, properties: {}, signal: c.signal })

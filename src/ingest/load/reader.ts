@@ -70,14 +70,16 @@ function documentsSql(items: LoadItem[], path: string[]): string {
   )}) AS __d JOIN (VALUES ${keys}) AS __k(f, k) ON __d.__f = __k.f`;
 }
 
-function oneFileSql(item: LoadItem): string {
+function oneFileSql(item: LoadItem, rowNumbers: boolean): string {
   const call = readCall(item.format, [item.localPath], item.csv, false);
   if (item.format === 'parquet')
     return `SELECT * EXCLUDE (file_row_number), ${sqlString(item.key)} AS __raw_object, file_row_number AS __raw_row FROM ${call}`;
-  return `SELECT *, ${sqlString(item.key)} AS __raw_object, row_number() OVER () - 1 AS __raw_row FROM ${call}`;
+  // Numbering rows is a streaming window that reads the file on one thread: only when needed.
+  const row = rowNumbers ? 'row_number() OVER () - 1' : 'CAST(NULL AS BIGINT)';
+  return `SELECT *, ${sqlString(item.key)} AS __raw_object, ${row} AS __raw_row FROM ${call}`;
 }
 
-function manyFilesSql(format: LoadItem['format'], items: LoadItem[]): string {
+function manyFilesSql(format: LoadItem['format'], items: LoadItem[], rowNumbers: boolean): string {
   const keys = items.map((i) => `(${sqlString(i.localPath)}, ${sqlString(i.key)})`).join(', ');
   const call = readCall(
     format,
@@ -85,16 +87,21 @@ function manyFilesSql(format: LoadItem['format'], items: LoadItem[]): string {
     items[0]?.csv,
     true,
   );
-  const row = format === 'parquet' ? 'file_row_number' : 'row_number() OVER (PARTITION BY filename) - 1';
+  const row =
+    format === 'parquet'
+      ? 'file_row_number'
+      : rowNumbers
+        ? 'row_number() OVER (PARTITION BY filename) - 1'
+        : 'CAST(NULL AS BIGINT)';
   const drop = format === 'parquet' ? 'filename, file_row_number' : 'filename';
   return `SELECT * EXCLUDE (${drop}, f, k), k AS __raw_object, __raw_row FROM (SELECT *, ${row} AS __raw_row FROM ${call}) AS __d JOIN (VALUES ${keys}) AS __k(f, k) ON __d.filename = __k.f`;
 }
 
 /**
  * One SELECT over every item: record columns (union by name across payloads) plus
- * `__raw_object` and `__raw_row`.
+ * `__raw_object` and `__raw_row` (NULL for CSV/NDJSON unless `rowNumbers`).
  */
-export function readerSql(items: LoadItem[]): string {
+export function readerSql(items: LoadItem[], rowNumbers = true): string {
   const parts: string[] = [];
   const groups = new Map<string, LoadItem[]>();
   for (const item of items) {
@@ -106,8 +113,8 @@ export function readerSql(items: LoadItem[]): string {
     const first = group[0] as LoadItem;
     const path = first.format === 'json' ? pathSegments(first.records) : [];
     if (path.length > 0) parts.push(documentsSql(group, path));
-    else if (group.length > PER_FILE_MAX) parts.push(manyFilesSql(first.format, group));
-    else for (const item of group) parts.push(oneFileSql(item));
+    else if (group.length > PER_FILE_MAX) parts.push(manyFilesSql(first.format, group, rowNumbers));
+    else for (const item of group) parts.push(oneFileSql(item, rowNumbers));
   }
   return parts.map((p) => `(${p})`).join(' UNION ALL BY NAME ');
 }

@@ -29,6 +29,9 @@ export interface StagedBatch {
 
 let counter = 0;
 
+/** Batches up to this size are read into a DuckDB table; larger ones are streamed through a view. */
+const MATERIALIZE_MAX_BYTES = 256 * 1024 ** 2;
+
 async function itemOf(
   store: ObjectStore,
   o: RawObject,
@@ -70,7 +73,7 @@ export async function stageBatch(
   objects: readonly RawObject[],
   read: ReadOptions,
   stagingDir: string,
-  o: { probe: boolean; signal?: AbortSignal },
+  o: { probe: boolean; rowNumbers: boolean; signal?: AbortSignal },
 ): Promise<StagedBatch> {
   const malformed: StagedBatch['malformed'] = [];
   const items: LoadItem[] = [];
@@ -99,7 +102,7 @@ export async function stageBatch(
   }
   if (items.length === 0) return { malformed };
   const relation = `__ingest_batch_${++counter}`;
-  await conn.run(`CREATE OR REPLACE VIEW ${relation} AS ${readerSql(items)}`, undefined, {
+  await conn.run(`CREATE OR REPLACE VIEW ${relation} AS ${readerSql(items, o.rowNumbers)}`, undefined, {
     signal: o.signal,
   });
   return { relation, malformed };

@@ -127,6 +127,22 @@ export class TableSink {
     return this.#table;
   }
 
+  /** Whether some record of `relation` could fail the cast to the table (or to a new table from its columns). */
+  async canReject(conn: DuckConnection, relation: string, signal?: AbortSignal): Promise<boolean> {
+    const cols = await recordColumns(conn, `SELECT * FROM ${relation}`, signal);
+    if (cols.length === 0) return false;
+    const table = await this.table();
+    const schema = table?.schema() ?? { ...newTableSchema(cols, this.#spec), 'schema-id': 0 };
+    const drift = planDrift(schema, cols, {
+      ...this.#spec,
+      schema_drift: this.#spec.schema_drift === 'fail' ? 'ignore' : this.#spec.schema_drift,
+    });
+    const kept = cols.filter(
+      (c) => !drift.ignored.includes(c.name) && schema.fields.some((f) => f.name === c.name),
+    );
+    return planCast(schema, kept, this.#spec.key ?? []).reason !== undefined;
+  }
+
   /**
    * Create or evolve the table for a batch and cast its rows; rows that fail the cast are
    * left in `rejected` for the quarantine. With no record columns at all (every payload
