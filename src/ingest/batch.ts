@@ -12,7 +12,7 @@ import { quoteIdent } from '../table/index.js';
 import { InvalidInputError } from '../util/index.js';
 import { encodeRefs, laterCursor, refKey, SUMMARY } from './commit-log.js';
 import type { Ledger, RawObject } from './ledger.js';
-import { type ReadOptions, stageBatch } from './load/stage.js';
+import { isSmallBatch, type ReadOptions, stageBatch } from './load/stage.js';
 import { type ProcessorSpec, processors } from './processors/index.js';
 import { cursorTextSql } from './sink/cast.js';
 import type { QuarantineSink } from './sink/quarantine.js';
@@ -118,7 +118,7 @@ async function attempt(
 ): Promise<void> {
   const stage = (rowNumbers: boolean) =>
     stageBatch(conn, c.store, objects, c.read, c.stagingDir, { probe, rowNumbers, signal: c.signal });
-  const small = objects.reduce((n, o) => n + o.size, 0) <= 256 * 1024 ** 2;
+  const small = isSmallBatch(objects);
   let staged = await stage(small || c.steps.length > 0);
   // For big files, row positions (a single-threaded window) only when a record can be rejected.
   if (

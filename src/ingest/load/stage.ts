@@ -32,6 +32,11 @@ let counter = 0;
 /** Batches up to this size are read into a DuckDB table; larger ones are streamed through a view. */
 const MATERIALIZE_MAX_BYTES = 256 * 1024 ** 2;
 
+/** Whether a batch is small enough to be read into a DuckDB table. */
+export function isSmallBatch(objects: readonly RawObject[]): boolean {
+  return objects.reduce((n, x) => n + x.size, 0) <= MATERIALIZE_MAX_BYTES;
+}
+
 async function itemOf(
   store: ObjectStore,
   o: RawObject,
@@ -102,7 +107,10 @@ export async function stageBatch(
   }
   if (items.length === 0) return { malformed };
   const relation = `__ingest_batch_${++counter}`;
-  await conn.run(`CREATE OR REPLACE VIEW ${relation} AS ${readerSql(items, o.rowNumbers)}`, undefined, {
+  // Small batches (API pages) are read once into a table: every later use binds instantly
+  // instead of inferring each payload's schema again. Large files stay a view, streamed.
+  const kind = isSmallBatch(objects) ? 'TABLE' : 'VIEW';
+  await conn.run(`CREATE OR REPLACE ${kind} ${relation} AS ${readerSql(items, o.rowNumbers)}`, undefined, {
     signal: o.signal,
   });
   return { relation, malformed };
