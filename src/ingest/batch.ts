@@ -5,7 +5,7 @@
  * append names them too, so a batch replayed after a crash between the two commits skips the
  * rows already quarantined.
  */
-import { type Duck, type DuckConnection, QueryCancelledError, QueryError, sqlString } from '../duck/index.js';
+import { type Duck, type DuckConnection, isUserQueryError, sqlString } from '../duck/index.js';
 import type { Logger } from '../observe/index.js';
 import type { ObjectStore } from '../storage/index.js';
 import { quoteIdent } from '../table/index.js';
@@ -80,7 +80,7 @@ async function newCursor(
   return out;
 }
 
-const isReadError = (err: unknown) => err instanceof QueryError && !(err instanceof QueryCancelledError);
+const isReadError = (err: unknown) => isUserQueryError(err);
 
 function emptyRejects(name: string): string {
   return `CREATE OR REPLACE VIEW ${name} AS SELECT NULL::VARCHAR AS __reason, NULL::VARCHAR AS __processor, NULL::VARCHAR AS __record, NULL::VARCHAR AS __raw_object, NULL::BIGINT AS __raw_row WHERE false`;
@@ -118,7 +118,7 @@ async function attempt(
 ): Promise<void> {
   const stage = (rowNumbers: boolean) =>
     stageBatch(conn, c.store, objects, c.read, c.stagingDir, { probe, rowNumbers, signal: c.signal });
-  const small = isSmallBatch(objects);
+  const small = isSmallBatch(objects, c.read.memoryLimitBytes);
   let staged = await stage(small || c.steps.length > 0);
   // For big files, row positions (a single-threaded window) only when a record can be rejected.
   if (

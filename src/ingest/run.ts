@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { openCatalog } from '../catalog/index.js';
+import { parseSize } from '../config/index.js';
 import { openDuck } from '../duck/index.js';
 import type { TaskContext, TaskResult } from '../runtime/tasks.js';
 import { InvalidInputError } from '../util/index.js';
@@ -91,6 +92,7 @@ export async function runIngest(ctx: TaskContext, spec: IngestSpec): Promise<Tas
       records: spec.source.http?.records ?? spec.source.files?.records ?? '',
       csv: spec.source.files?.csv,
       sheet: spec.source.files?.sheet,
+      memoryLimitBytes: parseSize(spec.memory_limit) ?? 1024 ** 3,
     };
     const bc: BatchContext = {
       task,

@@ -1,4 +1,4 @@
-// Runs one ingest task against the mock API in a child process (killed at random by crash.test.ts).
+// Runs one ingest task in a child process: killed at random by crash.test.ts, measured by large-csv.test.ts.
 import { loadProject } from '../../src/config/index.js';
 import { ingestSpecSchema, ingestTaskKind } from '../../src/ingest/index.js';
 import { silentLogger } from '../../src/observe/index.js';
@@ -13,7 +13,9 @@ try {
     taskContext(runtime, { pipeline: 'crash', taskId: 'fetch', runId }),
     spec,
   );
-  process.stdout.write(`${JSON.stringify(result.summary)}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ ...result.summary, maxRssMiB: process.resourceUsage().maxRSS / 1024 })}\n`,
+  );
 } finally {
   await runtime.close();
 }

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { listRawObjects } from '../../src/ingest/index.js';
+import type { TaskProgress } from '../../src/runtime/tasks.js';
 import { type IngestEnv, openIngestEnv, plainRows, runSpec, tableRows } from './helpers.js';
 import { makeRecords, startMockApi } from './mock-api.js';
 
@@ -29,20 +30,30 @@ describe('HTTP source', () => {
       },
       slowMs: 200,
     });
+    const progress: TaskProgress[] = [];
     try {
-      const summary = await runSpec(env, {
-        source: {
-          http: {
-            url: `${api.url}/v1/page`,
-            auth: { bearer: { token: 's3cret-token' } },
-            paginate: { style: 'page', size_param: 'per_page', size: 25 },
-            records: 'data.items',
-            retry: fastRetry,
-            timeout: '5s',
+      const summary = await runSpec(
+        env,
+        {
+          source: {
+            http: {
+              url: `${api.url}/v1/page`,
+              auth: { bearer: { token: 's3cret-token' } },
+              paginate: { style: 'page', size_param: 'per_page', size: 25 },
+              records: 'data.items',
+              retry: fastRetry,
+              timeout: '5s',
+            },
           },
+          sink: { table: 'shop.items', schema: { amount: 'double', id: 'long' } },
         },
-        sink: { table: 'shop.items', schema: { amount: 'double', id: 'long' } },
-      });
+        { progress },
+      );
+      const done = progress.at(-1);
+      assert.equal(done?.phase, 'done');
+      assert.equal(done?.pages, 10);
+      assert.equal(done?.rows, summary.rows_in);
+      assert.ok((done?.bytes ?? 0) > 0 && progress.some((p) => p.phase === 'fetching'));
       const rows = plainRows(await tableRows(env.runtime, 'shop.items', 'id'));
       // Page 7 (index 6) was malformed: its 25 records are quarantined as one payload.
       const lost = new Set(records.slice(150, 175).map((r) => r.id));

@@ -4,7 +4,7 @@
  * are found one by one and set aside (they are quarantined whole, with DuckDB's message).
  */
 import { join } from 'node:path';
-import { type DuckConnection, firstLine, QueryError } from '../../duck/index.js';
+import { type DuckConnection, firstLine, isUserQueryError } from '../../duck/index.js';
 import type { ObjectStore } from '../../storage/index.js';
 import { errorMessage } from '../../util/index.js';
 import type { RawObject } from '../ledger.js';
@@ -17,6 +17,8 @@ export interface ReadOptions {
   records: string;
   csv?: CsvOptions;
   sheet?: string | number;
+  /** DuckDB's memory limit, bounding what is read into memory at once. */
+  memoryLimitBytes: number;
 }
 
 /** A staged batch. */
@@ -29,12 +31,13 @@ export interface StagedBatch {
 
 let counter = 0;
 
-/** Batches up to this size are read into a DuckDB table; larger ones are streamed through a view. */
+/** Batches of several payloads up to this size (and a quarter of the memory limit) are read into a DuckDB table. */
 const MATERIALIZE_MAX_BYTES = 256 * 1024 ** 2;
 
-/** Whether a batch is small enough to be read into a DuckDB table. */
-export function isSmallBatch(objects: readonly RawObject[]): boolean {
-  return objects.reduce((n, x) => n + x.size, 0) <= MATERIALIZE_MAX_BYTES;
+/** Whether a batch is many small payloads, worth reading once into a table; else it is streamed through a view. */
+export function isSmallBatch(objects: readonly RawObject[], memoryLimitBytes: number): boolean {
+  const bytes = objects.reduce((n, x) => n + x.size, 0);
+  return objects.length > 1 && bytes <= Math.min(MATERIALIZE_MAX_BYTES, memoryLimitBytes / 4);
 }
 
 async function itemOf(
@@ -63,7 +66,8 @@ async function readable(
     await conn.all(`SELECT count(*) FROM (${readerSql([item])})`, undefined, { signal });
     return undefined;
   } catch (err) {
-    if (!(err instanceof QueryError)) throw err;
+    // Only errors about the data mark a payload unreadable; engine errors (memory, disk) propagate.
+    if (!isUserQueryError(err)) throw err;
     return firstLine(errorMessage(err));
   }
 }
@@ -109,7 +113,7 @@ export async function stageBatch(
   const relation = `__ingest_batch_${++counter}`;
   // Small batches (API pages) are read once into a table: every later use binds instantly
   // instead of inferring each payload's schema again. Large files stay a view, streamed.
-  const kind = isSmallBatch(objects) ? 'TABLE' : 'VIEW';
+  const kind = isSmallBatch(objects, read.memoryLimitBytes) ? 'TABLE' : 'VIEW';
   await conn.run(`CREATE OR REPLACE ${kind} ${relation} AS ${readerSql(items, o.rowNumbers)}`, undefined, {
     signal: o.signal,
   });
