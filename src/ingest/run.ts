@@ -73,6 +73,7 @@ export async function runIngest(ctx: TaskContext, spec: IngestSpec): Promise<Tas
   const totals: Totals = { written: 0, quarantined: 0, objects: 0, bytes: 0, batches: 0, cursor: {} };
   let pages = 0;
   let retries = 0;
+  let loading: Promise<void> | undefined;
   try {
     // Reconcile: objects named by committed snapshots are done, whatever the ledger says.
     const sinkSnaps = await sink.snapshots();
@@ -124,14 +125,21 @@ export async function runIngest(ctx: TaskContext, spec: IngestSpec): Promise<Tas
         bytes: totals.bytes,
         files: totals.objects,
       });
+    // One batch loads while the source goes on fetching the next one; commits stay in order
+    // because a batch starts only after the previous one committed.
     const flush = async () => {
+      await loading;
       if (batch.length === 0) return;
-      report('loading');
-      await loadBatch(bc, batch, totals);
+      const objects = batch;
       batch = [];
       batchBytes = 0;
-      if (source.cursorField) await saveCursor(runtime.meta, task, totals.cursor);
-      report('committed');
+      loading = (async () => {
+        report('loading');
+        await loadBatch(bc, objects, totals);
+        if (source.cursorField) await saveCursor(runtime.meta, task, totals.cursor);
+        report('committed');
+      })();
+      loading.catch(() => {});
     };
     const add = async (o: RawObject) => {
       batch.push(o);
@@ -172,6 +180,7 @@ export async function runIngest(ctx: TaskContext, spec: IngestSpec): Promise<Tas
       }
     }
     await flush();
+    await loading;
     report('done');
     return {
       summary: {
@@ -190,6 +199,7 @@ export async function runIngest(ctx: TaskContext, spec: IngestSpec): Promise<Tas
       },
     };
   } finally {
+    await loading?.catch(() => {});
     await duck.close();
     await rm(tmp, { recursive: true, force: true }).catch(() => {});
   }

@@ -248,7 +248,7 @@ export const ingestSpecSchema = z
       .describe('DuckDB memory limit of the load; larger batches spill to disk beyond it.'),
     batch: z
       .strictObject({
-        max_objects: z.number().int().positive().default(1000).describe('Raw objects per table commit.'),
+        max_objects: z.number().int().positive().default(200).describe('Raw objects per table commit.'),
         max_bytes: sizeBytes()
           .default(512 * 1024 ** 2)
           .describe('Raw bytes per table commit.'),
