@@ -7,8 +7,8 @@
 import type { JdbcCatalog } from '../../catalog/index.js';
 import { type Duck, type DuckConnection, sqlString } from '../../duck/index.js';
 import type { ObjectStore } from '../../storage/index.js';
-import { openTable, type Snapshot, type Table, type TableIdentifier } from '../../table/index.js';
-import { NotFoundError } from '../../util/index.js';
+import type { Table, TableIdentifier } from '../../table/index.js';
+import { LazyTable } from './lazy-table.js';
 
 /** Columns of the quarantine table. */
 const QUARANTINE_FIELDS: [string, string][] = [
@@ -23,47 +23,15 @@ const QUARANTINE_FIELDS: [string, string][] = [
 ];
 
 /** The quarantine table of a sink table. */
-export class QuarantineSink {
-  readonly #catalog: JdbcCatalog;
-  readonly #store: ObjectStore;
-  readonly #duck: Duck;
-  readonly id: TableIdentifier;
-  #table: Table | undefined;
-
+export class QuarantineSink extends LazyTable {
   constructor(catalog: JdbcCatalog, store: ObjectStore, duck: Duck, sinkId: TableIdentifier) {
-    this.#catalog = catalog;
-    this.#store = store;
-    this.#duck = duck;
-    this.id = { namespace: sinkId.namespace, name: `${sinkId.name}__quarantine` };
-  }
-
-  /** The table, or undefined while nothing was ever quarantined. */
-  async table(): Promise<Table | undefined> {
-    if (this.#table) return this.#table.refresh();
-    try {
-      this.#table = await openTable(this.#catalog, this.#store, this.#duck, this.id);
-      return this.#table;
-    } catch (err) {
-      if (err instanceof NotFoundError) return undefined;
-      throw err;
-    }
-  }
-
-  /** Snapshots of the quarantine table. */
-  async snapshots(): Promise<Snapshot[]> {
-    return (await this.table())?.snapshots() ?? [];
+    super(catalog, store, duck, { namespace: sinkId.namespace, name: `${sinkId.name}__quarantine` });
   }
 
   async #ensure(): Promise<Table> {
-    const existing = await this.table();
-    if (existing) return existing;
-    if (!(await this.#catalog.namespaceExists(this.id.namespace))) {
-      await this.#catalog.createNamespace(this.id.namespace).catch(async (err) => {
-        if (!(await this.#catalog.namespaceExists(this.id.namespace))) throw err;
-      });
-    }
-    await this.#catalog
-      .createTable(this.id, {
+    return (
+      (await this.table()) ??
+      this.create({
         schema: {
           type: 'struct',
           'schema-id': 0,
@@ -76,11 +44,7 @@ export class QuarantineSink {
         },
         properties: { 'sluice.ingest.quarantine': 'true' },
       })
-      .catch(async (err) => {
-        if (!(await this.#catalog.tableExists(this.id))) throw err;
-      });
-    this.#table = await openTable(this.#catalog, this.#store, this.#duck, this.id);
-    return this.#table;
+    );
   }
 
   /**

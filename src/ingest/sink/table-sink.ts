@@ -8,17 +8,10 @@ import type { JdbcCatalog } from '../../catalog/index.js';
 import type { Duck, DuckConnection } from '../../duck/index.js';
 import type { Logger } from '../../observe/index.js';
 import type { ObjectStore } from '../../storage/index.js';
-import {
-  type CommitResult,
-  openTable,
-  quoteIdent,
-  type Snapshot,
-  type Table,
-  type TableIdentifier,
-} from '../../table/index.js';
-import { NotFoundError } from '../../util/index.js';
+import { type CommitResult, quoteIdent, type Table, type TableIdentifier } from '../../table/index.js';
 import type { SinkSpec } from '../spec.js';
 import { type CastPlan, planCast } from './cast.js';
+import { LazyTable } from './lazy-table.js';
 import {
   newTableSchema,
   partitionFieldOf,
@@ -59,22 +52,14 @@ export function tableIdOf(name: string): TableIdentifier {
 let counter = 0;
 
 /** The sink table of one ingest task. */
-export class TableSink {
-  readonly #catalog: JdbcCatalog;
-  readonly #store: ObjectStore;
-  readonly #duck: Duck;
+export class TableSink extends LazyTable {
   readonly #spec: SinkSpec;
   readonly #log: Logger;
-  readonly id: TableIdentifier;
-  #table: Table | undefined;
 
   constructor(catalog: JdbcCatalog, store: ObjectStore, duck: Duck, spec: SinkSpec, log: Logger) {
-    this.#catalog = catalog;
-    this.#store = store;
-    this.#duck = duck;
+    super(catalog, store, duck, tableIdOf(spec.table));
     this.#spec = spec;
     this.#log = log;
-    this.id = tableIdOf(spec.table);
   }
 
   /** The write mode. */
@@ -82,49 +67,20 @@ export class TableSink {
     return this.#spec.mode;
   }
 
-  /** The table, or undefined before the first write created it. */
-  async table(): Promise<Table | undefined> {
-    if (this.#table) return this.#table.refresh();
-    try {
-      this.#table = await openTable(this.#catalog, this.#store, this.#duck, this.id);
-      return this.#table;
-    } catch (err) {
-      if (err instanceof NotFoundError) return undefined;
-      throw err;
-    }
-  }
-
-  /** Snapshots of the table (none before it exists). */
-  async snapshots(): Promise<Snapshot[]> {
-    return (await this.table())?.snapshots() ?? [];
-  }
-
   async #create(cols: SourceColumn[]): Promise<Table> {
     const schema = newTableSchema(cols, this.#spec);
-    if (!(await this.#catalog.namespaceExists(this.id.namespace))) {
-      try {
-        await this.#catalog.createNamespace(this.id.namespace);
-      } catch (err) {
-        if (!(await this.#catalog.namespaceExists(this.id.namespace))) throw err;
-      }
-    }
     const spec = this.#spec.partition_by.map((p) => partitionFieldOf(p, schema));
     const sort = sortFieldsOf(this.#spec.sort_by, schema);
-    try {
-      await this.#catalog.createTable(this.id, {
-        schema: { ...schema, 'schema-id': 0 },
-        partitionSpec: spec.length
-          ? { 'spec-id': 0, fields: spec.map((f, i) => ({ ...f, 'field-id': 1000 + i })) }
-          : undefined,
-        sortOrder: sort.length ? { 'order-id': 1, fields: sort } : undefined,
-        properties: { 'sluice.ingest.created-by': 'ingest' },
-      });
-      this.#log.info({ table: this.#spec.table }, 'sink table created');
-    } catch (err) {
-      if (!(await this.#catalog.tableExists(this.id))) throw err;
-    }
-    this.#table = await openTable(this.#catalog, this.#store, this.#duck, this.id);
-    return this.#table;
+    const table = await this.create({
+      schema: { ...schema, 'schema-id': 0 },
+      partitionSpec: spec.length
+        ? { 'spec-id': 0, fields: spec.map((f, i) => ({ ...f, 'field-id': 1000 + i })) }
+        : undefined,
+      sortOrder: sort.length ? { 'order-id': 1, fields: sort } : undefined,
+      properties: { 'sluice.ingest.created-by': 'ingest' },
+    });
+    this.#log.info({ table: this.#spec.table }, 'sink table ready');
+    return table;
   }
 
   /** Whether some record of `relation` could fail the cast to the table (or to a new table from its columns). */
