@@ -90,6 +90,36 @@ describe('HTTP source', () => {
     }
   });
 
+  test('a response slower than the timeout is abandoned and retried', async () => {
+    const api = await startMockApi({
+      records: makeRecords(30),
+      faults: { 'page:0': ['slow'] },
+      slowMs: 2000,
+    });
+    try {
+      const summary = await runSpec(
+        env,
+        {
+          source: {
+            http: {
+              url: `${api.url}/v1/page`,
+              records: 'data.items',
+              params: { per_page: 50 },
+              timeout: '250ms',
+              retry: fastRetry,
+            },
+          },
+          sink: { table: 'shop.slow' },
+        },
+        { taskId: 'slow' },
+      );
+      assert.equal(summary.written, 30);
+      assert.equal(summary.retries, 1);
+    } finally {
+      await api.close();
+    }
+  });
+
   test('retries spent: the error names the last status and an excerpt of the body', async () => {
     const api = await startMockApi({ records: makeRecords(10), faults: { 'page:0': ['500', '500', '500'] } });
     try {
