@@ -139,6 +139,39 @@ CREATE TABLE sluice_system_definitions (
   created_at BIGINT NOT NULL
 );`;
 
+/*
+ * The raw-zone ledger: one row per payload fetched (HTTP page, file, PostgreSQL chunk), written
+ * before the payload is loaded. `epoch`/`seq` order the payloads of one fetch of one stream;
+ * `next_request` is where that fetch continues (NULL after its last payload).
+ */
+const RAW_LEDGER = `
+CREATE TABLE sluice_raw_objects (
+  id VARCHAR(1000) NOT NULL PRIMARY KEY,
+  task VARCHAR(255) NOT NULL,
+  stream VARCHAR(255) NOT NULL,
+  epoch VARCHAR(64) NOT NULL,
+  seq INTEGER NOT NULL,
+  run_id VARCHAR(64) NOT NULL,
+  source_uri VARCHAR(2000),
+  name VARCHAR(1000),
+  request TEXT,
+  next_request TEXT,
+  headers TEXT,
+  format VARCHAR(16) NOT NULL,
+  compression VARCHAR(16),
+  size BIGINT NOT NULL,
+  record_count BIGINT,
+  checksum VARCHAR(64) NOT NULL,
+  fetched_at BIGINT NOT NULL,
+  malformed TEXT,
+  status VARCHAR(16) NOT NULL,
+  snapshot_id VARCHAR(32),
+  committed_at BIGINT
+);
+CREATE INDEX sluice_raw_objects_task ON sluice_raw_objects (task, status, epoch, seq);
+CREATE INDEX sluice_raw_objects_checksum ON sluice_raw_objects (task, checksum);
+CREATE INDEX sluice_raw_objects_name ON sluice_raw_objects (task, name);`;
+
 /** Every migration, oldest first. */
 export const MIGRATIONS: readonly Migration[] = [
   {
@@ -149,6 +182,7 @@ export const MIGRATIONS: readonly Migration[] = [
       postgres: ICEBERG_CATALOG + SLUICE_TABLES,
     },
   },
+  { version: 2, name: 'raw-zone ledger', sql: RAW_LEDGER },
   {
     version: 5,
     name: 'system table outbox',
