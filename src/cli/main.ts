@@ -1,4 +1,5 @@
 import { Command, CommanderError, Option } from 'commander';
+import { registerOrchestratorCommands } from './commands/orchestrator-register.js';
 import { registerTablesCommands } from './commands/tables-register.js';
 import { reportError } from './output.js';
 import { packageVersion } from './version.js';
@@ -74,13 +75,18 @@ export function buildProgram(): Command {
 
   program
     .command('serve')
-    .description('serve the HTTP API (health, metrics) for the project until stopped')
-    .addOption(new Option('--role <role>', 'which parts to run').choices(['all', 'api']).default('all'))
+    .description('serve the HTTP API, scheduler and workers for the project until stopped')
+    .addOption(
+      new Option('--role <role>', 'which parts to run')
+        .choices(['all', 'api', 'worker', 'scheduler'])
+        .default('all'),
+    )
     .option('--host <host>', 'address to listen on (default: server.host in sluice.yaml)')
     .option('--http-port <port>', 'HTTP port (default: server.http in sluice.yaml; 0 picks a free port)')
     .action(lazy(() => import('./commands/serve.js')));
 
   registerTablesCommands(program, lazy);
+  registerOrchestratorCommands(program, lazy);
 
   program
     .command('demo')

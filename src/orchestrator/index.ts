@@ -20,7 +20,13 @@ export type { RunModuleContext } from './kinds/run-child.js';
 export { type LoadedPipeline, loadPipelines } from './load.js';
 export { createOrchestratorMetrics, type OrchestratorMetrics } from './metrics.js';
 export type { ResumePlan } from './operations.js';
-export { Orchestrator, type OrchestratorOptions, openOrchestrator } from './orchestrator.js';
+export {
+  exposeOrchestratorMetrics,
+  Orchestrator,
+  type OrchestratorOptions,
+  openOrchestrator,
+  sharedOrchestrator,
+} from './orchestrator.js';
 export { defaultTaskKinds, TaskKindRegistry } from './registry.js';
 export { dueIntervals, type Interval, intervalsBetween } from './schedule.js';
 export { Scheduler, TRIGGER_CHANNEL, type TriggerEvent } from './scheduler.js';

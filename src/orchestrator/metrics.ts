@@ -1,4 +1,4 @@
-import { Counter, Histogram, type Registry } from 'prom-client';
+import { Counter, Histogram, Registry } from 'prom-client';
 
 /** Prometheus metrics of the orchestrator. */
 export interface OrchestratorMetrics {
@@ -7,8 +7,8 @@ export interface OrchestratorMetrics {
   runsFinished: Counter<'pipeline' | 'state'>;
 }
 
-/** Register the orchestrator's metrics (task durations, failures, finished runs) in `registry`. */
-export function createOrchestratorMetrics(registry: Registry): OrchestratorMetrics {
+/** The orchestrator's metrics (task durations, failures, finished runs), in their own registry. */
+export function createOrchestratorMetrics(registry: Registry = new Registry()): OrchestratorMetrics {
   return {
     taskDuration: new Histogram({
       name: 'sluice_task_duration_seconds',
@@ -30,4 +30,12 @@ export function createOrchestratorMetrics(registry: Registry): OrchestratorMetri
       registers: [registry],
     }),
   };
+}
+
+/** Serve the orchestrator's metrics from another registry too (the server's /metrics). */
+export function exposeMetricsIn(metrics: OrchestratorMetrics, registry: Registry): void {
+  for (const metric of [metrics.taskDuration, metrics.taskFailures, metrics.runsFinished]) {
+    const name = (metric as unknown as { name: string }).name;
+    if (!registry.getSingleMetric(name)) registry.registerMetric(metric);
+  }
 }

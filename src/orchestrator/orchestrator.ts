@@ -12,7 +12,7 @@ import { errorMessage, InvalidInputError, NotFoundError } from '../util/index.js
 import { type BackfillOptions, type BackfillResult, runBackfill } from './backfill.js';
 import { createRun, type EngineContext, notifyAdvance } from './engine.js';
 import { type LoadedPipeline, loadPipelines } from './load.js';
-import { createOrchestratorMetrics, type OrchestratorMetrics } from './metrics.js';
+import { createOrchestratorMetrics, exposeMetricsIn, type OrchestratorMetrics } from './metrics.js';
 import { cancelRun, markRun, markTask, planResume, type ResumePlan } from './operations.js';
 import { defaultTaskKinds, type TaskKindRegistry } from './registry.js';
 import { manualInterval } from './schedule.js';
@@ -38,7 +38,7 @@ export interface OrchestratorOptions {
   kinds?: TaskKindRegistry;
   /** Clock in epoch ms (tests pass a fake one). */
   now?: () => number;
-  /** Registry for the orchestrator's Prometheus metrics. */
+  /** Registry the orchestrator's Prometheus metrics are also served from. */
   registry?: Registry;
 }
 
@@ -49,13 +49,43 @@ export async function openOrchestrator(runtime: Runtime, o: OrchestratorOptions 
   return new Orchestrator(runtime, kinds, pipelines, o);
 }
 
+const shared = new WeakMap<Runtime, Promise<Orchestrator>>();
+const registries = new WeakMap<Runtime, Registry[]>();
+
+/** Serve the metrics of the runtime's shared orchestrator from `registry`, now or once it opens. */
+export function exposeOrchestratorMetrics(runtime: Runtime, registry: Registry): void {
+  registries.set(runtime, [...(registries.get(runtime) ?? []), registry]);
+  void shared.get(runtime)?.then(
+    (o) => exposeMetricsIn(o.metrics, registry),
+    () => undefined,
+  );
+}
+
+/**
+ * The one orchestrator of a runtime in this process (the server's roles and its API
+ * routes share it); opened and hot-reloading on first use.
+ */
+export function sharedOrchestrator(runtime: Runtime, o: OrchestratorOptions = {}): Promise<Orchestrator> {
+  let orch = shared.get(runtime);
+  if (!orch) {
+    orch = openOrchestrator(runtime, o).then((opened) => {
+      for (const registry of registries.get(runtime) ?? []) exposeMetricsIn(opened.metrics, registry);
+      opened.watch();
+      return opened;
+    });
+    orch.catch(() => shared.delete(runtime));
+    shared.set(runtime, orch);
+  }
+  return orch;
+}
+
 const TERMINAL: ReadonlySet<RunState> = new Set(['success', 'failed', 'cancelled']);
 
 export class Orchestrator {
   readonly runtime: Runtime;
   readonly kinds: TaskKindRegistry;
   readonly engine: EngineContext;
-  readonly metrics?: OrchestratorMetrics;
+  readonly metrics: OrchestratorMetrics;
   #pipelines: Map<string, LoadedPipeline>;
   #watcher: FSWatcher | undefined;
   #reloadTimer: NodeJS.Timeout | undefined;
@@ -71,7 +101,8 @@ export class Orchestrator {
     this.runtime = runtime;
     this.kinds = kinds;
     this.#pipelines = pipelines;
-    this.metrics = o.registry ? createOrchestratorMetrics(o.registry) : undefined;
+    this.metrics = createOrchestratorMetrics();
+    if (o.registry) exposeMetricsIn(this.metrics, o.registry);
     this.engine = {
       meta: runtime.meta,
       versions: new VersionCache(runtime.meta, kinds),
@@ -187,7 +218,7 @@ export class Orchestrator {
         const run = await getRun(this.runtime.meta, runId);
         if (o.onUpdate) o.onUpdate(run, await getTaskRuns(this.runtime.meta, runId));
         if (TERMINAL.has(run.state)) {
-          this.metrics?.runsFinished.labels(run.pipeline, run.state).inc();
+          this.metrics.runsFinished.labels(run.pipeline, run.state).inc();
           return run;
         }
         await new Promise<void>((resolve) => {
