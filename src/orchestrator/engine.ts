@@ -1,9 +1,11 @@
 /**
  * The DAG state machine, run inside metastore transactions so any number of schedulers and
- * workers can drive the same run: each transaction first bumps the run row (a row lock on
- * PostgreSQL, the write lock on SQLite), so two tasks finishing at once cannot both miss
- * their common successor. Ready tasks are admitted within pool and pipeline limits and
- * enqueued in the same transaction; finished runs get their final state and alerts.
+ * workers can drive the same run. A task's outcome is committed before the run is advanced
+ * in a second transaction, so of two tasks finishing at once, the later advance sees both
+ * and enqueues their common successor; every change is a guarded update (pending →
+ * queued, running → finished) and jobs carry a dedupe key, so concurrent advances never
+ * enqueue a task twice. Ready tasks are admitted within pool and pipeline limits (those
+ * admissions are serialised per pool); finished runs get their final state and alerts.
  */
 import { randomUUID } from 'node:crypto';
 import type { MetaStore, SqlRunner } from '../metastore/index.js';
@@ -41,6 +43,7 @@ export interface AdvanceResult {
 const FAILED = new Set(['failed', 'upstream_failed', 'cancelled']);
 const DONE_OK = new Set(['success', 'skipped']);
 const ACTIVE_LIST = ACTIVE_TASK_STATES.map((s) => `'${s}'`).join(', ');
+const FINISHED_LIST = [...FINISHED_TASK_STATES].map((s) => `'${s}'`).join(', ');
 
 /** Options of a new run. */
 export interface NewRun {
@@ -114,34 +117,58 @@ type TaskRow = {
 
 /**
  * Move a run forward: fail tasks whose upstream failed, admit and enqueue ready tasks,
- * and finish the run when every task is finished.
+ * and finish the run when every task is finished. After a task succeeded, pass it as
+ * `succeeded`: only its direct downstream tasks are looked at.
  */
-export async function advanceRun(ctx: EngineContext, tx: SqlRunner, runId: string): Promise<AdvanceResult> {
+export async function advanceRun(
+  ctx: EngineContext,
+  tx: SqlRunner,
+  runId: string,
+  succeeded?: string,
+): Promise<AdvanceResult> {
   const now = ctx.now();
-  const { rowCount } = await tx.execute(
-    `UPDATE sluice_runs SET lock_version = lock_version + 1,
-       state = CASE WHEN state = 'queued' THEN 'running' ELSE state END,
-       started_at = COALESCE(started_at, ?)
-     WHERE run_id = ? AND state IN ('queued', 'running')`,
-    [now, runId],
-  );
-  if (rowCount === 0) return { enqueued: 0 };
   const [runRow] = await tx.query('SELECT * FROM sluice_runs WHERE run_id = ?', [runId]);
-  const run = runFromRow(runRow!);
+  if (!runRow || (runRow.state !== 'queued' && runRow.state !== 'running')) return { enqueued: 0 };
+  if (runRow.state === 'queued') {
+    await tx.execute(
+      `UPDATE sluice_runs SET state = 'running', started_at = ? WHERE run_id = ? AND state = 'queued'`,
+      [now, runId],
+    );
+  }
+  const run = runFromRow({ ...runRow, state: 'running' });
   const version = await ctx.versions.get(run.pipeline, run.versionHash, tx);
-  const rows = await tx.query<TaskRow>(
-    'SELECT task_id, state, pool, priority, gen FROM sluice_task_runs WHERE run_id = ?',
-    [runId],
-  );
+  const graph = version.graph;
+  let candidates: string[] = graph.order;
+  let rows: TaskRow[];
+  if (succeeded !== undefined && graph.has(succeeded)) {
+    candidates = [...graph.downstream(succeeded)];
+    const needed = [...new Set([...candidates, ...candidates.flatMap((c) => graph.upstream(c))])];
+    rows = [];
+    for (let i = 0; i < needed.length; i += 500) {
+      const chunk = needed.slice(i, i + 500);
+      if (chunk.length === 0) continue;
+      rows.push(
+        ...(await tx.query<TaskRow>(
+          `SELECT task_id, state, pool, priority, gen FROM sluice_task_runs WHERE run_id = ? AND task_id IN (${chunk.map(() => '?').join(', ')})`,
+          [runId, ...chunk],
+        )),
+      );
+    }
+  } else {
+    rows = await tx.query<TaskRow>(
+      'SELECT task_id, state, pool, priority, gen FROM sluice_task_runs WHERE run_id = ?',
+      [runId],
+    );
+  }
   const byId = new Map(rows.map((r) => [r.task_id, r]));
   const ready: TaskRow[] = [];
   const upstreamFailed: string[] = [];
-  for (const id of version.graph.order) {
+  for (const id of candidates) {
     const row = byId.get(id);
     if (!row) continue;
     if (row.state === 'waiting') ready.push(row);
     if (row.state !== 'pending') continue;
-    const deps = version.graph.upstream(id).map((d) => byId.get(d)?.state ?? 'success');
+    const deps = graph.upstream(id).map((d) => byId.get(d)?.state ?? 'success');
     if (deps.some((s) => FAILED.has(s))) {
       row.state = 'upstream_failed';
       upstreamFailed.push(id);
@@ -158,10 +185,21 @@ export async function advanceRun(ctx: EngineContext, tx: SqlRunner, runId: strin
     );
   }
   const enqueued = await admit(ctx, tx, run.pipeline, runId, version, ready);
-  if (![...byId.values()].every((r) => FINISHED_TASK_STATES.has(r.state))) return { enqueued };
-  const failed = [...byId.values()].some((r) => r.state === 'failed' || r.state === 'upstream_failed');
+  if (enqueued > 0) return { enqueued };
+  const [counts] = await tx.query<{ open: number; failed: number }>(
+    `SELECT SUM(CASE WHEN state IN (${FINISHED_LIST}) THEN 0 ELSE 1 END) AS open,
+            SUM(CASE WHEN state IN ('failed', 'upstream_failed') THEN 1 ELSE 0 END) AS failed
+     FROM sluice_task_runs WHERE run_id = ?`,
+    [runId],
+  );
+  if (Number(counts?.open ?? 0) > 0) return { enqueued };
+  const failed = Number(counts?.failed ?? 0) > 0;
   const state: RunState = failed ? 'failed' : 'success';
-  await tx.execute('UPDATE sluice_runs SET state = ?, ended_at = ? WHERE run_id = ?', [state, now, runId]);
+  const ended = await tx.execute(
+    `UPDATE sluice_runs SET state = ?, ended_at = ? WHERE run_id = ? AND state = 'running'`,
+    [state, now, runId],
+  );
+  if (ended.rowCount === 0) return { enqueued };
   // Failures alert per failed task, when they happen; success once per run.
   if (!failed)
     await queueAlerts(ctx.meta, tx, version.def.alerts, { event: 'success', run: { ...run, state } });

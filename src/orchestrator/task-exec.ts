@@ -46,9 +46,31 @@ const ABORT_WAIT_MS = 15_000;
 export async function executeTask(o: ExecuteOptions): Promise<void> {
   const { engine, job, workerId } = o;
   const { meta } = engine;
+  // Heartbeat from the claim until the outcome is recorded: starting and finishing may wait for the run's lock.
+  const beat = setInterval(
+    () => {
+      void meta.heartbeat(job.id, workerId, o.leaseMs).then(
+        (held) => held || o.abort.abort(new LeaseLostError('the lease was lost')),
+        () => undefined,
+      );
+    },
+    Math.max(100, Math.floor(o.leaseMs / 3)),
+  );
+  try {
+    await runAttempt(o);
+  } finally {
+    clearInterval(beat);
+  }
+}
+
+async function runAttempt(o: ExecuteOptions): Promise<void> {
+  const { engine, job, workerId } = o;
+  const { meta } = engine;
   const { runId, taskId, gen } = job.payload as { runId: string; taskId: string; gen: number };
+  const signal = o.abort.signal;
+  const timers: NodeJS.Timeout[] = [];
   const started = await meta.transaction((tx) =>
-    startAttempt(tx, engine.now(), runId, taskId, gen, workerId),
+    startAttempt(tx, engine.now(), job.id, runId, taskId, gen, workerId),
   );
   if (!started) {
     await meta.complete(job.id, workerId);
@@ -58,8 +80,6 @@ export async function executeTask(o: ExecuteOptions): Promise<void> {
   const version = await engine.versions.get(run.pipeline, run.versionHash);
   const task = version.tasks.get(taskId);
   const log = new AttemptLog(meta, runId, taskId, attempt);
-  const timers: NodeJS.Timeout[] = [];
-  const signal = o.abort.signal;
   const t0 = performance.now();
   let kindName = 'unknown';
   let progress: TaskProgress | undefined;
@@ -78,17 +98,6 @@ export async function executeTask(o: ExecuteOptions): Promise<void> {
         setTimeout(() => o.abort.abort(new TimeoutError(`timed out after ${timeoutMs} ms`)), timeoutMs),
       );
     }
-    timers.push(
-      setInterval(
-        () => {
-          void meta.heartbeat(job.id, workerId, o.leaseMs).then(
-            (held) => held || o.abort.abort(new LeaseLostError('the lease was lost')),
-            () => undefined,
-          );
-        },
-        Math.max(100, Math.floor(o.leaseMs / 3)),
-      ),
-    );
     const templates = { runId, pipeline: run.pipeline, taskId, ...interval(run), params: run.params };
     const raw = version.rawTasks.get(taskId)?.[kindName];
     const spec = kind.schema.parse(renderTemplates(expandEnv(raw ?? null, process.env), templates));
@@ -123,8 +132,7 @@ export async function executeTask(o: ExecuteOptions): Promise<void> {
     o.metrics?.taskDuration
       .labels(run.pipeline, kindName, 'success')
       .observe((performance.now() - t0) / 1000);
-    const advance = await meta.transaction(async (tx) => {
-      await lockRun(tx, runId);
+    const recorded = await meta.transaction(async (tx) => {
       const done = await tx.execute(
         `UPDATE sluice_task_runs SET state = 'success', ended_at = ?, error = NULL, summary = ?, progress = ?
          WHERE run_id = ? AND task_id = ? AND state = 'running' AND tries = ?`,
@@ -137,12 +145,16 @@ export async function executeTask(o: ExecuteOptions): Promise<void> {
           attempt,
         ],
       );
-      if (done.rowCount === 0) return undefined;
+      if (done.rowCount === 0) return false;
       await endAttempt(tx, engine.now(), runId, taskId, attempt, 'success', null);
-      return advanceRun(engine, tx, runId);
+      return true;
     });
     await meta.complete(job.id, workerId);
-    if (advance) await afterAdvance(engine, runId, advance, task.pool !== undefined);
+    // A separate transaction, so it sees every outcome committed before it (see engine.ts).
+    if (recorded) {
+      const advance = await meta.transaction((tx) => advanceRun(engine, tx, runId, taskId));
+      await afterAdvance(engine, runId, advance);
+    }
   } catch (err) {
     for (const t of timers) clearInterval(t);
     const reason = signal.aborted ? signal.reason : err;
@@ -201,8 +213,7 @@ async function recordFailure(
     .labels(run.pipeline, f.kindName, 'failed')
     .observe((performance.now() - f.t0) / 1000);
   o.metrics?.taskFailures.labels(run.pipeline, f.kindName, reason).inc();
-  const advance = await meta.transaction(async (tx) => {
-    await lockRun(tx, run.runId);
+  const recorded = await meta.transaction(async (tx) => {
     const now = engine.now();
     const { rowCount } = await tx.execute(
       `UPDATE sluice_task_runs SET state = ?, error = ?, next_try_at = ?, ended_at = ?
@@ -234,24 +245,24 @@ async function recordFailure(
       attempt,
       error: f.message,
     });
-    return retry ? { enqueued: 0 } : advanceRun(engine, tx, run.runId);
+    return true;
   });
-  if (retry && advance) await meta.fail(job.id, workerId, { retryAt: new Date(retryAt!), error: f.message });
+  if (retry && recorded) await meta.fail(job.id, workerId, { retryAt: new Date(retryAt!), error: f.message });
   else await meta.complete(job.id, workerId);
-  if (advance) await afterAdvance(engine, run.runId, advance, f.pool !== undefined);
+  if (recorded && !retry) {
+    const advance = await meta.transaction((tx) => advanceRun(engine, tx, run.runId));
+    await afterAdvance(engine, run.runId, advance);
+  }
 }
 
-/** Notify, and give freed pool slots to runs whose tasks wait for them. */
+/** Notify, and give freed slots to runs whose tasks wait for them. */
 async function afterAdvance(
   engine: EngineContext,
   runId: string,
   advance: { enqueued: number; finished?: string },
-  pooled: boolean,
 ): Promise<void> {
   await notifyAdvance(engine, runId, advance as never);
-  if (!pooled && advance.enqueued > 0) return;
   for (const waiting of await runsWithWaitingTasks(engine.meta)) {
-    if (waiting === runId) continue;
     const r = await engine.meta.transaction((tx) => advanceRun(engine, tx, waiting));
     await notifyAdvance(engine, waiting, r);
   }
@@ -260,12 +271,18 @@ async function afterAdvance(
 async function startAttempt(
   tx: SqlRunner,
   now: number,
+  jobId: string,
   runId: string,
   taskId: string,
   gen: number,
   workerId: string,
 ): Promise<{ attempt: number; run: RunInfo } | undefined> {
-  await lockRun(tx, runId);
+  // No run lock here (only the task row is changed): a start never waits for other tasks' completions.
+  const held = await tx.query(
+    'SELECT 1 AS held FROM sluice_jobs WHERE id = ? AND lease_owner = ? AND status = ?',
+    [jobId, workerId, 'running'],
+  );
+  if (held.length === 0) return undefined;
   const run = await getRun(tx, runId).catch(() => undefined);
   if (run?.state !== 'running') return undefined;
   const [row] = await tx.query<{ state: string; tries: number }>(
