@@ -41,13 +41,22 @@ tasks:
     run: { command: "sleep 30 & echo $! > hang.pid; sleep 30", kill_grace: 1s }
   - { id: after_hang, depends_on: [hang], noop: {} }
 `,
+  'pipelines/pooled.yaml': `
+name: pooled
+tasks:
+  - { id: p1, pool: single, noop: { sleep: 300ms } }
+  - { id: p2, pool: single, noop: { sleep: 300ms } }
+  - { id: p3, pool: single, priority: 5, noop: { sleep: 300ms } }
+`,
   'work/.keep': '',
 };
 
 describe('DAG runs (embedded metastore, in-process worker)', () => {
   let p: TestProject;
   before(async () => {
-    p = await openTestProject(PIPELINES, { sluiceYaml: 'orchestrator: { pollMs: 50 }\n' });
+    p = await openTestProject(PIPELINES, {
+      sluiceYaml: 'orchestrator: { pollMs: 50, pools: { single: 1 } }\n',
+    });
     await p.orch.startWorker({ concurrency: 4 });
   });
   after(() => p?.close());
@@ -167,6 +176,29 @@ describe('DAG runs (embedded metastore, in-process worker)', () => {
     const deadline = Date.now() + 5000;
     while (alive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     assert.equal(alive(pid), false, 'the background grandchild was killed too');
+  });
+
+  test('a pool of one slot runs its tasks one at a time, by priority; why names the full pool', async () => {
+    const run = await p.orch.trigger('pooled');
+    let why: string[] = [];
+    while (why.length === 0) {
+      const tasks = await p.orch.taskRuns(run.runId);
+      if (tasks.some((t) => t.state === 'waiting')) why = (await p.orch.why('pooled')).reasons;
+      else if (tasks.every((t) => t.state === 'success')) break;
+      else await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.ok(
+      why.some((r) => /ready, but pool "single" is full \(1 slots\)/.test(r)),
+      why.join('\n'),
+    );
+    assert.equal((await p.orch.waitForRun(run.runId)).state, 'success');
+    const attempts = (await p.orch.attempts(run.runId)).sort(
+      (a, b) => a.startedAt.getTime() - b.startedAt.getTime(),
+    );
+    assert.equal(attempts[0]?.taskId, 'p3', 'the higher priority first');
+    for (let i = 1; i < attempts.length; i++) {
+      assert.ok(attempts[i]!.startedAt >= attempts[i - 1]!.endedAt!, 'never two at once in the pool');
+    }
   });
 
   test('cancel stops a running run and its tasks', async () => {
