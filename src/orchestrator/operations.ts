@@ -8,7 +8,7 @@ import type { SqlRunner } from '../metastore/index.js';
 import { ConflictError, InvalidInputError } from '../util/index.js';
 import { advanceRun, type EngineContext, insertTasks, lockRun, notifyAdvance } from './engine.js';
 import type { LoadedPipeline } from './load.js';
-import { FINISHED_TASK_STATES, getRun, RUNS_CHANNEL, type RunInfo } from './state.js';
+import { getRun, RUNS_CHANNEL, type RunInfo } from './state.js';
 
 /** What a resume runs again. */
 export interface ResumePlan {
@@ -175,9 +175,4 @@ export async function markTask(
   });
   await ctx.meta.notify('sluice.cancel', `${runId}/${taskId}`).catch(() => undefined);
   await notifyAdvance(ctx, runId, result);
-}
-
-/** Whether every task of the run is finished. */
-export function allFinished(states: readonly string[]): boolean {
-  return states.every((s) => FINISHED_TASK_STATES.has(s));
 }

@@ -2,6 +2,7 @@
  * OpenAPI 3.1 path objects of the orchestrator routes (src/serve/routes/pipelines.ts),
  * merged into /api/v1/openapi.json.
  */
+import { RUN_STATES, TASK_STATES } from '../../orchestrator/index.js';
 
 const error = {
   description: 'Error',
@@ -18,22 +19,8 @@ const error = {
   },
 };
 
-const RUN_STATE = { type: 'string', enum: ['queued', 'running', 'success', 'failed', 'cancelled'] };
-const TASK_STATE = {
-  type: 'string',
-  enum: [
-    'pending',
-    'waiting',
-    'queued',
-    'running',
-    'retry',
-    'success',
-    'failed',
-    'upstream_failed',
-    'skipped',
-    'cancelled',
-  ],
-};
+const RUN_STATE = { type: 'string', enum: [...RUN_STATES] };
+const TASK_STATE = { type: 'string', enum: [...TASK_STATES] };
 const time = { type: ['string', 'null'], format: 'date-time' };
 
 /** Schemas the paths refer to, for `components.schemas`. */
