@@ -125,7 +125,6 @@ async function runAttempt(o: ExecuteOptions): Promise<void> {
           .catch(() => undefined);
       },
     };
-    log.add('log', `attempt ${attempt} of ${taskId} (${kindName}) started on ${workerId}`);
     const result = await raceAbort(kind.run(ctx, spec), signal);
     for (const t of timers) clearInterval(t);
     await log.close();

@@ -118,7 +118,13 @@ export class Worker {
       job,
       abort,
     })
-      .catch((err) => engine.log.error({ err, job: job.id }, 'task execution failed unexpectedly'))
+      .catch(async (err) => {
+        engine.log.error({ err, job: job.id }, 'task execution failed unexpectedly; handing the task back');
+        // The task is claimed again (its attempt recorded as lost) instead of waiting for the lease.
+        await engine.meta
+          .fail(job.id, this.id, { retryAt: new Date(Date.now() + 1000), error: errorMessage(err) })
+          .catch(() => undefined);
+      })
       .finally(() => {
         this.#running.delete(job.id);
         this.#wake?.();
