@@ -54,9 +54,9 @@ export default async function runCommand(
     if (o.resume || o.fromTask) {
       runId = o.resume ?? (await latestRun(orch, name));
       const plan = await orch.resume(runId, { fromTask: o.fromTask, dryRun: o.dryRun });
-      out.result(o.dryRun ? plan : undefined);
       const what = `${plan.rerun.length + plan.added.length} task(s): ${[...plan.rerun, ...plan.added].join(', ') || 'none'}`;
       if (o.dryRun) {
+        out.result(plan);
         out.line(`would re-run ${what} of run ${runId}; keep ${plan.kept.join(', ') || 'none'}`);
         if (plan.removed.length)
           out.line(`tasks no longer in the pipeline (not run): ${plan.removed.join(', ')}`);
