@@ -7,7 +7,7 @@
  */
 import type { Logger } from '../observe/index.js';
 import { errorMessage } from '../util/index.js';
-import { queueAlerts } from './alerts.js';
+import { ALERT_QUEUE, queueAlerts } from './alerts.js';
 import {
   advanceRun,
   createRun,
@@ -18,7 +18,10 @@ import {
 } from './engine.js';
 import type { LoadedPipeline } from './load.js';
 import { dueIntervals, tickAtOrAfter, tickAtOrBefore } from './schedule.js';
-import { getRun, runFromRow } from './state.js';
+import { getRun, runFromRow, TASK_QUEUE } from './state.js';
+
+const PURGE_EVERY_MS = 10 * 60_000;
+const KEEP_FINISHED_JOBS_MS = 24 * 3_600_000;
 
 /** Channel on which table commits, event batches and landed files announce themselves. */
 export const TRIGGER_CHANNEL = 'sluice.trigger';
@@ -46,6 +49,7 @@ export class Scheduler {
   #timer: NodeJS.Timeout | undefined;
   #unlisten: (() => Promise<void>) | undefined;
   #busy: Promise<unknown> = Promise.resolve();
+  #lastPurge = 0;
 
   constructor(o: SchedulerOptions) {
     this.#o = o;
@@ -220,6 +224,16 @@ export class Scheduler {
       await notifyAdvance(engine, id, r);
     }
     await this.#slaMisses();
+    await this.#purge();
+  }
+
+  /** Finished queue jobs are kept a day for inspection, then deleted (run history stays). */
+  async #purge(): Promise<void> {
+    const now = this.#o.engine.now();
+    if (now - this.#lastPurge < PURGE_EVERY_MS) return;
+    this.#lastPurge = now;
+    const before = new Date(now - KEEP_FINISHED_JOBS_MS);
+    for (const queue of [TASK_QUEUE, ALERT_QUEUE]) await this.#o.engine.meta.purgeJobs(queue, before);
   }
 
   async #slaMisses(): Promise<void> {
