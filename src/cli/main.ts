@@ -1,5 +1,6 @@
 import { Command, CommanderError, Option } from 'commander';
 import { registerAuthCommands } from './commands/auth-register.js';
+import { registerOrchestratorCommands } from './commands/orchestrator-register.js';
 import { registerTablesCommands } from './commands/tables-register.js';
 import { reportError } from './output.js';
 import { packageVersion } from './version.js';
@@ -75,14 +76,19 @@ export function buildProgram(): Command {
 
   program
     .command('serve')
-    .description('serve the HTTP API (health, metrics) for the project until stopped')
-    .addOption(new Option('--role <role>', 'which parts to run').choices(['all', 'api']).default('all'))
+    .description('serve the HTTP API, scheduler and workers for the project until stopped')
+    .addOption(
+      new Option('--role <role>', 'which parts to run')
+        .choices(['all', 'api', 'worker', 'scheduler'])
+        .default('all'),
+    )
     .option('--host <host>', 'address to listen on (default: server.host in sluice.yaml)')
     .option('--http-port <port>', 'HTTP port (default: server.http in sluice.yaml; 0 picks a free port)')
     .action(lazy(() => import('./commands/serve.js')));
 
   registerTablesCommands(program, lazy);
   registerAuthCommands(program, lazy);
+  registerOrchestratorCommands(program, lazy);
 
   program
     .command('demo')

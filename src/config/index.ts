@@ -18,10 +18,11 @@ export {
   LOG_LEVELS,
   type LogConfig,
   type MetastoreConfig,
+  type OrchestratorConfig,
   type ServerConfig,
   type SluiceConfig,
   type StorageConfig,
   sluiceConfigSchema,
 } from './schema.js';
 export { parseDuration, parseSize } from './units.js';
-export { MAX_CONFIG_BYTES } from './yaml-source.js';
+export { MAX_CONFIG_BYTES, readConfigText } from './yaml-source.js';

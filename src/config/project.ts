@@ -24,7 +24,7 @@ export interface Project {
   dataDir: string;
   /** The environment merged into `config`, if any. */
   environment?: string;
-  /** Absolute paths, sorted: pipelines/*.yaml|yml, models/**\/*.sql, events/*.yaml|yml. */
+  /** Absolute paths, sorted: pipelines/*.yaml|yml|ts, models/**\/*.sql, events/*.yaml|yml. */
   files: { pipelines: string[]; models: string[]; events: string[] };
 }
 
@@ -68,11 +68,13 @@ export async function loadProject(dir: string, options: LoadProjectOptions = {})
   const configOptions: ConfigOptions = { file: displayPath(file), dir: root, env: options.env, environment };
   const config = parseConfig(await readConfigText(file, configOptions.file), configOptions);
   const files = {
-    pipelines: await listFiles(join(root, 'pipelines'), ['.yaml', '.yml'], false),
+    pipelines: (await listFiles(join(root, 'pipelines'), ['.yaml', '.yml', '.ts'], false)).filter(
+      (f) => !f.endsWith('.d.ts'),
+    ),
     models: await listFiles(join(root, 'models'), ['.sql'], true),
     events: await listFiles(join(root, 'events'), ['.yaml', '.yml'], false),
   };
-  await checkMappings([...files.pipelines, ...files.events]);
+  await checkMappings([...files.pipelines.filter((f) => !f.endsWith('.ts')), ...files.events]);
   return { dir: root, file, config, dataDir: join(root, '.sluice'), environment, files };
 }
 

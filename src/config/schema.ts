@@ -148,12 +148,55 @@ export const logSchema = z
   })
   .describe('Logging.');
 
+/** The `orchestrator` section. */
+export const orchestratorSchema = z
+  .strictObject({
+    pools: z
+      .record(
+        z
+          .string()
+          .regex(/^[A-Za-z][A-Za-z0-9_-]*$/, { error: 'expected a pool name (letters, digits, _ -)' }),
+        intIn(1, 100_000),
+      )
+      .default({})
+      .describe('Named pools and their slots: tasks with `pool: NAME` run at most this many at once.'),
+    concurrency: intIn(1, 1000)
+      .default(4)
+      .describe('Tasks one worker process runs at once (in-process and isolated together).'),
+    leaseMs: intIn(1000, 3_600_000)
+      .default(30_000)
+      .describe('How long a task stays claimed without a heartbeat before another worker retries it.'),
+    pollMs: intIn(10, 60_000)
+      .default(1000)
+      .describe('How often idle workers look for tasks (they are also woken by notifications).'),
+    schedulerIntervalMs: intIn(100, 600_000)
+      .default(5000)
+      .describe('How often the scheduler checks schedules, SLAs and lost tasks.'),
+    smtp: z
+      .strictObject({
+        host: text().describe('SMTP server host.'),
+        port: port().default(587),
+        secure: z
+          .boolean()
+          .default(false)
+          .describe('TLS from the start (port 465); otherwise STARTTLS when offered.'),
+        user: text().optional(),
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: the ${VAR} syntax itself
+        password: text().optional().describe('SMTP password; use "${SMTP_PASSWORD}".'),
+        from: text().describe('Sender address of alert mails.'),
+      })
+      .optional()
+      .describe('Mail server for `email:` alerts.'),
+  })
+  .describe('Orchestrator: pools, workers, scheduler and alert delivery.');
+
 const sections = {
   storage: storageSchema.prefault({}),
   metastore: metastoreSchema.prefault({}),
   bus: busSchema.prefault({}),
   server: serverSchema.prefault({}),
   log: logSchema.prefault({}),
+  orchestrator: orchestratorSchema.prefault({}),
 };
 
 /** One entry of `environments`: partial overrides of the sections. */
@@ -164,6 +207,7 @@ export const environmentSchema = z
     bus: overlayOf(busSchema),
     server: overlayOf(serverSchema),
     log: overlayOf(logSchema),
+    orchestrator: overlayOf(orchestratorSchema),
   })
   .describe('Overrides for one environment, deep-merged over the base configuration.');
 
@@ -199,6 +243,8 @@ export type BusConfig = z.infer<typeof busSchema>;
 export type ServerConfig = z.infer<typeof serverSchema>;
 /** Logging settings. */
 export type LogConfig = z.infer<typeof logSchema>;
+/** Orchestrator settings. */
+export type OrchestratorConfig = z.infer<typeof orchestratorSchema>;
 /** Overrides of one environment. */
 export type EnvironmentConfig = z.infer<typeof environmentSchema>;
 /** The validated file before paths are resolved and the environment is merged. */

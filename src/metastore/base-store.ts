@@ -8,6 +8,7 @@ import { casStatement } from './sql.js';
 import type {
   CasRequest,
   ClaimOptions,
+  DeadJob,
   EnqueueOptions,
   Job,
   MetaStore,
@@ -71,16 +72,27 @@ export abstract class SqlStore implements MetaStore {
   async enqueue(queue: string, payload: unknown, o: EnqueueOptions = {}): Promise<string> {
     checkName(queue, 'queue');
     if (o.dedupeKey !== undefined) checkName(o.dedupeKey, 'dedupeKey');
+    const priority = o.priority === undefined ? 0 : checkInt(o.priority, 'priority');
+    const maxAttempts = o.maxAttempts === undefined ? null : checkPositiveInt(o.maxAttempts, 'maxAttempts');
+    const db: SqlRunner = o.tx ?? this;
     const now = this.dialect.nowMs;
     const id = randomUUID();
-    const { rowCount } = await this.execute(
-      `INSERT INTO sluice_jobs (id, queue, payload, dedupe_key, status, run_at, attempts, created_at)
-       VALUES (?, ?, ?, ?, 'queued', COALESCE(?, ${now}), 0, ${now})
+    const { rowCount } = await db.execute(
+      `INSERT INTO sluice_jobs (id, queue, payload, dedupe_key, status, run_at, attempts, created_at, priority, max_attempts)
+       VALUES (?, ?, ?, ?, 'queued', COALESCE(?, ${now}), 0, ${now}, ?, ?)
        ON CONFLICT (queue, dedupe_key) DO NOTHING`,
-      [id, queue, toJson(payload), o.dedupeKey ?? null, o.runAt ? checkDate(o.runAt, 'runAt') : null],
+      [
+        id,
+        queue,
+        toJson(payload),
+        o.dedupeKey ?? null,
+        o.runAt ? checkDate(o.runAt, 'runAt') : null,
+        priority,
+        maxAttempts,
+      ],
     );
     if (rowCount === 1) return id;
-    const rows = await this.query<{ id: string }>(
+    const rows = await db.query<{ id: string }>(
       'SELECT id FROM sluice_jobs WHERE queue = ? AND dedupe_key = ?',
       [queue, o.dedupeKey ?? null],
     );
@@ -99,6 +111,15 @@ export abstract class SqlStore implements MetaStore {
     const leaseMs = checkPositiveInt(o.leaseMs, 'leaseMs');
     const limit = Math.min(checkPositiveInt(o.limit ?? 1, 'limit'), MAX_CLAIM);
     const now = this.dialect.nowMs;
+    // A job whose lease expired on its last allowed claim is dead, not claimable again.
+    await this.execute(
+      `UPDATE sluice_jobs
+       SET status = 'dead', lease_owner = NULL, lease_until = NULL, finished_at = ${now},
+           last_error = COALESCE(last_error, 'lease expired on the last attempt')
+       WHERE queue = ? AND status = 'running' AND lease_until <= ${now}
+         AND max_attempts IS NOT NULL AND attempts >= max_attempts`,
+      [queue],
+    );
     const rows = await this.query<{
       id: string;
       queue: string;
@@ -109,7 +130,7 @@ export abstract class SqlStore implements MetaStore {
       `WITH picked AS MATERIALIZED (
          SELECT id FROM sluice_jobs
          WHERE queue = ? AND ((status = 'queued' AND run_at <= ${now}) OR (status = 'running' AND lease_until <= ${now}))
-         ORDER BY run_at, created_at, id
+         ORDER BY priority DESC, run_at, created_at, id
          LIMIT ?${this.dialect.skipLocked})
        UPDATE sluice_jobs
        SET status = 'running', lease_owner = ?, lease_until = ${now} + ?, attempts = attempts + 1
@@ -137,22 +158,70 @@ export abstract class SqlStore implements MetaStore {
 
   async complete(jobId: string, workerId: string): Promise<boolean> {
     const { rowCount } = await this.execute(
-      `UPDATE sluice_jobs SET status = 'done', lease_until = NULL, last_error = NULL
+      `UPDATE sluice_jobs SET status = 'done', lease_until = NULL, last_error = NULL, finished_at = ${this.dialect.nowMs}
        WHERE id = ? AND status = 'running' AND lease_owner = ?`,
       [jobId, workerId],
     );
     return rowCount === 1;
   }
 
-  async fail(jobId: string, workerId: string, o: { retryAt?: Date; error?: string } = {}): Promise<boolean> {
+  async fail(
+    jobId: string,
+    workerId: string,
+    o: { retryAt?: Date; error?: string; dead?: boolean } = {},
+  ): Promise<boolean> {
+    const now = this.dialect.nowMs;
+    const dead = `(? = 1 OR (max_attempts IS NOT NULL AND attempts >= max_attempts))`;
     const { rowCount } = await this.execute(
       `UPDATE sluice_jobs
-       SET status = 'queued', lease_owner = NULL, lease_until = NULL,
-           run_at = COALESCE(?, ${this.dialect.nowMs}), last_error = ?
+       SET status = CASE WHEN ${dead} THEN 'dead' ELSE 'queued' END,
+           finished_at = CASE WHEN ${dead} THEN ${now} ELSE NULL END,
+           lease_owner = NULL, lease_until = NULL,
+           run_at = COALESCE(?, ${now}), last_error = ?
        WHERE id = ? AND status = 'running' AND lease_owner = ?`,
-      [o.retryAt ? checkDate(o.retryAt, 'retryAt') : null, o.error ?? null, jobId, workerId],
+      [
+        o.dead ? 1 : 0,
+        o.dead ? 1 : 0,
+        o.retryAt ? checkDate(o.retryAt, 'retryAt') : null,
+        o.error ?? null,
+        jobId,
+        workerId,
+      ],
     );
     return rowCount === 1;
+  }
+
+  async deadJobs(queue: string, o: { limit?: number } = {}): Promise<DeadJob[]> {
+    checkName(queue, 'queue');
+    const limit = Math.min(checkPositiveInt(o.limit ?? 100, 'limit'), MAX_CLAIM);
+    const rows = await this.query<{
+      id: string;
+      payload: string;
+      attempts: number;
+      last_error: string | null;
+      finished_at: number;
+    }>(
+      `SELECT id, payload, attempts, last_error, finished_at FROM sluice_jobs
+       WHERE queue = ? AND status = 'dead' ORDER BY finished_at, id LIMIT ?`,
+      [queue, limit],
+    );
+    return rows.map((r) => ({
+      id: r.id,
+      queue,
+      payload: JSON.parse(r.payload),
+      attempts: Number(r.attempts),
+      lastError: r.last_error,
+      finishedAt: new Date(Number(r.finished_at)),
+    }));
+  }
+
+  async purgeJobs(queue: string, before: Date): Promise<number> {
+    checkName(queue, 'queue');
+    const { rowCount } = await this.execute(
+      `DELETE FROM sluice_jobs WHERE queue = ? AND status IN ('done', 'dead') AND finished_at < ?`,
+      [queue, checkDate(before, 'before')],
+    );
+    return rowCount;
   }
 }
 
@@ -166,6 +235,13 @@ function checkName(value: unknown, what: string): string {
 function checkPositiveInt(value: unknown, what: string): number {
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
     throw new InvalidInputError(`${what} must be a positive integer, got ${String(value)}`);
+  }
+  return value;
+}
+
+function checkInt(value: unknown, what: string): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value)) {
+    throw new InvalidInputError(`${what} must be an integer, got ${String(value)}`);
   }
   return value;
 }

@@ -18,6 +18,7 @@ export type { MetaStoreOptions } from './store-options.js';
 export type {
   CasRequest,
   ClaimOptions,
+  DeadJob,
   EnqueueOptions,
   Job,
   MetaStore,

@@ -172,6 +172,100 @@ CREATE INDEX sluice_raw_objects_task ON sluice_raw_objects (task, status, epoch,
 CREATE INDEX sluice_raw_objects_checksum ON sluice_raw_objects (task, checksum);
 CREATE INDEX sluice_raw_objects_name ON sluice_raw_objects (task, name);`;
 
+
+/*
+ * Orchestrator: job priorities, attempt limits and dead jobs on the queue; pipeline
+ * versions (the definition each run is pinned to), scheduling state, runs, task instances,
+ * attempts, per-attempt logs and the workers seen.
+ */
+const ORCHESTRATOR = `
+ALTER TABLE sluice_jobs ADD COLUMN priority INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE sluice_jobs ADD COLUMN max_attempts INTEGER;
+ALTER TABLE sluice_jobs ADD COLUMN finished_at BIGINT;
+CREATE INDEX sluice_jobs_finished ON sluice_jobs (queue, status, finished_at);
+CREATE TABLE sluice_pipeline_versions (
+  pipeline VARCHAR(255) NOT NULL,
+  hash VARCHAR(64) NOT NULL,
+  definition TEXT NOT NULL,
+  source VARCHAR(1000),
+  created_at BIGINT NOT NULL,
+  PRIMARY KEY (pipeline, hash)
+);
+CREATE TABLE sluice_pipelines (
+  pipeline VARCHAR(255) NOT NULL PRIMARY KEY,
+  paused INTEGER NOT NULL DEFAULT 0,
+  last_interval_end BIGINT,
+  updated_at BIGINT NOT NULL
+);
+CREATE TABLE sluice_runs (
+  run_id VARCHAR(64) NOT NULL PRIMARY KEY,
+  pipeline VARCHAR(255) NOT NULL,
+  version_hash VARCHAR(64) NOT NULL,
+  trigger_kind VARCHAR(16) NOT NULL,
+  run_key VARCHAR(255),
+  data_interval_start BIGINT NOT NULL,
+  data_interval_end BIGINT NOT NULL,
+  params TEXT NOT NULL,
+  state VARCHAR(16) NOT NULL,
+  created_at BIGINT NOT NULL,
+  started_at BIGINT,
+  ended_at BIGINT,
+  sla_missed INTEGER NOT NULL DEFAULT 0,
+  lock_version BIGINT NOT NULL DEFAULT 0,
+  UNIQUE (pipeline, run_key)
+);
+CREATE INDEX sluice_runs_state ON sluice_runs (state, pipeline);
+CREATE INDEX sluice_runs_pipeline ON sluice_runs (pipeline, created_at);
+CREATE TABLE sluice_task_runs (
+  run_id VARCHAR(64) NOT NULL,
+  task_id VARCHAR(255) NOT NULL,
+  state VARCHAR(16) NOT NULL,
+  tries INTEGER NOT NULL DEFAULT 0,
+  gen INTEGER NOT NULL DEFAULT 0,
+  pool VARCHAR(255),
+  priority INTEGER NOT NULL DEFAULT 0,
+  job_id VARCHAR(64),
+  worker_id VARCHAR(255),
+  queued_at BIGINT,
+  started_at BIGINT,
+  ended_at BIGINT,
+  next_try_at BIGINT,
+  error TEXT,
+  progress TEXT,
+  summary TEXT,
+  PRIMARY KEY (run_id, task_id)
+);
+CREATE INDEX sluice_task_runs_state ON sluice_task_runs (state, pool);
+CREATE TABLE sluice_task_attempts (
+  run_id VARCHAR(64) NOT NULL,
+  task_id VARCHAR(255) NOT NULL,
+  attempt INTEGER NOT NULL,
+  worker_id VARCHAR(255) NOT NULL,
+  state VARCHAR(16) NOT NULL,
+  started_at BIGINT NOT NULL,
+  ended_at BIGINT,
+  error TEXT,
+  PRIMARY KEY (run_id, task_id, attempt)
+);
+CREATE TABLE sluice_task_logs (
+  run_id VARCHAR(64) NOT NULL,
+  task_id VARCHAR(255) NOT NULL,
+  attempt INTEGER NOT NULL,
+  seq INTEGER NOT NULL,
+  stream VARCHAR(8) NOT NULL,
+  at BIGINT NOT NULL,
+  text TEXT NOT NULL,
+  PRIMARY KEY (run_id, task_id, attempt, seq)
+);
+CREATE TABLE sluice_workers (
+  worker_id VARCHAR(255) NOT NULL PRIMARY KEY,
+  host VARCHAR(255) NOT NULL,
+  pid INTEGER NOT NULL,
+  role VARCHAR(32) NOT NULL,
+  started_at BIGINT NOT NULL,
+  seen_at BIGINT NOT NULL
+);`;
+
 /** Every migration, oldest first. */
 export const MIGRATIONS: readonly Migration[] = [
   {
@@ -183,6 +277,11 @@ export const MIGRATIONS: readonly Migration[] = [
     },
   },
   { version: 2, name: 'raw-zone ledger', sql: RAW_LEDGER },
+  {
+    version: 3,
+    name: 'orchestrator: runs, task instances, attempts, logs; job priorities and limits',
+    sql: ORCHESTRATOR,
+  },
   {
     version: 5,
     name: 'system table outbox',

@@ -37,6 +37,25 @@ export interface EnqueueOptions {
   runAt?: Date;
   /** Idempotency key: a second enqueue with the same key in the same queue is ignored. */
   dedupeKey?: string;
+  /** Higher first among due jobs (default 0). */
+  priority?: number;
+  /**
+   * Claims allowed at most: a job whose lease expires on its last claim, or that fails on
+   * it, becomes `dead` instead of claimable again. Unlimited when unset.
+   */
+  maxAttempts?: number;
+  /** Insert inside this open transaction, so the job appears atomically with other changes. */
+  tx?: SqlRunner;
+}
+
+/** A job that ran out of attempts, kept for inspection until purged. */
+export interface DeadJob {
+  id: string;
+  queue: string;
+  payload: unknown;
+  attempts: number;
+  lastError: string | null;
+  finishedAt: Date;
 }
 
 export interface ClaimOptions {
@@ -69,8 +88,19 @@ export interface MetaStore extends SqlRunner {
   heartbeat(jobId: string, workerId: string, leaseMs: number): Promise<boolean>;
   /** Finish a job held by the worker; false if the lease was lost. */
   complete(jobId: string, workerId: string): Promise<boolean>;
-  /** Release a job after a failure, claimable again at `retryAt` (default now). */
-  fail(jobId: string, workerId: string, o?: { retryAt?: Date; error?: string }): Promise<boolean>;
+  /**
+   * Release a job after a failure, claimable again at `retryAt` (default now); with `dead`,
+   * or when the job has used its `maxAttempts`, it becomes dead instead.
+   */
+  fail(
+    jobId: string,
+    workerId: string,
+    o?: { retryAt?: Date; error?: string; dead?: boolean },
+  ): Promise<boolean>;
+  /** Jobs of `queue` that ran out of attempts, oldest first. */
+  deadJobs(queue: string, o?: { limit?: number }): Promise<DeadJob[]>;
+  /** Delete finished (done and dead) jobs of `queue` that finished before `before`; returns how many. */
+  purgeJobs(queue: string, before: Date): Promise<number>;
   /** Tell every listener of `channel`, in this process and others. */
   notify(channel: string, payload?: string): Promise<void>;
   /** Listen on `channel`; returns a function that stops listening. */

@@ -6,6 +6,7 @@ import type { Runtime } from '../runtime/index.js';
 import { runtimeHealth } from '../runtime/index.js';
 import { httpErrorInfo } from './errors.js';
 import { infoRoutes } from './routes/info.js';
+import { pipelineRoutes } from './routes/pipelines.js';
 import { serveUi } from './ui.js';
 
 /** Everything the HTTP surfaces share, bound once when the server starts. */
@@ -98,6 +99,7 @@ export function createApp(ctx: ServeContext): Hono {
   });
 
   app.route('/api/v1', infoRoutes(ctx));
+  app.route('/api/v1', pipelineRoutes(ctx));
   app.get('*', serveUi());
   return app;
 }

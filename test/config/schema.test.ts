@@ -25,6 +25,7 @@ describe('sluice.yaml schema', () => {
       bus: { log: 'embedded' },
       server: { http: 8080, pg: 5433, host: '127.0.0.1' },
       log: { level: 'info', file: `${DIR}/.sluice/logs/sluice.log` },
+      orchestrator: { pools: {}, concurrency: 4, leaseMs: 30_000, pollMs: 1000, schedulerIntervalMs: 5000 },
       environments: {},
     });
   });

@@ -106,4 +106,74 @@ export function queueContract(store: () => MetaStore): void {
     await assert.rejects(s.claim('q', { workerId: 'w', leaseMs: 100, limit: 1.5 }), InvalidInputError);
     await assert.rejects(s.enqueue('q', {}, { runAt: new Date(Number.NaN) }), InvalidInputError);
   });
+
+  test('higher priority jobs are claimed first among due jobs', async () => {
+    const s = store();
+    const low = await s.enqueue('prio', { n: 'low' }, { runAt: new Date(Date.now() - 5000) });
+    const high = await s.enqueue('prio', { n: 'high' }, { priority: 10 });
+    const [first] = await s.claim('prio', { workerId: 'w', leaseMs: 10_000 });
+    const [second] = await s.claim('prio', { workerId: 'w', leaseMs: 10_000 });
+    assert.deepEqual([first?.id, second?.id], [high, low]);
+    await assert.rejects(s.enqueue('prio', {}, { priority: 1.5 }), InvalidInputError);
+  });
+
+  test('a job out of attempts becomes dead, is listed, and purged once finished', async () => {
+    const s = store();
+    const failing = await s.enqueue('limited', { n: 1 }, { maxAttempts: 2 });
+    const [a] = await s.claim('limited', { workerId: 'w', leaseMs: 10_000 });
+    assert.equal(await s.fail(failing, 'w', { error: 'first' }), true);
+    const [b] = await s.claim('limited', { workerId: 'w', leaseMs: 10_000 });
+    assert.equal(b?.attempts, 2);
+    assert.equal(await s.fail(failing, 'w', { error: 'second' }), true);
+    assert.deepEqual(await s.claim('limited', { workerId: 'w', leaseMs: 10_000 }), []);
+    assert.equal(a?.id, failing);
+
+    const abandoned = await s.enqueue('limited', { n: 2 }, { maxAttempts: 1 });
+    await s.claim('limited', { workerId: 'crashed', leaseMs: 100 });
+    await sleep(200);
+    assert.deepEqual(
+      await s.claim('limited', { workerId: 'w', leaseMs: 10_000 }),
+      [],
+      'no claim after the last',
+    );
+
+    const given = await s.enqueue('limited', { n: 3 });
+    await s.claim('limited', { workerId: 'w', leaseMs: 10_000 });
+    assert.equal(await s.fail(given, 'w', { dead: true, error: 'bad payload' }), true);
+
+    const dead = await s.deadJobs('limited');
+    assert.deepEqual(
+      dead.map((d) => [d.id, d.lastError]),
+      [
+        [failing, 'second'],
+        [abandoned, 'lease expired on the last attempt'],
+        [given, 'bad payload'],
+      ],
+    );
+    const done = await s.enqueue('limited', { n: 4 });
+    await s.claim('limited', { workerId: 'w', leaseMs: 10_000 });
+    await s.complete(done, 'w');
+    assert.equal(await s.purgeJobs('limited', new Date(Date.now() - 60_000)), 0, 'recent jobs are kept');
+    assert.equal(await s.purgeJobs('limited', new Date(Date.now() + 60_000)), 4);
+    assert.deepEqual(await s.deadJobs('limited'), []);
+  });
+
+  test('enqueue inside a transaction appears only if the transaction commits', async () => {
+    const s = store();
+    await assert.rejects(
+      s.transaction(async (tx) => {
+        await s.enqueue('in-tx', { n: 1 }, { tx });
+        throw new Error('roll back');
+      }),
+      /roll back/,
+    );
+    const id = await s.transaction((tx) => s.enqueue('in-tx', { n: 2 }, { tx, dedupeKey: 'k' }));
+    const again = await s.transaction((tx) => s.enqueue('in-tx', { n: 3 }, { tx, dedupeKey: 'k' }));
+    assert.equal(again, id);
+    const jobs = await s.claim('in-tx', { workerId: 'w', leaseMs: 10_000, limit: 10 });
+    assert.deepEqual(
+      jobs.map((j) => j.payload),
+      [{ n: 2 }],
+    );
+  });
 }

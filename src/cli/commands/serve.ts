@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { type Orchestrator, sharedOrchestrator } from '../../orchestrator/index.js';
 import { openRuntime } from '../../runtime/index.js';
 import { startServer } from '../../serve/index.js';
 import { InvalidInputError } from '../../util/index.js';
@@ -31,23 +32,39 @@ export default async function serveCommand(
   const host = opts.host ?? server.host;
   const httpPort = port(opts.httpPort, server.http, '--http-port');
   const runtime = await openRuntime(project, log);
-  let running: Awaited<ReturnType<typeof startServer>>;
+  const role = opts.role;
+  const serveHttp = role === 'all' || role === 'api';
+  let running: Awaited<ReturnType<typeof startServer>> | undefined;
+  let orch: Orchestrator | undefined;
   try {
-    running = await startServer(runtime, { host, httpPort });
+    // The HTTP routes share this orchestrator (and its hot reload).
+    orch = await sharedOrchestrator(runtime);
+    if (role === 'all' || role === 'scheduler') await orch.scheduler().start();
+    if (role === 'all' || role === 'worker') await orch.startWorker({ role });
+    if (serveHttp) running = await startServer(runtime, { host, httpPort });
   } catch (err) {
+    await orch?.close({ abort: true });
     await runtime.close();
     throw err;
   }
+  const url = running?.url;
   out.result({
-    url: running.url,
-    ui: `${running.url}/`,
-    health: `${running.url}/api/v1/health`,
-    metrics: `${running.url}/metrics`,
+    role,
+    url: url ?? null,
+    ui: url ? `${url}/` : null,
+    health: url ? `${url}/api/v1/health` : null,
+    metrics: url ? `${url}/metrics` : null,
+    pipelines: [...orch.pipelines().keys()],
   });
-  out.line(`Sluice is serving project "${project.config.name}"`);
-  out.line(`  web UI   ${running.url}/`);
-  out.line(`  health   ${running.url}/api/v1/health`);
-  out.line(`  metrics  ${running.url}/metrics`);
+  out.line(`Sluice is serving project "${project.config.name}" (role ${role})`);
+  if (url) {
+    out.line(`  web UI   ${url}/`);
+    out.line(`  health   ${url}/api/v1/health`);
+    out.line(`  metrics  ${url}/metrics`);
+  }
+  out.line(
+    `  pipelines ${orch.pipelines().size} loaded (${role === 'api' ? 'no scheduler or worker in this process' : role})`,
+  );
   out.line('Press Ctrl-C to stop.');
 
   await new Promise<void>((resolve) => {
@@ -58,7 +75,9 @@ export default async function serveCommand(
     process.once('SIGINT', () => stop('SIGINT'));
     process.once('SIGTERM', () => stop('SIGTERM'));
   });
-  await running.close();
+  await running?.close();
+  // Running tasks are stopped and handed back to the queue for another worker.
+  await orch.close({ abort: true });
   await runtime.close();
   return 0;
 }

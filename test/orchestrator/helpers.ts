@@ -1,0 +1,70 @@
+/** A throwaway project with pipelines, an orchestrator on it, and a worker. */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { loadProject } from '../../src/config/index.js';
+import { silentLogger } from '../../src/observe/index.js';
+import {
+  type Orchestrator,
+  type OrchestratorOptions,
+  openOrchestrator,
+} from '../../src/orchestrator/index.js';
+import { openRuntime, type Runtime } from '../../src/runtime/index.js';
+
+export interface TestProject {
+  dir: string;
+  runtime: Runtime;
+  orch: Orchestrator;
+  write(path: string, text: string): void;
+  close(): Promise<void>;
+}
+
+/** Write `files` (path → text) into a temp dir holding sluice.yaml. */
+export function projectDir(files: Record<string, string>, sluiceYaml = ''): string {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-orch-'));
+  writeFileSync(join(dir, 'sluice.yaml'), `name: orch-test\n${sluiceYaml}`);
+  for (const [path, text] of Object.entries(files)) {
+    mkdirSync(dirname(join(dir, path)), { recursive: true });
+    writeFileSync(join(dir, path), text);
+  }
+  return dir;
+}
+
+/** Open a project with the given files; the orchestrator is ready, no worker started. */
+export async function openTestProject(
+  files: Record<string, string>,
+  o: { sluiceYaml?: string; options?: OrchestratorOptions; dir?: string } = {},
+): Promise<TestProject> {
+  const dir = o.dir ?? projectDir(files, o.sluiceYaml);
+  const project = await loadProject(dir, { env: {} });
+  const runtime = await openRuntime(project, silentLogger);
+  let orch: Orchestrator;
+  try {
+    orch = await openOrchestrator(runtime, o.options);
+  } catch (err) {
+    await runtime.close();
+    if (!o.dir) rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
+  return {
+    dir,
+    runtime,
+    orch,
+    write(path, text) {
+      mkdirSync(dirname(join(dir, path)), { recursive: true });
+      writeFileSync(join(dir, path), text);
+    },
+    async close() {
+      await orch.close({ abort: true });
+      await runtime.close();
+      if (!o.dir) rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Task states of a run as { id: state }. */
+export async function statesOf(orch: Orchestrator, runId: string): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const t of await orch.taskRuns(runId)) out[t.taskId] = t.state;
+  return out;
+}
