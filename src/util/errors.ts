@@ -58,6 +58,15 @@ export class BackendError extends SluiceError {
   }
 }
 
+/** The user may not do this (a read-only user writing, for example); SQLSTATE 42501. */
+export class PermissionError extends SluiceError {
+  /** insufficient_privilege, for SQL surfaces. */
+  readonly sqlState = '42501';
+  constructor(message: string, hint?: string, opts?: ErrorOptions) {
+    super('forbidden', message, hint, opts);
+  }
+}
+
 /** The message of any thrown value, without a stack. */
 export function errorMessage(err: unknown): string {
   if (err instanceof Error) return err.message;

@@ -6,6 +6,7 @@ export {
   HTTP_STATUS_BY_CODE,
   InvalidInputError,
   NotFoundError,
+  PermissionError,
   SluiceError,
 } from './errors.js';
 export { isNetworkErrorCode } from './net.js';
