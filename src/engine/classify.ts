@@ -215,14 +215,18 @@ function planDrop(tokens: readonly Token[]): StatementPlan {
  * The plan of one statement for a user.
  * @throws PermissionError for statements the engine refuses (for anyone, or for read-only users).
  */
-export function planStatement(sql: string, readOnly: boolean): StatementPlan {
+export function planStatement(
+  sql: string,
+  readOnly: boolean,
+  o: { allowCopy?: boolean } = {},
+): StatementPlan {
   const tokens = tokenize(sql);
   let start = 0;
   while (tokens[start]?.text === '(') start++;
   const first = tokens[start]?.text.toUpperCase() ?? '';
   if (first === 'EXPLAIN') {
     const inner = tokens.findIndex((t, i) => i > start && !isKeyword(t, 'ANALYZE', 'ANALYSE', 'VERBOSE'));
-    const plan = planStatement(sql.slice(tokens[inner]?.start ?? sql.length), readOnly);
+    const plan = planStatement(sql.slice(tokens[inner]?.start ?? sql.length), readOnly, o);
     if (plan.kind !== 'duck' || plan.mutates)
       throw refused('EXPLAIN of a write', 'EXPLAIN the SELECT that feeds it');
     return { kind: 'duck', statementType: 'EXPLAIN', mutates: false };
@@ -256,8 +260,9 @@ export function planStatement(sql: string, readOnly: boolean): StatementPlan {
       t?.start,
     );
   }
+  if (readOnly) throw readOnlyRefusal(first);
+  if (first === 'COPY' && o.allowCopy) return { kind: 'duck', statementType: 'COPY', mutates: true };
   const plan = planWrite(sql, tokens, first);
-  if (readOnly) throw readOnlyRefusal(first || 'empty');
   return plan;
 }
 

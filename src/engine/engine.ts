@@ -52,6 +52,7 @@ class DuckEngine implements Engine, SessionHost {
   readonly catalog: ReturnType<typeof openCatalog>;
   readonly store: Runtime['store'];
   readonly admin: DuckDBConnection;
+  readonly allowCopy: boolean;
   readonly #instance: DuckDBInstance;
   readonly #slots: QuerySlots;
   readonly #timeoutMs: number;
@@ -63,11 +64,15 @@ class DuckEngine implements Engine, SessionHost {
     instance: DuckDBInstance,
     admin: DuckDBConnection,
     o: Required<
-      Pick<EngineOptions, 'statementTimeoutMs' | 'maxConcurrentQueries' | 'queueSize' | 'catalogName'>
+      Pick<
+        EngineOptions,
+        'statementTimeoutMs' | 'maxConcurrentQueries' | 'queueSize' | 'catalogName' | 'fileAccess'
+      >
     >,
   ) {
     this.#instance = instance;
     this.admin = admin;
+    this.allowCopy = o.fileAccess === 'all';
     this.store = runtime.store;
     this.duck = new Duck(instance, o.maxConcurrentQueries);
     this.catalog = openCatalog({
@@ -180,5 +185,6 @@ export async function openEngine(runtime: Runtime, options: EngineOptions = {}):
     maxConcurrentQueries: options.maxConcurrentQueries ?? cfg.maxConcurrentQueries,
     queueSize: options.queueSize ?? cfg.queueSize,
     catalogName: options.catalogName ?? DEFAULT_CATALOG_NAME,
+    fileAccess: options.fileAccess ?? 'lake',
   });
 }

@@ -20,3 +20,4 @@ export type {
   RunOptions,
   SessionUser,
 } from './types.js';
+export { type JsonValue, jsonRow, jsonValue } from './values.js';

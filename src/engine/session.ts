@@ -14,6 +14,8 @@ export interface SessionHost extends WriteContext {
   begin(sql: string, o: RunOptions): Promise<StatementControl>;
   /** Connection that (re)builds views, shared by sessions. */
   admin: DuckDBConnection;
+  /** Whether COPY ... TO may write local files (embedded use by the file's owner). */
+  allowCopy: boolean;
   forget(session: Session): void;
 }
 
@@ -50,7 +52,7 @@ export class Session implements EngineSession {
         `expected one SQL statement, got ${statements.length}`,
         'run statements one at a time',
       );
-    const plan = planStatement(sql, this.user.readOnly);
+    const plan = planStatement(sql, this.user.readOnly, { allowCopy: this.#host.allowCopy });
     const ctl = this.#interruptible(await this.#host.begin(sql, o));
     const interrupt = () => this.#conn.interrupt();
     try {
@@ -112,7 +114,7 @@ export class Session implements EngineSession {
 
   async describe(sql: string): Promise<PreparedShape> {
     if (this.#closed) throw new InvalidInputError('the SQL session is closed');
-    const plan = planStatement(sql, this.user.readOnly);
+    const plan = planStatement(sql, this.user.readOnly, { allowCopy: this.#host.allowCopy });
     await this.#host.views.sync(this.#host.admin, mentionsOf(sql));
     if (plan.kind !== 'duck' && targetsLake(this.#host, plan)) return { columns: [], paramTypes: [] };
     let prepared: Awaited<ReturnType<DuckDBConnection['prepare']>>;

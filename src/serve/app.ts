@@ -1,11 +1,15 @@
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { createIcebergRestApp, openCatalog, restTableConfig } from '../catalog/index.js';
+import type { Engine } from '../engine/index.js';
 import type { Metrics } from '../observe/index.js';
 import type { Runtime } from '../runtime/index.js';
 import { runtimeHealth } from '../runtime/index.js';
+import { packageVersion } from '../util/index.js';
 import { httpErrorInfo } from './errors.js';
+import { coreOpenApi, openApiDocument } from './openapi.js';
 import { infoRoutes } from './routes/info.js';
+import { sqlOpenApi, sqlRoutes } from './routes/sql.js';
 import { serveUi } from './ui.js';
 
 /** Everything the HTTP surfaces share, bound once when the server starts. */
@@ -14,6 +18,8 @@ export interface ServeContext {
   metrics: Metrics;
   /** When the process started serving (for /api/v1/health). */
   startedAt: Date;
+  /** The SQL engine behind POST /api/v1/sql (absent: that route answers 503). */
+  engine?: Engine;
 }
 
 /** Largest request body the platform API accepts unless a route sets its own limit. */
@@ -98,6 +104,13 @@ export function createApp(ctx: ServeContext): Hono {
   });
 
   app.route('/api/v1', infoRoutes(ctx));
+  const openApi = openApiDocument([coreOpenApi, sqlOpenApi], { version: packageVersion() });
+  app.get('/api/v1/openapi.json', (c) => c.json(openApi));
+  if (ctx.engine) app.route('/api/v1', sqlRoutes({ engine: ctx.engine }));
+  else
+    app.post('/api/v1/sql', (c) =>
+      c.json({ error: { code: 'backend_unavailable', message: 'this server runs no SQL engine' } }, 503),
+    );
   app.get('*', serveUi());
   return app;
 }
