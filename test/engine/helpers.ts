@@ -1,3 +1,4 @@
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DuckDBValue } from '@duckdb/node-api';
 import { type JdbcCatalog, openCatalog } from '../../src/catalog/index.js';
@@ -15,15 +16,13 @@ export interface TestProject {
   remove(): Promise<void>;
 }
 
-/** A fresh project (SQLite + local directory unless `yaml` says otherwise). */
-export async function testProject(yaml = ''): Promise<TestProject> {
+/** A fresh project: SQLite + local directory, or the given sluice.yaml content (JSON is YAML). */
+export async function testProject(config?: Record<string, unknown>): Promise<TestProject> {
   const tmp = tempDir('sluice-engine-');
   const dir = join(tmp.dir, 'proj');
   await scaffoldProject(dir, { name: 'proj' });
-  if (yaml) {
-    const { appendFileSync } = await import('node:fs');
-    appendFileSync(join(dir, 'sluice.yaml'), `\n${yaml}\n`);
-  }
+  if (config)
+    writeFileSync(join(dir, 'sluice.yaml'), JSON.stringify({ version: 1, name: 'proj', ...config }, null, 2));
   const project = await loadProject(dir);
   const runtime = await openRuntime(project, createLogger({ level: 'silent', stderr: false }));
   const catalog = openCatalog({ meta: runtime.meta, store: runtime.store });

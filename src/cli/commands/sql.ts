@@ -90,7 +90,6 @@ export default async function sqlCommand(
       await repl(runner, format === 'parquet' ? 'table' : format, history, out);
       return 0;
     }
-    process.once('SIGINT', onSigint);
     const statements = splitStatements(text ?? '');
     for (const [i, sql] of statements.entries()) {
       const last = i === statements.length - 1;
