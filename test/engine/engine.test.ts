@@ -48,6 +48,47 @@ describe('SQL engine over the lake (SQLite + local files)', () => {
     assert.deepEqual(await query(reader, 'SELECT count(*) FROM shop.orders'), [[4]]);
   });
 
+  test('upsert, replace, drop, and session-only temporary objects', async () => {
+    await p.catalog.createTable(
+      { namespace: ['shop'], name: 'stock' },
+      {
+        schema: {
+          type: 'struct',
+          'schema-id': 0,
+          fields: [
+            { id: 1, name: 'sku', required: true, type: 'long' },
+            { id: 2, name: 'qty', required: false, type: 'long' },
+          ],
+          'identifier-field-ids': [1],
+        },
+      },
+    );
+    await writer.run('INSERT INTO shop.stock SELECT range, 0 FROM range(3)');
+    const stock = await openTable(p.catalog, p.runtime.store, duck, { namespace: ['shop'], name: 'stock' });
+    const up = await writer.run('INSERT OR REPLACE INTO shop.stock VALUES (1, 5), (7, 1)');
+    assert.equal(up.rowsChanged, 2);
+    assert.deepEqual(await query(reader, 'SELECT sku, qty FROM shop.stock ORDER BY sku'), [
+      [0, 0],
+      [1, 5],
+      [2, 0],
+      [7, 1],
+    ]);
+    await assert.rejects(writer.run('INSERT OR REPLACE INTO shop.orders SELECT 1, 1'), /identifier columns/);
+    await writer.run('CREATE OR REPLACE TABLE shop.stock AS SELECT 9 AS sku, 9 AS qty');
+    assert.deepEqual(await query(reader, 'SELECT * FROM shop.stock'), [[9, 9]]);
+    // A temporary view over a lake table follows the table's commits.
+    await writer.run('CREATE TEMP VIEW stock_view AS SELECT * FROM shop.stock');
+    await stock.append('SELECT 10 AS sku, 10 AS qty');
+    assert.deepEqual(await query(writer, 'SELECT count(*) FROM stock_view'), [[2]]);
+    await writer.run('DROP TABLE shop.stock');
+    await assert.rejects(
+      reader.run('SELECT * FROM shop.stock'),
+      (err: unknown) => sqlStateOf(err) === '42P01',
+    );
+    await writer.run('DROP TABLE IF EXISTS shop.stock');
+    assert.equal(await p.catalog.tableExists({ namespace: ['shop'], name: 'stock' }), false);
+  });
+
   test('a commit made elsewhere while a session is open is visible to its next query', async () => {
     const before = await query(reader, 'SELECT count(*) FROM shop.orders');
     const table = await openTable(p.catalog, p.runtime.store, duck, orders);

@@ -38,8 +38,14 @@ describe('SQL engine on PostgreSQL + S3', () => {
     // Data files were read from local copies in the read cache.
     const cacheDir = p.runtime.project.config.storage.cache.dir;
     const files = await readdir(cacheDir, { recursive: true });
-    assert.ok(files.some((f) => String(f).endsWith('.parquet')), `no Parquet file in ${cacheDir}`);
-    await assert.rejects(r.run('INSERT INTO sales.orders VALUES (1, 1)'), (err: unknown) => sqlStateOf(err) === '42501');
+    assert.ok(
+      files.some((f) => String(f).endsWith('.parquet')),
+      `no Parquet file in ${cacheDir}`,
+    );
+    await assert.rejects(
+      r.run('INSERT INTO sales.orders VALUES (1, 1)'),
+      (err: unknown) => sqlStateOf(err) === '42501',
+    );
     await w.close();
     await r.close();
   });
