@@ -81,22 +81,28 @@ describe('sluice sql', () => {
   });
 
   test('Ctrl-C cancels a running statement', async () => {
-    const child = spawn(process.execPath, [
-      sluiceBin,
-      '--project',
-      p.dir,
-      'sql',
-      'SELECT sum(a.range * b.range) FROM range(1000000) a, range(1000000) b',
-    ]);
-    let stderr = '';
-    child.stderr.on('data', (d) => (stderr += d));
-    child.stdout.on('data', () => undefined);
-    // Interrupt once the statement runs (the process has opened the project by then).
-    await new Promise((r) => setTimeout(r, 3000));
-    child.kill('SIGINT');
-    const code = await new Promise<number>((resolve) => child.on('close', (c) => resolve(c ?? -1)));
-    assert.equal(code, 130, stderr);
-    assert.match(stderr, /cancelled/);
+    const fresh = await testProject();
+    try {
+      const child = spawn(process.execPath, [
+        sluiceBin,
+        '--project',
+        fresh.dir,
+        'sql',
+        'SELECT sum(a.range * b.range) FROM range(1000000) a, range(1000000) b',
+      ]);
+      let stderr = '';
+      child.stderr.on('data', (d) => (stderr += d));
+      child.stdout.on('data', () => undefined);
+      // The engine's spill directory appears once the command runs (its Ctrl-C handler is set by then).
+      const spill = join(fresh.dir, '.sluice', 'tmp');
+      for (let i = 0; i < 600 && !existsSync(spill); i++) await new Promise((r) => setTimeout(r, 50));
+      child.kill('SIGINT');
+      const code = await new Promise<number>((resolve) => child.on('close', (c) => resolve(c ?? -1)));
+      assert.equal(code, 130, stderr);
+      assert.match(stderr, /cancelled/);
+    } finally {
+      await fresh.remove();
+    }
   });
 
   describe('--server', () => {

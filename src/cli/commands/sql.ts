@@ -78,12 +78,17 @@ export default async function sqlCommand(
   if (!interactive && splitStatements(text ?? '').length === 0)
     throw new InvalidInputError('no SQL statement given');
 
-  const { runner, history } = await openRunner(opts, globals);
+  const controller = new AbortController();
+  const onSigint = () => controller.abort();
+  // Ctrl-C from the start: a statement that has not begun yet is cancelled too.
+  if (!interactive) process.once('SIGINT', onSigint);
+  const { runner, history } = await openRunner(opts, globals).catch((err) => {
+    process.removeListener('SIGINT', onSigint);
+    throw err;
+  });
   const file: WriteStream | undefined =
     opts.output && format !== 'parquet' ? createWriteStream(resolve(opts.output)) : undefined;
   const out = sinkOf(file ?? process.stdout);
-  const controller = new AbortController();
-  const onSigint = () => controller.abort();
   try {
     if (interactive) {
       const { repl } = await import('../sql/repl.js');
