@@ -158,7 +158,12 @@ describe('SQL over a real HTTP server', () => {
 
   test('a client that disconnects cancels its statement and frees its slot', async () => {
     const ac = new AbortController();
-    const slow = run(SLOW, ac.signal).catch(() => undefined);
+    let slowAnswer = 'no answer';
+    const slow = run(SLOW, ac.signal)
+      .then(async (r) => {
+        slowAnswer = `${r.status} ${await r.text()}`;
+      })
+      .catch(() => undefined);
     // The only slot is taken: another statement is refused at once.
     let busy: Response | undefined;
     for (let i = 0; i < 1000 && busy?.status !== 429; i++) {
@@ -166,7 +171,7 @@ describe('SQL over a real HTTP server', () => {
       await busy.text();
       if (busy.status !== 429) await new Promise((r) => setTimeout(r, 20));
     }
-    assert.equal(busy?.status, 429);
+    assert.equal(busy?.status, 429, `the slow statement answered: ${slowAnswer}`);
     ac.abort();
     await slow;
     // The cancelled statement gives its slot back, long before the query could have finished.
