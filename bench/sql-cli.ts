@@ -19,7 +19,10 @@ function time(args: string[], cwd: string): { wallMs: number; cpuMs: number } {
   const cpu: number[] = [];
   for (let i = 0; i < runs; i++) {
     const t0 = performance.now();
-    const r = spawnSync('/usr/bin/time', ['-f', '%U %S', process.execPath, ...args], { cwd, encoding: 'utf8' });
+    const r = spawnSync('/usr/bin/time', ['-f', '%U %S', process.execPath, ...args], {
+      cwd,
+      encoding: 'utf8',
+    });
     if (r.status !== 0) throw new Error(`${args.join(' ')} exited ${r.status}: ${r.stderr}`);
     wall.push(performance.now() - t0);
     const [u = '0', s = '0'] = (r.stderr.trim().split('\n').pop() ?? '').split(' ');
@@ -31,10 +34,16 @@ function time(args: string[], cwd: string): { wallMs: number; cpuMs: number } {
 try {
   const init = spawnSync(process.execPath, [bin, 'init', dir], { encoding: 'utf8' });
   if (init.status !== 0) throw new Error(init.stderr);
-  spawnSync(process.execPath, [bin, 'sql', 'CREATE TABLE b.t AS SELECT range AS id FROM range(1000)'], { cwd: dir });
+  spawnSync(process.execPath, [bin, 'sql', 'CREATE TABLE b.t AS SELECT range AS id FROM range(1000)'], {
+    cwd: dir,
+  });
   const node = time(['-e', '0'], dir);
   const duck = time(
-    ['--input-type=module', '-e', `const {DuckDBInstance}=await import('${duckApi}');const i=await DuckDBInstance.create(':memory:');const c=await i.connect();await c.run('select 1');`],
+    [
+      '--input-type=module',
+      '-e',
+      `const {DuckDBInstance}=await import('${duckApi}');const i=await DuckDBInstance.create(':memory:');const c=await i.connect();await c.run('select 1');`,
+    ],
     dir,
   );
   const sql = time([bin, 'sql', 'select 1'], dir);

@@ -9,7 +9,8 @@ import { packageVersion } from '../util/index.js';
 import { httpErrorInfo } from './errors.js';
 import { coreOpenApi, openApiDocument } from './openapi.js';
 import { infoRoutes } from './routes/info.js';
-import { sqlOpenApi, sqlRoutes } from './routes/sql.js';
+import { sqlRoutes } from './routes/sql.js';
+import { sqlOpenApi } from './routes/sql-openapi.js';
 import { serveUi } from './ui.js';
 
 /** Everything the HTTP surfaces share, bound once when the server starts. */
