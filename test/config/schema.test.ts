@@ -25,6 +25,7 @@ describe('sluice.yaml schema', () => {
       bus: { log: 'embedded' },
       server: { http: 8080, pg: 5433, host: '127.0.0.1' },
       log: { level: 'info', file: `${DIR}/.sluice/logs/sluice.log` },
+      engine: { statementTimeoutMs: 300_000, maxConcurrentQueries: 8, queueSize: 64 },
       environments: {},
     });
   });
