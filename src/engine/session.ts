@@ -19,6 +19,9 @@ export interface SessionHost extends WriteContext {
   forget(session: Session): void;
 }
 
+/** DuckDB's errors for a file that does not exist (any more). */
+const MISSING_FILE = /No files found that match|No such file or directory|Cannot open file/i;
+
 /** A session of the engine. */
 export class Session implements EngineSession {
   readonly user: SessionUser;
@@ -64,7 +67,7 @@ export class Session implements EngineSession {
         return result;
       }
       const values = (o.params ?? []) as DuckDBValue[];
-      const raw = await this.#conn.stream(sql, values.length ? values : undefined);
+      const raw = await this.#stream(sql, values, ctl.signal);
       const statementType = plan.kind === 'duck' ? plan.statementType : plan.kind.toUpperCase();
       if (plan.kind !== 'duck') {
         // A write of the session's own temporary table: DuckDB reports the count.
@@ -86,6 +89,22 @@ export class Session implements EngineSession {
         sql,
         ctl.abortReason() ?? (ctl.signal.aborted ? { cancelled: true } : undefined),
       );
+    }
+  }
+
+  /**
+   * Start a statement in DuckDB. When a file a view reads has gone (the read cache evicted a
+   * remote table's file), rebuild the views, which fetches it again, and start once more.
+   */
+  async #stream(sql: string, values: DuckDBValue[], signal: AbortSignal) {
+    const start = () => this.#conn.stream(sql, values.length ? values : undefined);
+    try {
+      return await start();
+    } catch (err) {
+      if (signal.aborted || !MISSING_FILE.test(String(err))) throw err;
+      this.#host.views.invalidate();
+      await this.#host.views.sync(this.#host.admin, mentionsOf(sql), signal);
+      return start();
     }
   }
 

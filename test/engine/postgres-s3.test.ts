@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { readdir } from 'node:fs/promises';
+import { readdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { type Engine, openEngine, sqlStateOf } from '../../src/engine/index.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/postgres.js';
