@@ -43,6 +43,9 @@ describe('SQL engine on PostgreSQL + S3', () => {
       files.some((f) => String(f).endsWith('.parquet')),
       `no Parquet file in ${cacheDir}`,
     );
+    // Cached copies that disappear (evicted, or removed by hand) are fetched again.
+    for (const f of files) if (String(f).endsWith('.parquet')) await rm(join(cacheDir, String(f)));
+    assert.deepEqual(await query(r, 'SELECT count(*) FROM sales.orders'), [[867]]);
     await assert.rejects(
       r.run('INSERT INTO sales.orders VALUES (1, 1)'),
       (err: unknown) => sqlStateOf(err) === '42501',
