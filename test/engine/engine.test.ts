@@ -154,6 +154,20 @@ describe('SQL engine over the lake (SQLite + local files)', () => {
     });
   });
 
+  test('parameters bind, and describe gives columns and parameter types without running', async () => {
+    assert.deepEqual(await query(reader, 'SELECT $1::INTEGER + 1 AS n, $2 AS s', [41, 'x']), [[42, 'x']]);
+    const shape = await reader.describe('SELECT id, amount FROM shop.orders WHERE id = $1::BIGINT');
+    assert.deepEqual(
+      shape.columns.map((c) => [c.name, c.type.toString()]),
+      [
+        ['id', 'BIGINT'],
+        ['amount', 'BIGINT'],
+      ],
+    );
+    assert.equal(shape.paramTypes.length, 1);
+    await assert.rejects(reader.describe('DELETE FROM shop.orders'), PermissionError);
+  });
+
   test('errors carry SQLSTATE and position', async () => {
     const cases: [string, string, number | undefined][] = [
       ['SELEC 1', '42601', 0],
