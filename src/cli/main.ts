@@ -91,6 +91,19 @@ export function buildProgram(): Command {
   registerOrchestratorCommands(program, lazy);
 
   program
+    .command('sql')
+    .description(
+      'run SQL over the lake tables (embedded, or on a server with --server); a prompt when no query is given',
+    )
+    .argument('[query]', 'the statements to run (default: -f FILE, else stdin, else an interactive prompt)')
+    .option('-f, --file <file>', 'read the statements from a file')
+    .option('--server <url>', 'run on a Sluice server (its HTTP URL) instead of in this process')
+    .option('--format <format>', 'table | csv | json | ndjson | parquet (default table; json with --json)')
+    .option('-o, --output <file>', 'write the result to a file instead of stdout')
+    .option('--read-only', 'refuse statements that write')
+    .action(lazy(() => import('./commands/sql.js')));
+
+  program
     .command('demo')
     .description('create a demo project and check that every backend works')
     .argument('[dir]', 'directory of the demo project', 'sluice-demo')

@@ -14,6 +14,7 @@ export { projectPath } from './resolve.js';
 export { type ScaffoldOptions, scaffoldProject } from './scaffold.js';
 export {
   type BusConfig,
+  type EngineConfig,
   type EnvironmentConfig,
   LOG_LEVELS,
   type LogConfig,

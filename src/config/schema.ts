@@ -137,6 +137,38 @@ export const serverSchema = z
   })
   .describe('Network listeners of "sluice serve".');
 
+/** The `engine` section. */
+export const engineSchema = z
+  .strictObject({
+    statementTimeoutMs: intIn(0, 86_400_000)
+      .default(300_000)
+      .describe('Longest a SQL statement may run (queued time included), in milliseconds; 0 = no limit.'),
+    memoryLimit: size
+      .optional()
+      .describe(
+        'Memory the SQL engine may use for all running queries together, e.g. "4GiB" (default: DuckDB\'s, 80% of RAM).',
+      ),
+    maxConcurrentQueries: intIn(1, 1024)
+      .default(8)
+      .describe('Statements that run at once; later ones queue.'),
+    queueSize: intIn(0, 100_000)
+      .default(64)
+      .describe(
+        'Statements that may wait for a slot; beyond this, new statements fail at once (SQLSTATE 53000).',
+      ),
+    threads: intIn(1, 1024)
+      .optional()
+      .describe('Worker threads of the SQL engine (default: the number of cores).'),
+    tempDir: text()
+      .optional()
+      .describe(
+        'Directory where large sorts and joins spill (relative to the project; default .sluice/tmp).',
+      ),
+  })
+  .describe(
+    'The SQL engine (DuckDB) serving `sluice sql`, POST /api/v1/sql and the PostgreSQL wire protocol.',
+  );
+
 /** Log levels, most verbose first. */
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 
@@ -197,6 +229,7 @@ const sections = {
   server: serverSchema.prefault({}),
   log: logSchema.prefault({}),
   orchestrator: orchestratorSchema.prefault({}),
+  engine: engineSchema.prefault({}),
 };
 
 /** One entry of `environments`: partial overrides of the sections. */
@@ -208,6 +241,7 @@ export const environmentSchema = z
     server: overlayOf(serverSchema),
     log: overlayOf(logSchema),
     orchestrator: overlayOf(orchestratorSchema),
+    engine: overlayOf(engineSchema),
   })
   .describe('Overrides for one environment, deep-merged over the base configuration.');
 
@@ -245,6 +279,8 @@ export type ServerConfig = z.infer<typeof serverSchema>;
 export type LogConfig = z.infer<typeof logSchema>;
 /** Orchestrator settings. */
 export type OrchestratorConfig = z.infer<typeof orchestratorSchema>;
+/** SQL engine settings. */
+export type EngineConfig = z.infer<typeof engineSchema>;
 /** Overrides of one environment. */
 export type EnvironmentConfig = z.infer<typeof environmentSchema>;
 /** The validated file before paths are resolved and the environment is merged. */

@@ -1,12 +1,18 @@
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { createIcebergRestApp, openCatalog, restTableConfig } from '../catalog/index.js';
+import type { Engine } from '../engine/index.js';
 import type { Metrics } from '../observe/index.js';
 import type { Runtime } from '../runtime/index.js';
 import { runtimeHealth } from '../runtime/index.js';
+import { packageVersion } from '../util/index.js';
 import { httpErrorInfo } from './errors.js';
+import { coreOpenApi, openApiDocument } from './openapi.js';
 import { infoRoutes } from './routes/info.js';
 import { pipelineRoutes } from './routes/pipelines.js';
+import { pipelineOpenApiPaths, pipelineOpenApiSchemas } from './routes/pipelines-openapi.js';
+import { sqlRoutes } from './routes/sql.js';
+import { sqlOpenApi } from './routes/sql-openapi.js';
 import { serveUi } from './ui.js';
 
 /** Everything the HTTP surfaces share, bound once when the server starts. */
@@ -15,6 +21,8 @@ export interface ServeContext {
   metrics: Metrics;
   /** When the process started serving (for /api/v1/health). */
   startedAt: Date;
+  /** The SQL engine behind POST /api/v1/sql (absent: that route answers 503). */
+  engine?: Engine;
 }
 
 /** Largest request body the platform API accepts unless a route sets its own limit. */
@@ -100,6 +108,16 @@ export function createApp(ctx: ServeContext): Hono {
 
   app.route('/api/v1', infoRoutes(ctx));
   app.route('/api/v1', pipelineRoutes(ctx));
+  const openApi = openApiDocument(
+    [coreOpenApi, sqlOpenApi, { paths: pipelineOpenApiPaths, schemas: pipelineOpenApiSchemas }],
+    { version: packageVersion() },
+  );
+  app.get('/api/v1/openapi.json', (c) => c.json(openApi));
+  if (ctx.engine) app.route('/api/v1', sqlRoutes({ engine: ctx.engine }));
+  else
+    app.post('/api/v1/sql', (c) =>
+      c.json({ error: { code: 'backend_unavailable', message: 'this server runs no SQL engine' } }, 503),
+    );
   app.get('*', serveUi());
   return app;
 }

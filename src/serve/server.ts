@@ -1,5 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
+import { type Engine, openEngine } from '../engine/index.js';
 import { createMetrics } from '../observe/index.js';
 import type { Runtime } from '../runtime/index.js';
 import { InvalidInputError } from '../util/index.js';
@@ -8,11 +9,15 @@ import { createApp } from './app.js';
 export interface ServerOptions {
   host: string;
   httpPort: number;
+  /** The SQL engine to serve (default: one opened here and closed with the server). */
+  engine?: Engine;
 }
 
 export interface RunningServer {
   /** Base URL of the HTTP surfaces, e.g. http://127.0.0.1:8080 */
   readonly url: string;
+  /** The SQL engine the server runs statements on (for other listeners, e.g. PostgreSQL wire). */
+  readonly engine: Engine;
   close(): Promise<void>;
 }
 
@@ -34,23 +39,33 @@ export async function startServer(runtime: Runtime, o: ServerOptions): Promise<R
       'bind 127.0.0.1 and put an authenticating proxy in front, or keep the default host',
     );
   }
-  const app = createApp({ runtime, metrics: createMetrics(), startedAt: new Date() });
+  const engine = o.engine ?? (await openEngine(runtime, { fileAccess: 'lake' }));
+  const app = createApp({ runtime, metrics: createMetrics(), startedAt: new Date(), engine });
   const log = runtime.log.child({ component: 'server' });
-  const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
-    const s = serve({ fetch: app.fetch, hostname: o.host, port: o.httpPort }, () => resolve(s));
-    s.once('error', reject);
-  });
+  let server: ReturnType<typeof serve>;
+  try {
+    server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
+      const s = serve({ fetch: app.fetch, hostname: o.host, port: o.httpPort }, () => resolve(s));
+      s.once('error', reject);
+    });
+  } catch (err) {
+    if (!o.engine) await engine.close();
+    throw err;
+  }
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host}:${address.port}`;
   log.info({ url }, 'HTTP server listening');
   return {
     url,
-    close: () =>
-      new Promise<void>((resolve) => {
+    engine,
+    close: async () => {
+      await new Promise<void>((resolve) => {
         server.close(() => resolve());
         // Idle keep-alive connections would hold close() open forever.
         (server as unknown as { closeIdleConnections?: () => void }).closeIdleConnections?.();
-      }),
+      });
+      if (!o.engine) await engine.close();
+    },
   };
 }

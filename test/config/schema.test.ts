@@ -26,6 +26,7 @@ describe('sluice.yaml schema', () => {
       server: { http: 8080, pg: 5433, host: '127.0.0.1' },
       log: { level: 'info', file: `${DIR}/.sluice/logs/sluice.log` },
       orchestrator: { pools: {}, concurrency: 4, leaseMs: 30_000, pollMs: 1000, schedulerIntervalMs: 5000 },
+      engine: { statementTimeoutMs: 300_000, maxConcurrentQueries: 8, queueSize: 64 },
       environments: {},
     });
   });

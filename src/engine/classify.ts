@@ -1,0 +1,308 @@
+/**
+ * What a statement does, decided from its leading keywords: read, session setting, a write
+ * of a lake table (run through the table layer), a session-local object, or refused.
+ */
+import { PermissionError } from '../util/index.js';
+import { SqlError } from './errors.js';
+import { isKeyword, nameAt, type Token, tokenize } from './lexer.js';
+
+/** A statement as the engine executes it. */
+export type StatementPlan =
+  /** Runs in DuckDB as written (queries, SET of session settings, transactions). */
+  | { kind: 'duck'; statementType: string; mutates: boolean }
+  | {
+      kind: 'insert';
+      target: string[];
+      columns?: string[];
+      byName: boolean;
+      replace: boolean;
+      source: string;
+    }
+  | { kind: 'create'; target: string[]; ifNotExists: boolean; orReplace: boolean; source: string }
+  | { kind: 'delete'; target: string[]; where?: string }
+  | { kind: 'drop'; target: string[]; ifExists: boolean; objectType: string };
+
+/** Statements whose leading keyword makes them read-only queries. */
+const QUERIES = new Set([
+  'SELECT',
+  'WITH',
+  'VALUES',
+  'TABLE',
+  'FROM',
+  'DESCRIBE',
+  'DESC',
+  'SHOW',
+  'SUMMARIZE',
+  'PIVOT',
+  'UNPIVOT',
+]);
+/** Every other keyword DuckDB starts a statement with (refused or planned below). */
+const OTHER_STATEMENTS = new Set(
+  'INSERT CREATE DELETE DROP UPDATE MERGE COPY EXPORT IMPORT ALTER ANALYZE ATTACH DETACH CALL CHECKPOINT FORCE COMMENT INSTALL LOAD PREPARE EXECUTE DEALLOCATE TRUNCATE VACUUM UPSERT'.split(
+    ' ',
+  ),
+);
+const TRANSACTION = new Set(['BEGIN', 'START', 'COMMIT', 'END', 'ROLLBACK', 'ABORT']);
+const DML = new Set(['INSERT', 'UPDATE', 'DELETE', 'MERGE', 'COPY']);
+/** Settings a session may change: they affect only its own results. */
+const SESSION_SETTINGS = new Set([
+  'search_path',
+  'schema',
+  'timezone',
+  'calendar',
+  'default_order',
+  'default_null_order',
+  'preserve_insertion_order',
+]);
+/** PRAGMAs that only read. */
+const READ_PRAGMAS = new Set([
+  'table_info',
+  'show_tables',
+  'show_tables_expanded',
+  'show_databases',
+  'database_list',
+  'show',
+  'version',
+  'functions',
+  'collations',
+  'storage_info',
+]);
+
+function refused(what: string, hint?: string): PermissionError {
+  return new PermissionError(`${what} is not allowed in the SQL engine`, hint);
+}
+
+function readOnlyRefusal(statementType: string): PermissionError {
+  return new PermissionError(
+    `permission denied: read-only users cannot run ${statementType} statements`,
+    'connect as a user allowed to write',
+  );
+}
+
+/** The text of `sql` from token `i` on. */
+function rest(sql: string, tokens: readonly Token[], i: number): string {
+  const t = tokens[i];
+  return t ? sql.slice(t.start).trim() : '';
+}
+
+function statementTypeOf(first: string): string {
+  if (first === 'WITH' || first === 'VALUES' || first === 'TABLE' || first === 'FROM') return 'SELECT';
+  if (first === 'DESC') return 'DESCRIBE';
+  return first;
+}
+
+function planSet(tokens: readonly Token[], first: string): StatementPlan {
+  let i = 1;
+  if (isKeyword(tokens[i], 'SESSION', 'LOCAL')) i++;
+  if (isKeyword(tokens[i], 'GLOBAL'))
+    throw refused('SET GLOBAL', 'settings of the engine come from sluice.yaml `engine:`');
+  const name = tokens[i]?.text.toLowerCase() ?? '';
+  if (first === 'RESET' && name === 'all') return { kind: 'duck', statementType: first, mutates: false };
+  if (!SESSION_SETTINGS.has(name))
+    throw refused(
+      `${first} ${name || '(nothing)'}`,
+      `sessions may set ${[...SESSION_SETTINGS].join(', ')}; engine limits come from sluice.yaml \`engine:\``,
+    );
+  return { kind: 'duck', statementType: first, mutates: false };
+}
+
+function planInsert(sql: string, tokens: readonly Token[]): StatementPlan {
+  let i = 1;
+  let replace = false;
+  if (isKeyword(tokens[i], 'OR')) {
+    if (!isKeyword(tokens[i + 1], 'REPLACE'))
+      throw refused('INSERT OR IGNORE', 'use INSERT OR REPLACE (upsert by the identifier columns) or INSERT');
+    replace = true;
+    i += 2;
+  }
+  if (!isKeyword(tokens[i], 'INTO')) throw refused('INSERT without INTO');
+  const name = nameAt(tokens, i + 1);
+  if (!name) throw refused('INSERT without a table name');
+  i = name.next;
+  let byName = false;
+  if (isKeyword(tokens[i], 'BY') && isKeyword(tokens[i + 1], 'NAME')) {
+    byName = true;
+    i += 2;
+  }
+  let columns: string[] | undefined;
+  if (tokens[i]?.text === '(' && !isKeyword(tokens[i + 1], 'SELECT', 'WITH', 'VALUES', 'FROM', 'TABLE')) {
+    columns = [];
+    i++;
+    while (tokens[i] && tokens[i]?.text !== ')') {
+      const t = tokens[i] as Token;
+      if (t.kind === 'word' || t.kind === 'quoted') columns.push(t.text);
+      i++;
+    }
+    i++;
+  }
+  if (isKeyword(tokens[i], 'DEFAULT'))
+    throw refused('INSERT ... DEFAULT VALUES', 'insert a SELECT or VALUES');
+  const tail = tokens.slice(i).find((t) => isKeyword(t, 'ON', 'RETURNING'));
+  if (tail && (isKeyword(tail, 'RETURNING') || tokens.some((t) => isKeyword(t, 'CONFLICT'))))
+    throw refused(
+      `INSERT ... ${tail.text.toUpperCase()}`,
+      'use INSERT OR REPLACE INTO for upserts by the identifier columns',
+    );
+  return { kind: 'insert', target: name.parts, columns, byName, replace, source: rest(sql, tokens, i) };
+}
+
+function planCreate(sql: string, tokens: readonly Token[]): StatementPlan {
+  let i = 1;
+  let orReplace = false;
+  if (isKeyword(tokens[i], 'OR') && isKeyword(tokens[i + 1], 'REPLACE')) {
+    orReplace = true;
+    i += 2;
+  }
+  if (isKeyword(tokens[i], 'TEMP', 'TEMPORARY'))
+    return { kind: 'duck', statementType: 'CREATE', mutates: true };
+  if (isKeyword(tokens[i], 'SCHEMA'))
+    throw refused('CREATE SCHEMA', 'namespaces are created with `sluice tables` or the Iceberg REST catalog');
+  if (!isKeyword(tokens[i], 'TABLE'))
+    throw refused(
+      `CREATE ${tokens[i]?.text.toUpperCase() ?? ''}`.trim(),
+      'lake tables are created with CREATE TABLE ns.t AS SELECT ...; session objects with CREATE TEMP ...',
+    );
+  i++;
+  let ifNotExists = false;
+  if (isKeyword(tokens[i], 'IF') && isKeyword(tokens[i + 1], 'NOT') && isKeyword(tokens[i + 2], 'EXISTS')) {
+    ifNotExists = true;
+    i += 3;
+  }
+  const name = nameAt(tokens, i);
+  if (!name) throw refused('CREATE TABLE without a name');
+  if (!isKeyword(tokens[name.next], 'AS'))
+    throw refused(
+      'CREATE TABLE with column definitions',
+      'create lake tables from a query: CREATE TABLE ns.t AS SELECT ...',
+    );
+  return {
+    kind: 'create',
+    target: name.parts,
+    ifNotExists,
+    orReplace,
+    source: rest(sql, tokens, name.next + 1),
+  };
+}
+
+function planDelete(sql: string, tokens: readonly Token[]): StatementPlan {
+  if (!isKeyword(tokens[1], 'FROM')) throw refused('DELETE without FROM');
+  const name = nameAt(tokens, 2);
+  if (!name) throw refused('DELETE without a table name');
+  const next = tokens[name.next];
+  if (next && !isKeyword(next, 'WHERE'))
+    throw refused(
+      `DELETE ... ${next.text.toUpperCase()}`,
+      'write DELETE FROM ns.t WHERE <condition on its columns>',
+    );
+  return { kind: 'delete', target: name.parts, where: next ? rest(sql, tokens, name.next + 1) : undefined };
+}
+
+function planDrop(tokens: readonly Token[]): StatementPlan {
+  const objectType = tokens[1]?.text.toUpperCase() ?? '';
+  let i = 2;
+  let ifExists = false;
+  if (isKeyword(tokens[i], 'IF') && isKeyword(tokens[i + 1], 'EXISTS')) {
+    ifExists = true;
+    i += 2;
+  }
+  const name = nameAt(tokens, i);
+  if (!name || (tokens[name.next] && !isKeyword(tokens[name.next], 'CASCADE', 'RESTRICT')))
+    throw refused(`DROP ${objectType} of several objects`, 'drop one object per statement');
+  return { kind: 'drop', target: name.parts, ifExists, objectType };
+}
+
+/**
+ * The plan of one statement for a user.
+ * @throws PermissionError for statements the engine refuses (for anyone, or for read-only users).
+ */
+export function planStatement(
+  sql: string,
+  readOnly: boolean,
+  o: { allowCopy?: boolean } = {},
+): StatementPlan {
+  const tokens = tokenize(sql);
+  let start = 0;
+  while (tokens[start]?.text === '(') start++;
+  const first = tokens[start]?.text.toUpperCase() ?? '';
+  if (first === 'EXPLAIN') {
+    const inner = tokens.findIndex((t, i) => i > start && !isKeyword(t, 'ANALYZE', 'ANALYSE', 'VERBOSE'));
+    const plan = planStatement(sql.slice(tokens[inner]?.start ?? sql.length), readOnly, o);
+    if (plan.kind !== 'duck' || plan.mutates)
+      throw refused('EXPLAIN of a write', 'EXPLAIN the SELECT that feeds it');
+    return { kind: 'duck', statementType: 'EXPLAIN', mutates: false };
+  }
+  if (QUERIES.has(first)) {
+    const depth0 = topLevel(tokens);
+    const dml = depth0.find((t) => t.kind === 'word' && DML.has(t.text.toUpperCase()) && first === 'WITH');
+    if (dml)
+      throw refused(
+        `WITH ... ${dml.text.toUpperCase()}`,
+        'move the WITH clause into the SELECT of the write',
+      );
+    return { kind: 'duck', statementType: statementTypeOf(first), mutates: false };
+  }
+  if (TRANSACTION.has(first))
+    return { kind: 'duck', statementType: first === 'START' ? 'BEGIN' : first, mutates: false };
+  if (first === 'SET' || first === 'RESET') return planSet(tokens, first);
+  if (first === 'USE') return { kind: 'duck', statementType: 'SET', mutates: false };
+  if (first === 'PRAGMA') {
+    const name = tokens[start + 1]?.text.toLowerCase() ?? '';
+    if (!READ_PRAGMAS.has(name) || tokens.some((t) => t.text === '='))
+      throw refused(`PRAGMA ${name}`, `allowed: ${[...READ_PRAGMAS].join(', ')}`);
+    return { kind: 'duck', statementType: 'PRAGMA', mutates: false };
+  }
+  if (!OTHER_STATEMENTS.has(first)) {
+    const t = tokens[start];
+    throw new SqlError(
+      t ? `Parser Error: syntax error at or near "${t.text}"` : 'Parser Error: empty statement',
+      sql,
+      '42601',
+      t?.start,
+    );
+  }
+  if (readOnly) throw readOnlyRefusal(first);
+  if (first === 'COPY' && o.allowCopy) return { kind: 'duck', statementType: 'COPY', mutates: true };
+  const plan = planWrite(sql, tokens, first);
+  return plan;
+}
+
+function planWrite(sql: string, tokens: readonly Token[], first: string): StatementPlan {
+  switch (first) {
+    case 'INSERT':
+      return planInsert(sql, tokens);
+    case 'CREATE':
+      return planCreate(sql, tokens);
+    case 'DELETE':
+      return planDelete(sql, tokens);
+    case 'DROP':
+      return planDrop(tokens);
+    case 'UPDATE':
+    case 'MERGE':
+      throw refused(
+        first,
+        'rewrite the rows with DELETE + INSERT, or upsert with INSERT OR REPLACE INTO ns.t SELECT ...',
+      );
+    case 'COPY':
+    case 'EXPORT':
+      throw refused(first, 'export results with `sluice sql --format csv|parquet --output FILE`');
+    case '':
+      throw refused('an empty statement');
+    default:
+      throw refused(
+        first,
+        'the engine runs queries and writes of lake tables (CREATE TABLE AS, INSERT, DELETE)',
+      );
+  }
+}
+
+/** Tokens outside any parentheses. */
+function topLevel(tokens: readonly Token[]): Token[] {
+  let depth = 0;
+  const out: Token[] = [];
+  for (const t of tokens) {
+    if (t.text === '(' && t.kind === 'op') depth++;
+    else if (t.text === ')' && t.kind === 'op') depth--;
+    else if (depth === 0) out.push(t);
+  }
+  return out;
+}

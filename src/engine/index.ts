@@ -1,0 +1,23 @@
+// Query engine: DuckDB over the lake's tables, sessions, limits, SQL writes of lake tables.
+export { planStatement, type StatementPlan } from './classify.js';
+export { type EngineOptions, openEngine } from './engine.js';
+export {
+  engineError,
+  QueryTimeoutError,
+  QueueFullError,
+  SqlCancelledError,
+  SqlError,
+  sqlStateOf,
+} from './errors.js';
+export { parseTimeTravel } from './lake.js';
+export { splitStatements, type Token, tokenize } from './lexer.js';
+export type {
+  Engine,
+  EngineSession,
+  PreparedShape,
+  QueryResult,
+  ResultColumn,
+  RunOptions,
+  SessionUser,
+} from './types.js';
+export { type JsonValue, jsonRow, jsonValue } from './values.js';

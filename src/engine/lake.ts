@@ -1,0 +1,211 @@
+/**
+ * Catalog tables as DuckDB views: schema = namespace, view = table, reading the current
+ * snapshot's files (columns by field id, position deletes applied, via table scan planning).
+ *
+ * Before every statement the engine compares the catalog pointers (one metastore query) with
+ * the views it built and rebuilds the changed ones, so a statement never reads a snapshot
+ * older than the last commit that returned before it started. Planning a table (reading its
+ * manifests, downloading remote files into the read cache) happens only for tables a
+ * statement names, or named earlier; the others get a view with the right columns that
+ * refuses to be read until then.
+ */
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { readTableMetadata } from '../catalog/index.js';
+import { sqlString } from '../duck/index.js';
+import type { MetaStore } from '../metastore/index.js';
+import type { ObjectStore } from '../storage/index.js';
+import {
+  currentSchema,
+  icebergToDuckdbType,
+  planScan,
+  quoteIdent,
+  type ScanOptions,
+  scanSql,
+  type TableIdentifier,
+  TableIO,
+  type TableMetadata,
+} from '../table/index.js';
+import { InvalidInputError } from '../util/index.js';
+import { tokenize } from './lexer.js';
+
+/** A catalog table as the engine knows it. */
+export interface LakeTable {
+  id: TableIdentifier;
+  schema: string;
+  name: string;
+  location: string;
+  metadata: TableMetadata;
+  /** Whether its view reads the data (else it is a placeholder). */
+  loaded: boolean;
+  /** Time-travel views built for this pointer (`name@spec`). */
+  pinned: Set<string>;
+}
+
+type PointerRow = {
+  table_namespace: string;
+  table_name: string;
+  metadata_location: string | null;
+};
+
+/** Words a statement mentions (lower case), and the `name@spec` identifiers among them. */
+export function mentionsOf(sql: string): Set<string> {
+  const out = new Set<string>();
+  for (const t of tokenize(sql)) if (t.kind === 'word' || t.kind === 'quoted') out.add(t.text.toLowerCase());
+  return out;
+}
+
+/** The snapshot a `name@spec` suffix selects: digits = snapshot id, a date/time = as of, else a branch or tag. */
+export function parseTimeTravel(spec: string): ScanOptions {
+  if (/^\d+$/.test(spec)) return { snapshotId: BigInt(spec) };
+  if (/^\d{4}-\d{2}-\d{2}/.test(spec)) {
+    const zoned = /(Z|[+-]\d{2}(:?\d{2})?)$/i.test(spec) || spec.length === 10 ? spec : `${spec}Z`;
+    const ms = Date.parse(spec.length === 10 ? `${spec}T00:00:00Z` : zoned.replace(' ', 'T'));
+    if (Number.isNaN(ms))
+      throw new InvalidInputError(`"${spec}" is not a timestamp`, 'write e.g. ns."t@2024-06-01T12:00:00Z"');
+    return { asOfMs: ms };
+  }
+  return { ref: spec };
+}
+
+/** The views of the catalog's tables in one DuckDB database. */
+export class LakeViews {
+  readonly #meta: MetaStore;
+  readonly #store: ObjectStore;
+  readonly #io: TableIO;
+  readonly #catalog: string;
+  readonly #tables = new Map<string, LakeTable>();
+  readonly #schemas = new Set<string>();
+  #lock: Promise<unknown> = Promise.resolve();
+
+  constructor(meta: MetaStore, store: ObjectStore, catalogName: string) {
+    this.#meta = meta;
+    this.#store = store;
+    this.#io = new TableIO(store);
+    this.#catalog = catalogName;
+  }
+
+  /** The catalog table a (possibly schema-qualified) name designates, if any. */
+  resolve(parts: readonly string[]): LakeTable | undefined {
+    const p = parts.length === 3 && parts[0]?.toLowerCase() === 'memory' ? parts.slice(1) : parts;
+    if (p.length !== 2) return undefined;
+    const [schema = '', name = ''] = p;
+    const exact = this.#tables.get(key(schema, name));
+    if (exact) return exact;
+    const k = key(schema.toLowerCase(), name.toLowerCase());
+    for (const t of this.#tables.values())
+      if (key(t.schema.toLowerCase(), t.name.toLowerCase()) === k) return t;
+    return undefined;
+  }
+
+  /** Bring the views up to date for a statement mentioning `words` (serialised across sessions). */
+  sync(conn: DuckDBConnection, words: Set<string>, signal?: AbortSignal): Promise<void> {
+    const run = this.#lock.then(() => this.#sync(conn, words, signal));
+    this.#lock = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Forget every view so the next statement rebuilds them (after a cached file disappeared). */
+  invalidate(): void {
+    for (const t of this.#tables.values()) t.location = '';
+  }
+
+  async #sync(conn: DuckDBConnection, words: Set<string>, signal?: AbortSignal): Promise<void> {
+    signal?.throwIfAborted();
+    const rows = await this.#meta.query<PointerRow>(
+      `SELECT table_namespace, table_name, metadata_location FROM iceberg_tables
+       WHERE catalog_name = ? AND (iceberg_type = 'TABLE' OR iceberg_type IS NULL)`,
+      [this.#catalog],
+    );
+    const seen = new Set<string>();
+    for (const row of rows) {
+      if (!row.metadata_location) continue;
+      const k = key(row.table_namespace, row.table_name);
+      seen.add(k);
+      const wanted = words.has(row.table_name.toLowerCase());
+      let t = this.#tables.get(k);
+      if (!t || t.location !== row.metadata_location) {
+        const metadata = await readTableMetadata(this.#store, row.metadata_location);
+        if (t) await this.#dropPinned(conn, t);
+        t = {
+          id: { namespace: row.table_namespace.split('.'), name: row.table_name },
+          schema: row.table_namespace,
+          name: row.table_name,
+          location: row.metadata_location,
+          metadata,
+          loaded: wanted || (t?.loaded ?? false),
+          pinned: new Set(),
+        };
+        this.#tables.set(k, t);
+        await this.#ensureSchema(conn, t.schema);
+        await this.#build(conn, t, t.name, t.loaded ? {} : undefined, signal);
+      } else if (wanted && !t.loaded) {
+        t.loaded = true;
+        await this.#build(conn, t, t.name, {}, signal);
+      }
+    }
+    for (const [k, t] of this.#tables) {
+      if (seen.has(k)) continue;
+      await this.#dropPinned(conn, t);
+      await conn.run(`DROP VIEW IF EXISTS ${viewName(t.schema, t.name)}`);
+      this.#tables.delete(k);
+    }
+    await this.#pin(conn, words, signal);
+  }
+
+  /** Time-travel views for `name@spec` identifiers of the statement. */
+  async #pin(conn: DuckDBConnection, words: Set<string>, signal?: AbortSignal): Promise<void> {
+    for (const word of words) {
+      const at = word.indexOf('@');
+      if (at <= 0) continue;
+      const base = word.slice(0, at);
+      for (const t of this.#tables.values()) {
+        if (t.name.toLowerCase() !== base) continue;
+        const view = `${t.name}${word.slice(at)}`;
+        if (t.pinned.has(view.toLowerCase())) continue;
+        await this.#build(conn, t, view, parseTimeTravel(word.slice(at + 1)), signal);
+        t.pinned.add(view.toLowerCase());
+      }
+    }
+  }
+
+  async #dropPinned(conn: DuckDBConnection, t: LakeTable): Promise<void> {
+    for (const v of t.pinned) await conn.run(`DROP VIEW IF EXISTS ${viewName(t.schema, v)}`);
+    t.pinned.clear();
+  }
+
+  async #ensureSchema(conn: DuckDBConnection, schema: string): Promise<void> {
+    if (this.#schemas.has(schema)) return;
+    await conn.run(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
+    this.#schemas.add(schema);
+  }
+
+  /** Create the view `schema.view` reading the snapshot `scan` selects (undefined: a placeholder). */
+  async #build(
+    conn: DuckDBConnection,
+    t: LakeTable,
+    view: string,
+    scan: ScanOptions | undefined,
+    signal?: AbortSignal,
+  ): Promise<void> {
+    let body: string;
+    if (scan) {
+      const plan = await planScan(this.#io, t.metadata, { ...scan, signal });
+      body = scanSql(plan);
+    } else {
+      const cols = currentSchema(t.metadata).fields.map(
+        (f) => `CAST(NULL AS ${icebergToDuckdbType(f.type)}) AS ${quoteIdent(f.name)}`,
+      );
+      const message = sqlString(`table ${t.schema}.${t.name} is not loaded; name it in the statement`);
+      body = `SELECT ${cols.join(', ') || '1 AS __empty'} FROM (SELECT 1) WHERE error(${message})`;
+    }
+    await conn.run(`CREATE OR REPLACE VIEW ${viewName(t.schema, view)} AS ${body}`);
+  }
+}
+
+function key(schema: string, name: string): string {
+  return `${schema}\0${name}`;
+}
+
+function viewName(schema: string, name: string): string {
+  return `${quoteIdent(schema)}.${quoteIdent(name)}`;
+}

@@ -1,0 +1,170 @@
+/** One client's session: its own DuckDB connection (search path, settings, temp objects). */
+import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
+import { InvalidInputError } from '../util/index.js';
+import { planStatement } from './classify.js';
+import { engineError } from './errors.js';
+import { mentionsOf } from './lake.js';
+import { splitStatements } from './lexer.js';
+import { type StatementControl, StreamedResult, SummaryResult } from './results.js';
+import type { EngineSession, PreparedShape, QueryResult, RunOptions, SessionUser } from './types.js';
+import { runWrite, targetsLake, type WriteContext } from './writes.js';
+
+/** What sessions share: the engine's admission, views and write path. */
+export interface SessionHost extends WriteContext {
+  begin(sql: string, o: RunOptions): Promise<StatementControl>;
+  /** Connection that (re)builds views, shared by sessions. */
+  admin: DuckDBConnection;
+  /** Whether COPY ... TO may write local files (embedded use by the file's owner). */
+  allowCopy: boolean;
+  forget(session: Session): void;
+}
+
+/** DuckDB's errors for a file that does not exist (any more). */
+const MISSING_FILE = /No files found that match|No such file or directory|Cannot open file/i;
+
+/** A session of the engine. */
+export class Session implements EngineSession {
+  readonly user: SessionUser;
+  readonly #conn: DuckDBConnection;
+  readonly #host: SessionHost;
+  #current: QueryResult | undefined;
+  /** The statement being started: DuckDB runs one statement per connection at a time. */
+  #starting: Promise<unknown> = Promise.resolve();
+  #closed = false;
+
+  constructor(user: SessionUser, conn: DuckDBConnection, host: SessionHost) {
+    this.user = Object.freeze({ ...user });
+    this.#conn = conn;
+    this.#host = host;
+  }
+
+  run(sql: string, o: RunOptions = {}): Promise<QueryResult> {
+    const started = this.#starting.then(() => this.#run(sql, o));
+    this.#starting = started.catch(() => undefined);
+    return started;
+  }
+
+  async #run(sql: string, o: RunOptions): Promise<QueryResult> {
+    if (this.#closed) throw new InvalidInputError('the SQL session is closed');
+    await this.#current?.close();
+    this.#current = undefined;
+    const statements = splitStatements(sql);
+    if (statements.length === 0) return new SummaryResult('EMPTY');
+    if (statements.length > 1)
+      throw new InvalidInputError(
+        `expected one SQL statement, got ${statements.length}`,
+        'run statements one at a time',
+      );
+    const plan = planStatement(sql, this.user.readOnly, { allowCopy: this.#host.allowCopy });
+    const ctl = this.#interruptible(await this.#host.begin(sql, o));
+    const interrupt = () => this.#conn.interrupt();
+    try {
+      await this.#host.views.sync(this.#host.admin, mentionsOf(sql), ctl.signal);
+      ctl.signal.throwIfAborted();
+      if (plan.kind !== 'duck' && targetsLake(this.#host, plan)) {
+        const result = await runWrite(this.#host, plan, o.params, ctl.signal);
+        ctl.done();
+        return result;
+      }
+      const values = (o.params ?? []) as DuckDBValue[];
+      const raw = await this.#stream(sql, values, ctl.signal);
+      const statementType = plan.kind === 'duck' ? plan.statementType : plan.kind.toUpperCase();
+      if (plan.kind !== 'duck') {
+        // A write of the session's own temporary table: DuckDB reports the count.
+        const rows = (await raw.getRows()) as unknown[][];
+        ctl.done();
+        const n = rows[0]?.[0];
+        return new SummaryResult(
+          statementType,
+          typeof n === 'bigint' || typeof n === 'number' ? Number(n) : undefined,
+        );
+      }
+      const result = new StreamedResult(raw, statementType, sql, ctl, interrupt);
+      this.#current = result;
+      return result;
+    } catch (err) {
+      ctl.done();
+      throw engineError(
+        err,
+        sql,
+        ctl.abortReason() ?? (ctl.signal.aborted ? { cancelled: true } : undefined),
+      );
+    }
+  }
+
+  /**
+   * Start a statement in DuckDB. When a file a view reads has gone (the read cache evicted a
+   * remote table's file), rebuild the views, which fetches it again, and start once more.
+   */
+  async #stream(sql: string, values: DuckDBValue[], signal: AbortSignal) {
+    const start = () => this.#conn.stream(sql, values.length ? values : undefined);
+    try {
+      return await start();
+    } catch (err) {
+      if (signal.aborted || !MISSING_FILE.test(String(err))) throw err;
+      this.#host.views.invalidate();
+      await this.#host.views.sync(this.#host.admin, mentionsOf(sql), signal);
+      return start();
+    }
+  }
+
+  /**
+   * Interrupt the connection when the statement is aborted, and keep interrupting until it
+   * ends: an interrupt that arrives before DuckDB starts executing would otherwise be lost.
+   */
+  #interruptible(ctl: StatementControl): StatementControl {
+    let timer: NodeJS.Timeout | undefined;
+    const interrupt = () => {
+      this.#conn.interrupt();
+      timer ??= setInterval(() => this.#conn.interrupt(), 25);
+    };
+    if (ctl.signal.aborted) interrupt();
+    else ctl.signal.addEventListener('abort', interrupt, { once: true });
+    return {
+      signal: ctl.signal,
+      abortReason: ctl.abortReason,
+      done: () => {
+        clearInterval(timer);
+        ctl.signal.removeEventListener('abort', interrupt);
+        ctl.done();
+      },
+    };
+  }
+
+  async describe(sql: string): Promise<PreparedShape> {
+    if (this.#closed) throw new InvalidInputError('the SQL session is closed');
+    const plan = planStatement(sql, this.user.readOnly, { allowCopy: this.#host.allowCopy });
+    await this.#host.views.sync(this.#host.admin, mentionsOf(sql));
+    if (plan.kind !== 'duck' && targetsLake(this.#host, plan)) return { columns: [], paramTypes: [] };
+    let prepared: Awaited<ReturnType<DuckDBConnection['prepare']>>;
+    try {
+      prepared = await this.#conn.prepare(sql);
+    } catch (err) {
+      throw engineError(err, sql);
+    }
+    try {
+      const columns = Array.from({ length: prepared.columnCount }, (_, i) => ({
+        name: prepared.columnName(i),
+        type: prepared.columnType(i),
+      }));
+      const paramTypes = Array.from({ length: prepared.parameterCount }, (_, i) => {
+        try {
+          return prepared.parameterType(i + 1);
+        } catch {
+          return undefined;
+        }
+      });
+      return { columns, paramTypes };
+    } finally {
+      prepared.destroySync();
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#current?.close();
+    this.#conn.closeSync();
+    this.#host.forget(this);
+  }
+}

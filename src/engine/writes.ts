@@ -1,0 +1,230 @@
+/**
+ * Writes of lake tables through SQL: each statement becomes one operation of the table layer
+ * (one Iceberg commit), its rows produced by DuckDB from the statement's SELECT.
+ */
+import { AlreadyExistsError, type JdbcCatalog } from '../catalog/index.js';
+import { type Duck, sqlString } from '../duck/index.js';
+import type { ObjectStore } from '../storage/index.js';
+import {
+  duckdbToIcebergType,
+  type NestedField,
+  openTable,
+  quoteIdent,
+  type Schema,
+  type TableIdentifier,
+} from '../table/index.js';
+import { InvalidInputError, NotFoundError } from '../util/index.js';
+import type { StatementPlan } from './classify.js';
+import type { LakeTable, LakeViews } from './lake.js';
+import { tokenize } from './lexer.js';
+import { SummaryResult } from './results.js';
+
+/** What a write needs: the table layer's DuckDB pool, the catalog, the views. */
+export interface WriteContext {
+  duck: Duck;
+  catalog: JdbcCatalog;
+  store: ObjectStore;
+  views: LakeViews;
+}
+
+type WritePlan = Exclude<StatementPlan, { kind: 'duck' }>;
+
+/** A SQL literal for a bound parameter value. */
+function literal(v: unknown): string {
+  if (v === null || v === undefined) return 'NULL';
+  if (typeof v === 'boolean') return v ? 'TRUE' : 'FALSE';
+  if (typeof v === 'bigint') return v.toString();
+  if (typeof v === 'number') {
+    if (!Number.isFinite(v)) return `'${v}'::DOUBLE`;
+    return String(v);
+  }
+  if (v instanceof Date) return `TIMESTAMPTZ ${sqlString(v.toISOString())}`;
+  if (v instanceof Uint8Array) return `from_hex(${sqlString(Buffer.from(v).toString('hex'))})`;
+  return sqlString(String(v));
+}
+
+/** SQL with `$n` and `?` parameters replaced by literals (writes run as text in the table layer). */
+export function inlineParams(sql: string, params: readonly unknown[] | undefined): string {
+  if (!params?.length) return sql;
+  let out = '';
+  let from = 0;
+  let next = 0;
+  for (const t of tokenize(sql)) {
+    if (t.kind !== 'param') continue;
+    const index = t.text === '?' ? next++ : Number(t.text.slice(1)) - 1;
+    if (index < 0 || index >= params.length)
+      throw new InvalidInputError(`parameter ${t.text} has no value (${params.length} given)`);
+    out += sql.slice(from, t.start) + literal(params[index]);
+    from = t.end;
+  }
+  return out + sql.slice(from);
+}
+
+function requireLake(ctx: WriteContext, target: string[]): LakeTable {
+  const t = ctx.views.resolve(target);
+  if (!t)
+    throw new NotFoundError(
+      `table "${target.join('.')}" does not exist`,
+      'name a catalog table as namespace.table (SELECT * FROM information_schema.tables lists them)',
+    );
+  return t;
+}
+
+async function columnsOf(
+  duck: Duck,
+  source: string,
+  signal?: AbortSignal,
+): Promise<{ name: string; type: string }[]> {
+  const rows = await duck.all<{ column_name: string; column_type: string }>(`DESCRIBE ${source}`, undefined, {
+    signal,
+  });
+  return rows.map((r) => ({ name: r.column_name, type: r.column_type }));
+}
+
+/** The rows of an INSERT named as the table's columns (explicit list, BY NAME, or by position). */
+async function insertSource(
+  ctx: WriteContext,
+  plan: Extract<WritePlan, { kind: 'insert' }>,
+  fields: readonly NestedField[],
+  source: string,
+  signal?: AbortSignal,
+): Promise<string> {
+  if (plan.byName) return source;
+  const names = plan.columns ?? fields.map((f) => f.name);
+  const given = (await columnsOf(ctx.duck, source, signal)).length;
+  if (given > names.length)
+    throw new InvalidInputError(
+      `INSERT has more expressions (${given}) than target columns (${names.length})`,
+      'name the target columns: INSERT INTO ns.t (a, b) SELECT ...',
+    );
+  return `SELECT * FROM (${source}) AS __src(${names.slice(0, given).map(quoteIdent).join(', ')})`;
+}
+
+async function runInsert(
+  ctx: WriteContext,
+  plan: Extract<WritePlan, { kind: 'insert' }>,
+  params: readonly unknown[] | undefined,
+  signal?: AbortSignal,
+): Promise<SummaryResult> {
+  const lake = requireLake(ctx, plan.target);
+  const table = await openTable(ctx.catalog, ctx.store, ctx.duck, lake.id);
+  const schema = table.schema();
+  const source = await insertSource(ctx, plan, schema.fields, inlineParams(plan.source, params), signal);
+  if (!plan.replace) {
+    const r = await table.append(source, { signal });
+    return new SummaryResult('INSERT', r.addedRecords);
+  }
+  const key = keyOf(schema);
+  const [count] = await ctx.duck.all<{ n: bigint }>(`SELECT count(*) AS n FROM (${source})`, undefined, {
+    signal,
+  });
+  await table.upsert(source, { key, signal });
+  return new SummaryResult('INSERT', Number(count?.n ?? 0));
+}
+
+function keyOf(schema: Schema): string[] {
+  const ids = schema['identifier-field-ids'] ?? [];
+  const key = ids.map((id) => schema.fields.find((f) => f.id === id)?.name).filter((n): n is string => !!n);
+  if (key.length === 0 || key.length !== ids.length)
+    throw new InvalidInputError(
+      'INSERT OR REPLACE needs the table to have identifier columns (its key)',
+      'set identifier fields on the table (e.g. with the table API or Spark ALTER TABLE ... SET IDENTIFIER FIELDS)',
+    );
+  return key;
+}
+
+function lakeId(target: readonly string[]): TableIdentifier {
+  const p = target.length === 3 && target[0]?.toLowerCase() === 'memory' ? target.slice(1) : target;
+  if (p.length < 2)
+    throw new InvalidInputError(
+      `name the namespace of the new table: CREATE TABLE ns.${p[0] ?? 't'} AS ...`,
+      'session-only tables are created with CREATE TEMP TABLE',
+    );
+  return { namespace: p.slice(0, -1).flatMap((s) => s.split('.')), name: p[p.length - 1] as string };
+}
+
+async function runCreate(
+  ctx: WriteContext,
+  plan: Extract<WritePlan, { kind: 'create' }>,
+  params: readonly unknown[] | undefined,
+  signal?: AbortSignal,
+): Promise<SummaryResult> {
+  const id = lakeId(plan.target);
+  const source = inlineParams(plan.source, params);
+  if (await ctx.catalog.tableExists(id)) {
+    if (plan.ifNotExists) return new SummaryResult('CREATE_TABLE', 0);
+    if (!plan.orReplace)
+      throw new AlreadyExistsError(
+        `table "${plan.target.join('.')}" already exists`,
+        'use CREATE OR REPLACE TABLE, or INSERT INTO',
+      );
+    const table = await openTable(ctx.catalog, ctx.store, ctx.duck, id);
+    const r = await table.overwrite(source, { signal });
+    return new SummaryResult('CREATE_TABLE', r.addedRecords);
+  }
+  let nextId = 0;
+  const cols = await columnsOf(ctx.duck, source, signal);
+  const fields: NestedField[] = cols.map((c) => {
+    const fieldId = ++nextId;
+    return { id: fieldId, name: c.name, required: false, type: duckdbToIcebergType(c.type, () => ++nextId) };
+  });
+  if (!(await ctx.catalog.namespaceExists(id.namespace))) await ctx.catalog.createNamespace(id.namespace);
+  await ctx.catalog.createTable(id, { schema: { type: 'struct', 'schema-id': 0, fields } });
+  const table = await openTable(ctx.catalog, ctx.store, ctx.duck, id);
+  const r = await table.append(source, { signal });
+  return new SummaryResult('CREATE_TABLE', r.addedRecords);
+}
+
+async function runDelete(
+  ctx: WriteContext,
+  plan: Extract<WritePlan, { kind: 'delete' }>,
+  params: readonly unknown[] | undefined,
+  signal?: AbortSignal,
+): Promise<SummaryResult> {
+  const lake = requireLake(ctx, plan.target);
+  const table = await openTable(ctx.catalog, ctx.store, ctx.duck, lake.id);
+  const where = plan.where ? inlineParams(plan.where, params) : 'true';
+  const r = await table.delete(where, { signal });
+  // Copy-on-write: removed files' rows minus the rows kept in their rewritten files.
+  return new SummaryResult('DELETE', r.removedRecords - r.addedRecords);
+}
+
+async function runDrop(
+  ctx: WriteContext,
+  plan: Extract<WritePlan, { kind: 'drop' }>,
+): Promise<SummaryResult> {
+  const lake = ctx.views.resolve(plan.target);
+  if (!lake) {
+    if (plan.ifExists) return new SummaryResult('DROP_TABLE');
+    requireLake(ctx, plan.target);
+  }
+  if (plan.objectType !== 'TABLE')
+    throw new InvalidInputError(`"${plan.target.join('.')}" is a lake table`, 'drop it with DROP TABLE');
+  await ctx.catalog.dropTable((lake as LakeTable).id);
+  return new SummaryResult('DROP_TABLE');
+}
+
+/** Whether a write plan names a lake table (else it targets a session's temporary object). */
+export function targetsLake(ctx: WriteContext, plan: WritePlan): boolean {
+  if (plan.kind === 'create') return true;
+  return ctx.views.resolve(plan.target) !== undefined;
+}
+
+/** Run a write of a lake table as one commit of the table layer. */
+export function runWrite(
+  ctx: WriteContext,
+  plan: WritePlan,
+  params: readonly unknown[] | undefined,
+  signal?: AbortSignal,
+): Promise<SummaryResult> {
+  switch (plan.kind) {
+    case 'insert':
+      return runInsert(ctx, plan, params, signal);
+    case 'create':
+      return runCreate(ctx, plan, params, signal);
+    case 'delete':
+      return runDelete(ctx, plan, params, signal);
+    case 'drop':
+      return runDrop(ctx, plan);
+  }
+}

@@ -1,0 +1,56 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { DuckDBValue } from '@duckdb/node-api';
+import { type JdbcCatalog, openCatalog } from '../../src/catalog/index.js';
+import { loadProject, scaffoldProject } from '../../src/config/index.js';
+import type { EngineSession, QueryResult } from '../../src/engine/index.js';
+import { createLogger } from '../../src/observe/index.js';
+import { openRuntime, type Runtime } from '../../src/runtime/index.js';
+import { tempDir } from '../helpers/cli.js';
+
+/** A scaffolded project with its runtime and catalog; `remove` closes and deletes it. */
+export interface TestProject {
+  dir: string;
+  runtime: Runtime;
+  catalog: JdbcCatalog;
+  remove(): Promise<void>;
+}
+
+/** A fresh project: SQLite + local directory, or the given sluice.yaml content (JSON is YAML). */
+export async function testProject(config?: Record<string, unknown>): Promise<TestProject> {
+  const tmp = tempDir('sluice-engine-');
+  const dir = join(tmp.dir, 'proj');
+  await scaffoldProject(dir, { name: 'proj' });
+  if (config)
+    writeFileSync(join(dir, 'sluice.yaml'), JSON.stringify({ version: 1, name: 'proj', ...config }, null, 2));
+  const project = await loadProject(dir);
+  const runtime = await openRuntime(project, createLogger({ level: 'silent', stderr: false }));
+  const catalog = openCatalog({ meta: runtime.meta, store: runtime.store });
+  return {
+    dir,
+    runtime,
+    catalog,
+    async remove() {
+      await runtime.close();
+      tmp.remove();
+    },
+  };
+}
+
+/** All rows of a result as plain JS values (bigint → number when safe). */
+export async function rowsOf(result: QueryResult): Promise<unknown[][]> {
+  const out: unknown[][] = [];
+  for await (const batch of result.batches()) for (const row of batch) out.push(row.map(plain));
+  return out;
+}
+
+function plain(v: DuckDBValue): unknown {
+  if (typeof v === 'bigint' && Number.isSafeInteger(Number(v))) return Number(v);
+  if (v !== null && typeof v === 'object') return String(v);
+  return v;
+}
+
+/** Run one statement and collect its rows. */
+export async function query(session: EngineSession, sql: string, params?: unknown[]): Promise<unknown[][]> {
+  return rowsOf(await session.run(sql, { params }));
+}
