@@ -18,6 +18,7 @@ export {
   LOG_LEVELS,
   type LogConfig,
   type MetastoreConfig,
+  type PgwireConfig,
   type ServerConfig,
   type SluiceConfig,
   type StorageConfig,

@@ -117,6 +117,73 @@ export const serverSchema = z
   })
   .describe('Network listeners of "sluice serve".');
 
+/** One user of the PostgreSQL wire endpoint. */
+export const pgwireUserSchema = z
+  .strictObject({
+    name: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_.-]{0,62}$/, {
+        error: 'expected a user name (letters, digits, _ . -; at most 63)',
+      })
+      .describe('User name clients connect with.'),
+    password: text()
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: the ${VAR} syntax itself
+      .describe('Password; write "${ENV_VAR}" to keep it out of the file.'),
+    readOnly: z
+      .boolean()
+      .default(false)
+      .describe('Read-only users can query but not write tables (SQLSTATE 42501).'),
+  })
+  .describe('A PostgreSQL wire user.');
+
+/** The `pgwire` section. */
+export const pgwireSchema = z
+  .strictObject({
+    auth: z
+      .enum(['scram-sha-256', 'password'])
+      .default('scram-sha-256')
+      .describe(
+        'How configured users prove their password: SCRAM-SHA-256, or a cleartext password (TLS only).',
+      ),
+    trustLoopback: z
+      .boolean()
+      .default(true)
+      .describe(
+        'Admit the user "sluice" without a password from loopback addresses (like a local "trust" line).',
+      ),
+    users: z
+      .array(pgwireUserSchema)
+      .default([])
+      .superRefine((users, ctx) => {
+        const seen = new Set<string>();
+        users.forEach((u, i) => {
+          if (seen.has(u.name))
+            ctx.addIssue({
+              code: 'custom',
+              path: [i, 'name'],
+              message: `duplicate user "${u.name}"`,
+              input: u.name,
+            });
+          seen.add(u.name);
+        });
+      })
+      .describe('Users allowed to connect with a password, from any address.'),
+    maxConnections: intIn(1, 10_000)
+      .default(100)
+      .describe('Connections open at once; more are refused (SQLSTATE 53300).'),
+    maxMessageBytes: size
+      .default(64 * 1024 ** 2)
+      .describe('Largest message a client may send (default 64 MiB); larger ones close that connection.'),
+    tls: z
+      .strictObject({
+        cert: text().describe('PEM certificate file (relative to the project).'),
+        key: text().describe('PEM private key file (relative to the project).'),
+      })
+      .optional()
+      .describe('Accept SSLRequest with this certificate; without it, clients are told TLS is unavailable.'),
+  })
+  .describe('PostgreSQL wire protocol SQL endpoint (port: server.pg).');
+
 /** Log levels, most verbose first. */
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 
@@ -134,6 +201,7 @@ const sections = {
   bus: busSchema.prefault({}),
   server: serverSchema.prefault({}),
   log: logSchema.prefault({}),
+  pgwire: pgwireSchema.prefault({}),
 };
 
 /** One entry of `environments`: partial overrides of the sections. */
@@ -144,6 +212,7 @@ export const environmentSchema = z
     bus: overlayOf(busSchema),
     server: overlayOf(serverSchema),
     log: overlayOf(logSchema),
+    pgwire: overlayOf(pgwireSchema),
   })
   .describe('Overrides for one environment, deep-merged over the base configuration.');
 
@@ -179,6 +248,8 @@ export type BusConfig = z.infer<typeof busSchema>;
 export type ServerConfig = z.infer<typeof serverSchema>;
 /** Logging settings. */
 export type LogConfig = z.infer<typeof logSchema>;
+/** PostgreSQL wire endpoint settings. */
+export type PgwireConfig = z.infer<typeof pgwireSchema>;
 /** Overrides of one environment. */
 export type EnvironmentConfig = z.infer<typeof environmentSchema>;
 /** The validated file before paths are resolved and the environment is merged. */

@@ -1,0 +1,114 @@
+/**
+ * The simple query protocol: a string of statements, each answered with RowDescription,
+ * DataRows and CommandComplete (text format); the first error stops the rest.
+ */
+import type { QueryResult } from '../../engine/types.js';
+import type { QueryContext } from './connection.js';
+import { backend } from './messages.js';
+import { planStatement } from './plan.js';
+import {
+  commandTag,
+  localColumns,
+  RowCursor,
+  returnsRows,
+  sendCopy,
+  sendLocalRows,
+  wireColumns,
+} from './results.js';
+import { splitStatements } from './sql-text.js';
+import { wireError } from './sqlstate.js';
+
+/** Run a Query message; ReadyForQuery is sent by the caller. */
+export async function runSimpleQuery(q: QueryContext, text: string): Promise<void> {
+  const statements = splitStatements(text);
+  if (statements.length === 0) {
+    await q.send(backend.emptyQuery());
+    return;
+  }
+  for (const sql of statements) {
+    try {
+      await runStatement(q, sql);
+      q.onQuery?.(true);
+    } catch (err) {
+      q.onQuery?.(false);
+      if (q.status === 'T') q.status = 'E';
+      await q.send(backend.error(wireError(err)));
+      return;
+    }
+  }
+}
+
+async function runStatement(q: QueryContext, sql: string): Promise<void> {
+  const plan = planStatement(sql, q.settings);
+  const signal = q.statementSignal();
+  switch (plan.kind) {
+    case 'empty':
+      await q.send(backend.emptyQuery());
+      return;
+    case 'local': {
+      const rows = await plan.run(q.session, signal);
+      if (plan.columns) {
+        const columns = localColumns(plan.columns, []);
+        await q.send(backend.rowDescription(columns));
+        await sendLocalRows(q, rows, columns);
+      }
+      applyTransaction(q, rows.tag);
+      await q.send(backend.commandComplete(rows.tag));
+      return;
+    }
+    case 'copy': {
+      const result = await q.session.run(plan.sql, { signal });
+      try {
+        const n = await sendCopy(q, result, plan.options, signal);
+        await q.send(backend.commandComplete(`COPY ${n}`));
+      } finally {
+        await result.close();
+      }
+      return;
+    }
+    case 'engine': {
+      const result = await q.session.run(plan.sql, { signal });
+      await sendResult(q, result, plan.sql, signal);
+    }
+  }
+}
+
+/** Send a whole engine result: rows for queries, a command tag for everything. */
+async function sendResult(
+  q: QueryContext,
+  result: QueryResult,
+  sql: string,
+  signal: AbortSignal,
+): Promise<void> {
+  try {
+    if (returnsRows(result.statementType, sql)) {
+      const columns = wireColumns(result.columns, []);
+      await q.send(backend.rowDescription(columns));
+      const cursor = new RowCursor(result, columns);
+      await cursor.send(q, 0, signal);
+      await q.send(backend.commandComplete(`SELECT ${cursor.rowsSent}`));
+      return;
+    }
+    const changed = await countChanged(result);
+    await q.send(backend.commandComplete(commandTag(result.statementType, sql, changed)));
+  } finally {
+    await result.close();
+  }
+}
+
+/** Rows changed by a write: from the result, or DuckDB's single "Count" row. */
+export async function countChanged(result: QueryResult): Promise<number> {
+  let count = result.rowsChanged;
+  for await (const batch of result.batches()) {
+    const first = batch[0]?.[0];
+    if (count === undefined && (typeof first === 'number' || typeof first === 'bigint'))
+      count = Number(first);
+  }
+  return count ?? 0;
+}
+
+/** Track BEGIN/COMMIT/ROLLBACK for the ReadyForQuery status. */
+export function applyTransaction(q: QueryContext, tag: string): void {
+  if (tag === 'BEGIN') q.status = 'T';
+  else if (tag === 'COMMIT' || tag === 'ROLLBACK') q.status = 'I';
+}
