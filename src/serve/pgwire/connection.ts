@@ -10,6 +10,7 @@ import type { Engine, EngineSession } from '../../engine/types.js';
 import type { Logger } from '../../observe/index.js';
 import type { Authenticator } from './auth.js';
 import { authenticate } from './authenticate.js';
+import { Cursors } from './cursors.js';
 import { ExtendedProtocol } from './extended.js';
 import { backend, MessageReader, violation } from './messages.js';
 import { SessionSettings } from './plan.js';
@@ -42,6 +43,8 @@ export interface ConnectionContext {
 export interface QueryContext {
   session: EngineSession;
   settings: SessionSettings;
+  /** Open SQL cursors (DECLARE ... CURSOR). */
+  cursors: Cursors;
   /** Transaction status reported in ReadyForQuery. */
   status: 'I' | 'T' | 'E';
   send(chunk: Buffer): Promise<void>;
@@ -201,6 +204,7 @@ export class PgConnection {
     const q: QueryContext = {
       session,
       settings,
+      cursors: new Cursors(),
       status: 'I',
       send: (chunk) => this.send(chunk),
       statementSignal: () => {
@@ -228,6 +232,7 @@ export class PgConnection {
       }
     } finally {
       await extended.closeAll();
+      await q.cursors.close();
     }
   }
 }

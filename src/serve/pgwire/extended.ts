@@ -19,7 +19,7 @@ import {
   type WireColumn,
   wireColumns,
 } from './results.js';
-import { applyTransaction, countChanged } from './simple.js';
+import { applyTransaction, countChanged, runCursorStatement } from './simple.js';
 import { splitStatements } from './sql-text.js';
 import { ProtocolError, wireError } from './sqlstate.js';
 
@@ -143,6 +143,10 @@ export class ExtendedProtocol {
       await this.q.send(await this.#rowDescription(statement, []));
     } else if (kind === 'P') {
       const portal = this.#portals.get(name);
+      if (!portal && this.q.cursors.has(name)) {
+        await this.q.send(backend.rowDescription(this.q.cursors.columns(name, [])));
+        return;
+      }
       if (!portal) throw new ProtocolError('34000', `portal "${name}" does not exist`);
       await this.q.send(await this.#rowDescription(portal.statement, portal.formats));
     } else {
@@ -158,6 +162,7 @@ export class ExtendedProtocol {
   async #columns(statement: Prepared, formats: number[]): Promise<WireColumn[] | undefined> {
     const { plan } = statement;
     if (plan.kind === 'local') return plan.columns ? localColumns(plan.columns, formats) : undefined;
+    if (plan.kind === 'fetch') return plan.move ? undefined : this.q.cursors.columns(plan.name, formats);
     if (plan.kind !== 'engine' || !looksLikeRows(plan.sql)) return undefined;
     return wireColumns((await this.#shape(statement)).columns, formats);
   }
@@ -180,7 +185,7 @@ export class ExtendedProtocol {
     if (plan.kind === 'local') {
       const rows = await plan.run(this.q.session, signal);
       if (plan.columns) await sendLocalRows(this.q, rows, localColumns(plan.columns, portal.formats));
-      applyTransaction(this.q, rows.tag);
+      await applyTransaction(this.q, rows.tag);
       portal.doneTag = rows.tag;
       await this.q.send(backend.commandComplete(rows.tag));
       return;
@@ -193,6 +198,12 @@ export class ExtendedProtocol {
         await result.close();
       }
       await this.q.send(backend.commandComplete(portal.doneTag));
+      return;
+    }
+    if (plan.kind === 'declare' || plan.kind === 'fetch' || plan.kind === 'close-cursor') {
+      const tag = await runCursorStatement(this.q, plan, portal.formats, false, signal);
+      if (plan.kind !== 'fetch') portal.doneTag = tag;
+      await this.q.send(backend.commandComplete(tag));
       return;
     }
     if (!portal.cursor) {

@@ -2,7 +2,9 @@
  * What to do with one statement: run it in the engine (after compatibility rewrites), answer
  * it here (SET/SHOW/transaction control/catalog queries), or stream it as COPY TO STDOUT.
  */
+
 import { answerCatalogQuery, type LocalAnswer, rewriteForDuckDb, SERVER_VERSION } from './catalog.js';
+import { type CursorPlan, planCursor } from './cursors.js';
 import { OID } from './oids.js';
 import { stripComments } from './sql-text.js';
 import { ProtocolError } from './sqlstate.js';
@@ -12,7 +14,8 @@ export type Plan =
   | { kind: 'empty' }
   | { kind: 'engine'; sql: string }
   | ({ kind: 'local' } & LocalAnswer)
-  | { kind: 'copy'; sql: string; options: CopyOptions };
+  | { kind: 'copy'; sql: string; options: CopyOptions }
+  | CursorPlan;
 
 /** Options of COPY ... TO STDOUT. */
 export interface CopyOptions {
@@ -117,6 +120,8 @@ export function planStatement(sql: string, settings: SessionSettings): Plan {
     return noRows(words[0] === 'discard' ? 'DISCARD ALL' : words[0].toUpperCase());
   }
   if (words[0] === 'copy') return copy(text, settings);
+  const cursor = planCursor(text, settings);
+  if (cursor) return cursor;
   const catalog = answerCatalogQuery(text);
   if (catalog) return { kind: 'local', ...catalog };
   return { kind: 'engine', sql: rewriteForDuckDb(sql, (name) => settings.get(name)) };

@@ -109,7 +109,8 @@ export class RowCursor {
 
   constructor(
     readonly result: QueryResult,
-    readonly columns: WireColumn[],
+    /** Encoding of the rows (FETCH may change formats between calls). */
+    public columns: WireColumn[],
   ) {
     this.#iterator = result.batches()[Symbol.asyncIterator]();
   }

@@ -4,6 +4,7 @@
  */
 import type { QueryResult } from '../../engine/types.js';
 import type { QueryContext } from './connection.js';
+import type { CursorPlan } from './cursors.js';
 import { backend } from './messages.js';
 import { planStatement } from './plan.js';
 import {
@@ -52,7 +53,7 @@ async function runStatement(q: QueryContext, sql: string): Promise<void> {
         await q.send(backend.rowDescription(columns));
         await sendLocalRows(q, rows, columns);
       }
-      applyTransaction(q, rows.tag);
+      await applyTransaction(q, rows.tag);
       await q.send(backend.commandComplete(rows.tag));
       return;
     }
@@ -69,8 +70,32 @@ async function runStatement(q: QueryContext, sql: string): Promise<void> {
     case 'engine': {
       const result = await q.session.run(plan.sql, { signal });
       await sendResult(q, result, plan.sql, signal);
+      return;
     }
+    default:
+      await q.send(backend.commandComplete(await runCursorStatement(q, plan, [], true, signal)));
   }
+}
+
+/** DECLARE/FETCH/MOVE/CLOSE; `describe` sends FETCH's RowDescription first (simple protocol). */
+export async function runCursorStatement(
+  q: QueryContext,
+  plan: CursorPlan,
+  formats: number[],
+  describe: boolean,
+  signal: AbortSignal,
+): Promise<string> {
+  if (plan.kind === 'declare') {
+    await q.cursors.declare(q.session, plan, signal);
+    return 'DECLARE CURSOR';
+  }
+  if (plan.kind === 'close-cursor') {
+    await q.cursors.close(plan.name);
+    return 'CLOSE CURSOR';
+  }
+  if (describe && !plan.move) await q.send(backend.rowDescription(q.cursors.columns(plan.name, formats)));
+  const n = await q.cursors.fetch(q, plan.name, plan.count, formats, signal, plan.move);
+  return `${plan.move ? 'MOVE' : 'FETCH'} ${n}`;
 }
 
 /** Send a whole engine result: rows for queries, a command tag for everything. */
@@ -107,8 +132,11 @@ export async function countChanged(result: QueryResult): Promise<number> {
   return count ?? 0;
 }
 
-/** Track BEGIN/COMMIT/ROLLBACK for the ReadyForQuery status. */
-export function applyTransaction(q: QueryContext, tag: string): void {
+/** Track BEGIN/COMMIT/ROLLBACK for the ReadyForQuery status; a transaction's end closes its cursors. */
+export async function applyTransaction(q: QueryContext, tag: string): Promise<void> {
   if (tag === 'BEGIN') q.status = 'T';
-  else if (tag === 'COMMIT' || tag === 'ROLLBACK') q.status = 'I';
+  else if (tag === 'COMMIT' || tag === 'ROLLBACK') {
+    q.status = 'I';
+    await q.cursors.endTransaction();
+  }
 }
