@@ -254,8 +254,34 @@ export class ExtendedProtocol {
 
   async #shape(statement: Prepared): Promise<PreparedShape> {
     if (statement.plan.kind !== 'engine') return { columns: [], paramTypes: [] };
-    statement.shape ??= await this.q.session.describe(statement.plan.sql);
+    const { sql } = statement.plan;
+    statement.shape ??= await this.q.session.describe(sql).catch(async (err: unknown) => {
+      const message = err instanceof Error ? err.message : String(err);
+      if (!/Unexpected type id|param logical type|Could not determine/i.test(message)) throw err;
+      const shape = looksLikeRows(sql) ? await this.#shapeByRunning(sql) : undefined;
+      if (shape) return shape;
+      throw new ProtocolError('42P18', 'could not determine the data types of the parameters', false, {
+        cause: err,
+        hint: 'add casts to the parameters, e.g. $1::BIGINT',
+      });
+    });
     return statement.shape;
+  }
+
+  /**
+   * DuckDB cannot describe some statements before their parameters are bound (table
+   * functions taking parameters): run the query with NULL parameters and no rows instead.
+   */
+  async #shapeByRunning(sql: string): Promise<PreparedShape | undefined> {
+    const count = Math.max(0, ...[...sql.matchAll(/\$(\d+)/g)].map((m) => Number(m[1])));
+    const params = Array.from({ length: count }, () => null);
+    try {
+      const result = await this.q.session.run(`SELECT * FROM (${sql}) AS described LIMIT 0`, { params });
+      await result.close();
+      return { columns: result.columns, paramTypes: params.map(() => undefined) };
+    } catch {
+      return undefined;
+    }
   }
 
   async #dropPortal(name: string): Promise<void> {

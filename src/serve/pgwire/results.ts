@@ -139,6 +139,15 @@ export class RowCursor {
       this.#at = end;
       await sink.send(Buffer.concat(chunk));
     }
+    // Look one batch ahead so a result that ends exactly at the limit completes now.
+    if (!this.#done && this.#at >= this.#pending.length) {
+      const next = await this.#iterator.next();
+      if (next.done) this.#done = true;
+      else {
+        this.#pending = next.value;
+        this.#at = 0;
+      }
+    }
     if (this.#done) await this.result.close();
     return this.#done;
   }
