@@ -81,6 +81,7 @@ export class PgConnection {
     const log = this.ctx.log.child({ client: this.address });
     let session: EngineSession | undefined;
     const timer = setTimeout(() => this.#socket.destroy(), this.ctx.startupTimeoutMs);
+    timer.unref();
     try {
       const startup = await this.#startup();
       if (!startup) return;

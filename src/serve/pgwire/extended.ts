@@ -104,7 +104,7 @@ export class ExtendedProtocol {
 
   async #bind(r: MessageReader): Promise<void> {
     const portalName = r.cstring();
-    const statement = this.#statement(r.cstring());
+    const statementName = r.cstring();
     const paramFormats = Array.from({ length: r.count(2) }, () => r.int16());
     const raw: (Buffer | null)[] = [];
     const n = r.count(4);
@@ -113,6 +113,7 @@ export class ExtendedProtocol {
       raw.push(len === -1 ? null : r.bytes(len));
     }
     const formats = Array.from({ length: r.count(2) }, () => r.int16());
+    const statement = this.#statement(statementName);
     if (portalName && this.#portals.has(portalName)) {
       throw new ProtocolError('42P03', `cursor "${portalName}" already exists`);
     }
