@@ -21,8 +21,9 @@ import { SluiceError } from '../../src/util/index.js';
 
 /** Refused write by a read-only user. */
 export class PermissionError extends SluiceError {
+  readonly sqlState = '42501';
   constructor(message: string) {
-    super('permission_denied', message);
+    super('forbidden', message);
   }
 }
 
@@ -44,6 +45,7 @@ const FIXTURE = `
     (1, 'ada', 12.50, TIMESTAMP '2024-01-02 03:04:05', true),
     (2, 'bob', 7.25, TIMESTAMP '2024-02-03 04:05:06.123456', false),
     (3, NULL, 100.00, NULL, NULL);
+  CREATE VIEW shop.big_orders AS SELECT * FROM shop.orders WHERE amount > 10;
   CREATE SCHEMA clicks;
   CREATE TABLE clicks.events (event_id UUID, seen_at TIMESTAMPTZ, day DATE, payload JSON, tags VARCHAR[], raw BLOB);
   INSERT INTO clicks.events VALUES

@@ -34,6 +34,11 @@ describe('psql against the wire server', { skip: psql ? false : 'psql is not ins
     assert.equal(dt.code, 0, dt.stderr);
     assert.match(dt.stdout, /shop\s+\|\s+orders\s+\|\s+table/);
     assert.match(dt.stdout, /clicks\s+\|\s+events\s+\|\s+table/);
+    assert.match(
+      dt.stdout,
+      /shop\s+\|\s+big_orders\s+\|\s+table/,
+      'views over lake tables are listed as tables',
+    );
 
     const dn = await run(['-c', '\\dn']);
     assert.equal(dn.code, 0, dn.stderr);
@@ -45,6 +50,11 @@ describe('psql against the wire server', { skip: psql ? false : 'psql is not ins
     assert.match(d.stdout, /id\s+\|\s+integer\s+\|\s+\|\s+not null/);
     assert.match(d.stdout, /amount\s+\|\s+numeric\(10,2\)/);
     assert.match(d.stdout, /placed_at\s+\|\s+timestamp without time zone/);
+
+    const view = await run(['-c', '\\d shop.big_orders']);
+    assert.equal(view.code, 0, view.stderr);
+    assert.match(view.stdout, /Table "shop\.big_orders"/);
+    assert.match(view.stdout, /customer\s+\|\s+text/);
   });
 
   test('runs queries, SET and SHOW in one session', async () => {

@@ -61,9 +61,23 @@ export function rewriteForDuckDb(sql: string, settings: (name: string) => string
         return value === undefined ? all : quoteLiteral(value);
       },
     )
-    .replace(/\bpg_catalog\.(\w+)\s*\(/gi, '$1(');
+    .replace(/\bpg_catalog\.(\w+)\s*\(/gi, '$1(')
+    .replace(RELATIONS, (_all, keyword: string, _schema, alias: string | undefined) => {
+      return `${keyword} ${LAKE_RELATIONS} ${alias?.trim() || 'pg_class'}`;
+    });
   return unmask(m);
 }
+
+/** pg_class in FROM/JOIN position, with its alias (reserved words are not aliases). */
+const RELATIONS =
+  /\b(FROM|JOIN)\s+(pg_catalog\.)?pg_class\b((?:\s+AS)?\s+(?!(?:WHERE|ON|USING|JOIN|LEFT|RIGHT|INNER|FULL|CROSS|NATURAL|GROUP|ORDER|LIMIT|OFFSET|UNION|EXCEPT|INTERSECT|HAVING|WINDOW)\b)[A-Za-z_]\w*)?/gi;
+
+/**
+ * Lake tables are served as views over their current snapshot; clients (psql's \dt, BI tools)
+ * should see them as tables, so pg_class reports views with relkind 'r'.
+ */
+const LAKE_RELATIONS =
+  "(SELECT * REPLACE (CASE relkind WHEN 'v' THEN 'r' ELSE relkind END AS relkind) FROM pg_catalog.pg_class)";
 
 /** `'shop.orders'::regclass` → the relation's oid; a numeric literal stays a number. */
 function regclass(m: ReturnType<typeof maskLiterals>, lit: string): string {

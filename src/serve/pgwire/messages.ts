@@ -100,6 +100,7 @@ function notice(type: 'E' | 'N', e: WireError): Buffer {
   m.int8(0x4d).cstring(e.message.replace(/\0/g, '')); // M
   if (e.detail) m.int8(0x44).cstring(e.detail); // D
   if (e.hint) m.int8(0x48).cstring(e.hint); // H
+  if (e.position) m.int8(0x50).cstring(String(e.position)); // P
   return m.int8(0).finish(type);
 }
 

@@ -26,6 +26,8 @@ export interface WireError {
   message: string;
   hint?: string;
   detail?: string;
+  /** 1-based character position in the statement. */
+  position?: number;
 }
 
 const DUCK_CLASSES: [RegExp, string][] = [
@@ -83,6 +85,13 @@ export function wireError(err: unknown): WireError {
     message: message.replace(/^(\w[\w ]* Error): /, ''),
     hint: hintLine?.trim().slice(5).trim(),
   };
+  // Engine errors carry their SQLSTATE (and a 0-based position when DuckDB gives one).
+  const carried = err as { sqlState?: unknown; position?: unknown } | undefined;
+  if (typeof carried?.sqlState === 'string' && /^[0-9A-Z]{5}$/.test(carried.sqlState)) {
+    base.sqlstate = carried.sqlState;
+    if (typeof carried.position === 'number' && carried.position >= 0) base.position = carried.position + 1;
+    return base;
+  }
   if (err instanceof Error && (err.name === 'PermissionError' || err.name === 'QueryCancelledError')) {
     base.sqlstate = err.name === 'PermissionError' ? '42501' : '57014';
     return base;
