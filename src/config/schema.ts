@@ -143,7 +143,7 @@ export const pgwireSchema = z
       .enum(['scram-sha-256', 'password'])
       .default('scram-sha-256')
       .describe(
-        'How configured users prove their password: SCRAM-SHA-256, or a cleartext password (TLS only).',
+        'How configured users prove their password: SCRAM-SHA-256, or a cleartext password (only over TLS or loopback).',
       ),
     trustLoopback: z
       .boolean()

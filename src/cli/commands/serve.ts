@@ -1,6 +1,10 @@
 import type { Command } from 'commander';
+import type { Engine } from '../../engine/types.js';
+import type { Logger } from '../../observe/index.js';
+import type { Runtime } from '../../runtime/index.js';
 import { openRuntime } from '../../runtime/index.js';
 import { startServer } from '../../serve/index.js';
+import { type PgWireServer, startPgWire } from '../../serve/pgwire/index.js';
 import { InvalidInputError } from '../../util/index.js';
 import { openCommand } from '../context.js';
 import type { GlobalOptions } from '../main.js';
@@ -9,6 +13,7 @@ interface ServeOptions {
   role: string;
   host?: string;
   httpPort?: string;
+  pgPort?: string;
 }
 
 function port(value: string | undefined, fallback: number, flag: string): number {
@@ -18,6 +23,27 @@ function port(value: string | undefined, fallback: number, flag: string): number
     throw new InvalidInputError(`${flag} must be a port number 0–65535, got "${value}"`);
   }
   return n;
+}
+
+/**
+ * Start the PostgreSQL wire endpoint of `sluice serve` over an open engine: port from
+ * `--pg-port` or `server.pg`, users and limits from the `pgwire` section.
+ */
+export async function startPgWireForServe(
+  engine: Engine,
+  runtime: Runtime,
+  log: Logger,
+  cmd: Command,
+): Promise<PgWireServer> {
+  const opts = cmd.opts<ServeOptions>();
+  const { server, pgwire } = runtime.project.config;
+  return startPgWire(engine, {
+    config: pgwire,
+    dir: runtime.project.dir,
+    host: opts.host ?? server.host,
+    port: port(opts.pgPort, server.pg, '--pg-port'),
+    log,
+  });
 }
 
 export default async function serveCommand(
