@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import pg from 'pg';
+import { createMetrics } from '../../src/observe/index.js';
 import { Authenticator } from '../../src/serve/pgwire/auth.js';
 import { tempDir } from '../helpers/cli.js';
 import { startTestServer, type TestServer, USERS } from './harness.js';
@@ -101,7 +102,8 @@ describe('authentication and connection limits', () => {
   });
 
   test('connections beyond the limit are refused with 53300', async () => {
-    const s = await server({ maxConnections: 2 });
+    const metrics = createMetrics();
+    const s = await server({ maxConnections: 2, metrics });
     const a = new pg.Client({ connectionString: s.url() });
     const b = new pg.Client({ connectionString: s.url() });
     await a.connect();
@@ -115,6 +117,9 @@ describe('authentication and connection limits', () => {
     }
     assert.deepEqual(await query(s.url(), 'SELECT 3 AS x'), { x: 3 });
     await b.end();
+    const text = await metrics.registry.metrics();
+    assert.match(text, /^sluice_pgwire_refused_connections_total 1$/m);
+    assert.match(text, /^sluice_pgwire_statements_total\{status="ok"\} [1-9]\d*$/m);
   });
 
   test('TLS is negotiated when a certificate is configured', {

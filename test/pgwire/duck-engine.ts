@@ -54,21 +54,25 @@ const FIXTURE = `
 `;
 
 /** Open an in-memory DuckDB with the fixture tables and wrap it as an Engine. */
-export async function openDuckEngine(): Promise<Engine & { sessions: number }> {
+export async function openDuckEngine(): Promise<Engine & { sessions: number; batchesPulled: number }> {
   const instance = await DuckDBInstance.create(':memory:');
   const setup = await instance.connect();
   await setup.run(FIXTURE);
   setup.closeSync();
   let sessions = 0;
+  const counters = { batchesPulled: 0 };
   return {
     get sessions() {
       return sessions;
+    },
+    get batchesPulled() {
+      return counters.batchesPulled;
     },
     async openSession(user: SessionUser) {
       sessions++;
       const conn = await instance.connect();
       await conn.run("SET TimeZone = 'UTC'");
-      return new DuckSession(user, conn, () => sessions--);
+      return new DuckSession(user, conn, counters, () => sessions--);
     },
     async close() {
       instance.closeSync();
@@ -80,6 +84,7 @@ class DuckSession implements EngineSession {
   constructor(
     readonly user: SessionUser,
     readonly conn: DuckDBConnection,
+    readonly counters: { batchesPulled: number },
     readonly onClose: () => void,
   ) {}
 
@@ -103,6 +108,7 @@ class DuckSession implements EngineSession {
         .columnNames()
         .map((name, i) => ({ name, type: result.columnTypes()[i] as never }));
       let closed = false;
+      const counters = this.counters;
       return {
         columns,
         statementType: type,
@@ -111,6 +117,7 @@ class DuckSession implements EngineSession {
             for (;;) {
               const chunk = await result.fetchChunk();
               if (!chunk || chunk.rowCount === 0) return;
+              counters.batchesPulled++;
               yield chunk.getRows();
             }
           } finally {

@@ -15,7 +15,7 @@ export const USERS = [
 ];
 
 export interface TestServer {
-  engine: Engine & { sessions: number };
+  engine: Engine & { sessions: number; batchesPulled: number };
   server: PgWireServer;
   port: number;
   /** postgres://user:password@127.0.0.1:port/sluice */

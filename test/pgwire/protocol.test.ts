@@ -127,6 +127,37 @@ describe('wire protocol robustness', () => {
     assert.equal(t.engine.sessions, 0);
   });
 
+  test('a client that stops reading stops the query from pulling more rows', async () => {
+    const c = await readyClient(t.port);
+    const before = t.engine.batchesPulled;
+    c.socket.pause();
+    c.write(frontend('Q', "SELECT i, repeat('x', 100) AS pad FROM range(20000000) t(i)\0"));
+    // Wait until the server has filled the socket buffers and stopped pulling.
+    let last = -1;
+    for (let i = 0; i < 100 && t.engine.batchesPulled !== last; i++) {
+      last = t.engine.batchesPulled;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const pulled = t.engine.batchesPulled - before;
+    assert.ok(pulled > 0, 'the query started');
+    assert.ok(pulled < 2000, `pulled ${pulled} of ~9766 batches while the client read nothing`);
+    c.socket.destroy();
+    await stillServing();
+  });
+
+  test('a newer protocol minor version is negotiated down to 3.0', async () => {
+    const c = await RawClient.open(t.port);
+    c.write(startupPacket({ user: 'sluice', '_pq_.something': 'x' }, (3 << 16) | 2));
+    const msgs = await c.untilReady();
+    const negotiate = msgs.find((m) => m.type === 'v');
+    assert.ok(negotiate, `expected NegotiateProtocolVersion, got ${msgs.map((m) => m.type).join('')}`);
+    assert.equal(negotiate.body.readInt32BE(0), (3 << 16) | 0);
+    assert.equal(negotiate.body.readInt32BE(4), 1);
+    assert.equal(negotiate.body.subarray(8).toString(), '_pq_.something\0');
+    assert.equal(msgs.at(-1)?.type, 'Z');
+    c.end();
+  });
+
   test('random messages never take the server down', async () => {
     const random = prng(20240601);
     const types = 'QPBDESCHXdcfp@\0zZ';

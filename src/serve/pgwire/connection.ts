@@ -171,7 +171,9 @@ export class PgConnection {
       }
       if (!params.get('user'))
         throw new ProtocolError('28000', 'no PostgreSQL user name specified in startup packet', true);
-      if (code !== PROTOCOL_3) log3(this.ctx.log, code);
+      const unknown = [...params.keys()].filter((k) => k.startsWith('_pq_.'));
+      if (code !== PROTOCOL_3 || unknown.length > 0)
+        await this.send(backend.negotiateProtocol(PROTOCOL_3, unknown));
       return params;
     }
   }
@@ -236,13 +238,6 @@ export class PgConnection {
       await q.cursors.close();
     }
   }
-}
-
-function log3(log: Logger, code: number): void {
-  log.debug(
-    { protocol: `${code >> 16}.${code & 0xffff}` },
-    'client asked for a newer 3.x protocol minor version; speaking 3.0',
-  );
 }
 
 /** A random non-zero secret for BackendKeyData. */

@@ -56,6 +56,12 @@ export const backend = {
   },
   authSaslContinue: (data: string) => w().int32(11).bytes(Buffer.from(data)).finish('R'),
   authSaslFinal: (data: string) => w().int32(12).bytes(Buffer.from(data)).finish('R'),
+  /** NegotiateProtocolVersion: the newest version spoken and the protocol options not understood. */
+  negotiateProtocol: (version: number, unknownOptions: string[]) => {
+    const m = w().int32(version).int32(unknownOptions.length);
+    for (const o of unknownOptions) m.cstring(o);
+    return m.finish('v');
+  },
   parameterStatus: (name: string, value: string) => w().cstring(name).cstring(value).finish('S'),
   backendKeyData: (pid: number, secret: number) => w().int32(pid).int32(secret).finish('K'),
   readyForQuery: (status: 'I' | 'T' | 'E') => w().int8(status.charCodeAt(0)).finish('Z'),

@@ -49,6 +49,7 @@ export async function startPgWireServer(o: PgWireOptions): Promise<PgWireServer>
   const byPid = new Map<number, { conn: PgConnection; secret: number }>();
   const open = new Set<PgConnection>();
   const sockets = new Set<Socket>();
+  const serving = new Set<Promise<void>>();
   const metrics = o.metrics ? pgMetrics(o.metrics.registry, () => open.size) : undefined;
   let nextPid = 1000 + Math.floor(Math.random() * 1000);
 
@@ -91,7 +92,11 @@ export async function startPgWireServer(o: PgWireOptions): Promise<PgWireServer>
     }
     const conn = new PgConnection(socket, ctx);
     open.add(conn);
-    void conn.serve().finally(() => open.delete(conn));
+    const served = conn.serve().finally(() => {
+      open.delete(conn);
+      serving.delete(served);
+    });
+    serving.add(served);
   });
   server.maxConnections = maxConnections * 2;
   await new Promise<void>((resolve, reject) => {
@@ -114,6 +119,8 @@ export async function startPgWireServer(o: PgWireOptions): Promise<PgWireServer>
         conn.close();
       }
       for (const socket of sockets) socket.destroy();
+      // Sessions are closed before the caller closes the engine.
+      await Promise.all(serving);
       await closed;
     },
   };
