@@ -72,23 +72,22 @@ export class RawClient {
   }
 
   /** Messages until ReadyForQuery (included) or close. */
-  async untilReady(): Promise<BackendMessage[]> {
-    const out: BackendMessage[] = [];
-    for (;;) {
-      const m = await this.message();
-      if (!m) return out;
-      out.push(m);
-      if (m.type === 'Z') return out;
-    }
+  untilReady(): Promise<BackendMessage[]> {
+    return this.#collect('Z');
   }
 
   /** Every message until the server closes the connection. */
-  async untilClosed(): Promise<BackendMessage[]> {
+  untilClosed(): Promise<BackendMessage[]> {
+    return this.#collect(undefined);
+  }
+
+  async #collect(stopAt: string | undefined): Promise<BackendMessage[]> {
     const out: BackendMessage[] = [];
     for (;;) {
       const m = await this.message();
       if (!m) return out;
       out.push(m);
+      if (m.type === stopAt) return out;
     }
   }
 

@@ -119,7 +119,7 @@ export class PgConnection {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#reader.detach();
+    this.#reader.end();
     this.#socket.end();
     setTimeout(() => this.#socket.destroy(), 1000).unref();
   }

@@ -99,31 +99,16 @@ export function toBinary(value: DuckDBValue, oid: number): Buffer {
   switch (oid) {
     case OID.bool:
       return Buffer.from([value ? 1 : 0]);
-    case OID.int2: {
-      const b = Buffer.alloc(2);
-      b.writeInt16BE(Number(value));
-      return b;
-    }
-    case OID.int4: {
-      const b = Buffer.alloc(4);
-      b.writeInt32BE(Number(value));
-      return b;
-    }
-    case OID.int8: {
-      const b = Buffer.alloc(8);
-      b.writeBigInt64BE(BigInt(value as number | bigint));
-      return b;
-    }
-    case OID.float4: {
-      const b = Buffer.alloc(4);
-      b.writeFloatBE(Number(value));
-      return b;
-    }
-    case OID.float8: {
-      const b = Buffer.alloc(8);
-      b.writeDoubleBE(Number(value));
-      return b;
-    }
+    case OID.int2:
+      return fixed(2, (b) => b.writeInt16BE(Number(value)));
+    case OID.int4:
+      return fixed(4, (b) => b.writeInt32BE(Number(value)));
+    case OID.int8:
+      return fixed(8, (b) => b.writeBigInt64BE(BigInt(value as number | bigint)));
+    case OID.float4:
+      return fixed(4, (b) => b.writeFloatBE(Number(value)));
+    case OID.float8:
+      return fixed(8, (b) => b.writeDoubleBE(Number(value)));
     case OID.numeric:
       return numericBinary(value instanceof DuckDBDecimalValue ? value.toString() : String(value));
     case OID.bytea:
@@ -166,10 +151,15 @@ export function toBinary(value: DuckDBValue, oid: number): Buffer {
   }
 }
 
-function int64(n: bigint): Buffer {
-  const b = Buffer.alloc(8);
-  b.writeBigInt64BE(n);
+/** A fixed-size value written by `write`. */
+function fixed(size: number, write: (b: Buffer) => unknown): Buffer {
+  const b = Buffer.alloc(size);
+  write(b);
   return b;
+}
+
+function int64(n: bigint): Buffer {
+  return fixed(8, (b) => b.writeBigInt64BE(n));
 }
 
 function timeMicros(value: DuckDBValue): bigint {

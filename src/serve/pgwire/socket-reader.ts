@@ -58,6 +58,12 @@ export class SocketReader {
     this.#stream = undefined;
   }
 
+  /** Stop reading for good: a pending or later read fails with ConnectionClosed. */
+  end(): void {
+    this.detach();
+    this.#onEnd();
+  }
+
   /** Bytes received but not yet read (a client must not pipeline past an SSLRequest). */
   get buffered(): number {
     return this.#buffered;
