@@ -133,10 +133,12 @@ describe('wire protocol robustness', () => {
     c.socket.pause();
     c.write(frontend('Q', "SELECT i, repeat('x', 100) AS pad FROM range(20000000) t(i)\0"));
     // Wait until the server has filled the socket buffers and stopped pulling.
-    let last = -1;
-    for (let i = 0; i < 100 && t.engine.batchesPulled !== last; i++) {
-      last = t.engine.batchesPulled;
+    let last = before;
+    for (let i = 0; i < 100; i++) {
       await new Promise((r) => setTimeout(r, 100));
+      const now = t.engine.batchesPulled;
+      if (now > before && now === last) break;
+      last = now;
     }
     const pulled = t.engine.batchesPulled - before;
     assert.ok(pulled > 0, 'the query started');

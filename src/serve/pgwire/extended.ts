@@ -14,6 +14,7 @@ import {
   localColumns,
   looksLikeRows,
   RowCursor,
+  returnsRows,
   sendCopy,
   sendLocalRows,
   type WireColumn,
@@ -208,9 +209,8 @@ export class ExtendedProtocol {
       return;
     }
     if (!portal.cursor) {
-      const columns = await this.#columns(portal.statement, portal.formats);
       const result = await this.q.session.run(plan.sql, { params: portal.params, signal });
-      if (!columns) {
+      if (!returnsRows(result.statementType, plan.sql)) {
         try {
           portal.doneTag = commandTag(result.statementType, plan.sql, await countChanged(result));
         } finally {
@@ -220,7 +220,7 @@ export class ExtendedProtocol {
         await this.q.send(backend.commandComplete(portal.doneTag));
         return;
       }
-      portal.cursor = new RowCursor(result, columns);
+      portal.cursor = new RowCursor(result, wireColumns(result.columns, portal.formats));
     }
     const done = await portal.cursor.send(this.q, limit, signal);
     if (!done) {

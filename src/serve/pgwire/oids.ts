@@ -146,10 +146,3 @@ export function oidOf(type: DuckDBType): number {
       return OID.text;
   }
 }
-
-/** OIDs whose values travel in binary form as this server encodes them (others fall back to text bytes). */
-export function hasBinaryEncoding(oid: number): boolean {
-  return oid in TYPLEN || oid in ELEMENT_OF || BINARY_VARLEN.has(oid);
-}
-
-const BINARY_VARLEN = new Set<number>([OID.text, OID.varchar, OID.bytea, OID.json, OID.numeric, OID.name]);

@@ -2,7 +2,7 @@
  * Bind parameters from the client (text or binary, typed by the OIDs of Parse or inferred by
  * DuckDB) → JS values the engine binds.
  */
-import { DuckDBBlobValue, type DuckDBType, DuckDBTypeId } from '@duckdb/node-api';
+import { DuckDBBlobValue, type DuckDBType } from '@duckdb/node-api';
 import { OID, oidOf } from './oids.js';
 import { ProtocolError } from './sqlstate.js';
 
@@ -130,9 +130,4 @@ function numericFromBinary(raw: Buffer): string {
   int = int.replace(/^0+/, '') || '0';
   frac = frac.padEnd(dscale, '0').slice(0, dscale);
   return `${sign === 0x4000 ? '-' : ''}${int}${frac ? `.${frac}` : ''}`;
-}
-
-/** Whether a DuckDB type is one whose parameters DuckDB can bind from a string. */
-export function isStringy(type: DuckDBType | undefined): boolean {
-  return type === undefined || type.typeId === DuckDBTypeId.VARCHAR;
 }
