@@ -25,6 +25,13 @@ describe('sluice.yaml schema', () => {
       bus: { log: 'embedded' },
       server: { http: 8080, pg: 5433, host: '127.0.0.1' },
       log: { level: 'info', file: `${DIR}/.sluice/logs/sluice.log` },
+      pgwire: {
+        auth: 'scram-sha-256',
+        trustLoopback: true,
+        users: [],
+        maxConnections: 100,
+        maxMessageBytes: 64 * 1024 ** 2,
+      },
       environments: {},
     });
   });
