@@ -29,7 +29,7 @@ const DATE_INF = 2147483647;
 /** The text form of a value as PostgreSQL would print it for the column's type. */
 export function toText(value: DuckDBValue, oid: number): string {
   if (typeof value === 'boolean') return value ? 't' : 'f';
-  if (typeof value === 'number') return floatText(value);
+  if (typeof value === 'number') return oid === OID.float4 ? float4Text(value) : floatText(value);
   if (typeof value === 'string' || typeof value === 'bigint') return String(value);
   if (value instanceof DuckDBDateValue) {
     if (value.days === DATE_INF) return 'infinity';
@@ -53,6 +53,16 @@ function floatText(n: number): string {
   if (Number.isNaN(n)) return 'NaN';
   if (n === Number.POSITIVE_INFINITY) return 'Infinity';
   if (n === Number.NEGATIVE_INFINITY) return '-Infinity';
+  return String(n);
+}
+
+/** The shortest decimal that reads back as the same 32-bit float (1.1, not 1.100000023841858). */
+function float4Text(n: number): string {
+  if (!Number.isFinite(n)) return floatText(n);
+  for (let digits = 1; digits <= 9; digits++) {
+    const text = n.toPrecision(digits);
+    if (Math.fround(Number(text)) === n) return String(Number(text));
+  }
   return String(n);
 }
 
