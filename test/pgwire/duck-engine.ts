@@ -100,7 +100,11 @@ class DuckSession implements EngineSession {
     const signal = o.signal;
     const onAbort = () => this.conn.interrupt();
     signal?.addEventListener('abort', onAbort, { once: true });
-    const done = () => signal?.removeEventListener('abort', onAbort);
+    const timer = o.timeoutMs ? setTimeout(onAbort, o.timeoutMs) : undefined;
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+    };
     try {
       signal?.throwIfAborted();
       const result = await prepared.stream();

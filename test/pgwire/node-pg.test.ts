@@ -125,6 +125,20 @@ describe('node-postgres against the wire server', () => {
     });
   });
 
+  test('statement_timeout set by the client limits its statements (57014)', async () => {
+    await withClient(async (c) => {
+      await c.query("SET statement_timeout = '300ms'");
+      const err = (await c
+        .query('SELECT count(*) FROM range(100000000) a, range(100000000) b')
+        .catch((e: unknown) => e)) as {
+        code?: string;
+      };
+      assert.equal(err.code, '57014');
+      await c.query('SET statement_timeout = 0');
+      assert.equal((await c.query('SELECT 1 AS x')).rows[0].x, 1);
+    });
+  });
+
   test('a read-only user cannot write (42501) but can read', async () => {
     await withClient(
       async (c) => {

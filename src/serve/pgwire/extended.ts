@@ -193,7 +193,11 @@ export class ExtendedProtocol {
       return;
     }
     if (plan.kind === 'copy') {
-      const result = await this.q.session.run(plan.sql, { params: portal.params, signal });
+      const result = await this.q.session.run(plan.sql, {
+        params: portal.params,
+        signal,
+        timeoutMs: this.q.settings.timeoutMs(),
+      });
       try {
         portal.doneTag = `COPY ${await sendCopy(this.q, result, plan.options, signal)}`;
       } finally {
@@ -209,7 +213,11 @@ export class ExtendedProtocol {
       return;
     }
     if (!portal.cursor) {
-      const result = await this.q.session.run(plan.sql, { params: portal.params, signal });
+      const result = await this.q.session.run(plan.sql, {
+        params: portal.params,
+        signal,
+        timeoutMs: this.q.settings.timeoutMs(),
+      });
       if (!returnsRows(result.statementType, plan.sql)) {
         try {
           portal.doneTag = commandTag(result.statementType, plan.sql, await countChanged(result));

@@ -70,6 +70,15 @@ export class SessionSettings {
   get(name: string): string | undefined {
     return this.values.get(name.toLowerCase());
   }
+
+  /** `statement_timeout` in ms for the engine (undefined: the engine's default). */
+  timeoutMs(): number | undefined {
+    const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|min|h)?\s*$/i.exec(this.get('statement_timeout') ?? '');
+    if (!m) return undefined;
+    const scale: Record<string, number> = { ms: 1, s: 1000, min: 60_000, h: 3_600_000 };
+    const ms = Math.round(Number(m[1]) * (scale[(m[2] ?? 'ms').toLowerCase()] ?? 1));
+    return ms > 0 ? ms : undefined;
+  }
 }
 
 /** Names whose values only matter to the client: SET stores them, the engine never sees them. */

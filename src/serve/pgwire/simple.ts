@@ -58,7 +58,7 @@ async function runStatement(q: QueryContext, sql: string): Promise<void> {
       return;
     }
     case 'copy': {
-      const result = await q.session.run(plan.sql, { signal });
+      const result = await q.session.run(plan.sql, { signal, timeoutMs: q.settings.timeoutMs() });
       try {
         const n = await sendCopy(q, result, plan.options, signal);
         await q.send(backend.commandComplete(`COPY ${n}`));
@@ -68,7 +68,7 @@ async function runStatement(q: QueryContext, sql: string): Promise<void> {
       return;
     }
     case 'engine': {
-      const result = await q.session.run(plan.sql, { signal });
+      const result = await q.session.run(plan.sql, { signal, timeoutMs: q.settings.timeoutMs() });
       await sendResult(q, result, plan.sql, signal);
       return;
     }
