@@ -111,6 +111,18 @@ describe('wire protocol robustness', () => {
     c.end();
   });
 
+  test('SET reports changed settings with ParameterStatus', async () => {
+    const c = await readyClient(t.port);
+    c.write(frontend('Q', "SET application_name = 'nightly report'\0"));
+    const msgs = await c.untilReady();
+    assert.deepEqual(
+      msgs.map((m) => m.type),
+      ['S', 'C', 'Z'],
+    );
+    assert.equal(msgs[0]?.body.toString(), 'application_name\0nightly report\0');
+    c.end();
+  });
+
   test('truncated messages and early disconnects leave no session behind', async () => {
     for (let cut = 1; cut < 12; cut++) {
       const c = await readyClient(t.port);

@@ -43,6 +43,8 @@ export interface ConnectionContext {
 export interface QueryContext {
   session: EngineSession;
   settings: SessionSettings;
+  /** Setting values last sent with ParameterStatus. */
+  reported: Map<string, string>;
   /** Open SQL cursors (DECLARE ... CURSOR). */
   cursors: Cursors;
   /** Transaction status reported in ReadyForQuery. */
@@ -199,7 +201,9 @@ export class PgConnection {
     settings.values.set('is_superuser', session.user.readOnly ? 'off' : 'on');
     settings.values.set('default_transaction_read_only', session.user.readOnly ? 'on' : 'off');
     const out: Buffer[] = [backend.authOk()];
+    const reported = new Map<string, string>();
     for (const [key, name] of Object.entries(SessionSettings.REPORTED)) {
+      reported.set(key, settings.get(key) ?? '');
       out.push(backend.parameterStatus(name, settings.get(key) ?? ''));
     }
     out.push(backend.backendKeyData(pid, secret), backend.readyForQuery('I'));
@@ -207,6 +211,7 @@ export class PgConnection {
     const q: QueryContext = {
       session,
       settings,
+      reported,
       cursors: new Cursors(),
       status: 'I',
       send: (chunk) => this.send(chunk),

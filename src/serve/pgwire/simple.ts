@@ -6,7 +6,7 @@ import type { QueryResult } from '../../engine/types.js';
 import type { QueryContext } from './connection.js';
 import type { CursorPlan } from './cursors.js';
 import { backend } from './messages.js';
-import { planStatement } from './plan.js';
+import { planStatement, SessionSettings } from './plan.js';
 import {
   commandTag,
   localColumns,
@@ -132,11 +132,21 @@ export async function countChanged(result: QueryResult): Promise<number> {
   return count ?? 0;
 }
 
-/** Track BEGIN/COMMIT/ROLLBACK for the ReadyForQuery status; a transaction's end closes its cursors. */
+/**
+ * After a locally answered statement: track BEGIN/COMMIT/ROLLBACK for the ReadyForQuery
+ * status (a transaction's end closes its cursors) and report changed settings with
+ * ParameterStatus, as drivers expect after SET.
+ */
 export async function applyTransaction(q: QueryContext, tag: string): Promise<void> {
   if (tag === 'BEGIN') q.status = 'T';
   else if (tag === 'COMMIT' || tag === 'ROLLBACK') {
     q.status = 'I';
     await q.cursors.endTransaction();
+  }
+  for (const [key, name] of Object.entries(SessionSettings.REPORTED)) {
+    const value = q.settings.get(key) ?? '';
+    if (q.reported.get(key) === value) continue;
+    q.reported.set(key, value);
+    await q.send(backend.parameterStatus(name, value));
   }
 }
