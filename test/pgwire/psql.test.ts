@@ -51,6 +51,14 @@ describe('psql against the wire server', { skip: psql ? false : 'psql is not ins
     assert.match(d.stdout, /amount\s+\|\s+numeric\(10,2\)/);
     assert.match(d.stdout, /placed_at\s+\|\s+timestamp without time zone/);
 
+    const verbose = await run(['-c', '\\d+ shop.orders']);
+    assert.equal(verbose.code, 0, verbose.stderr);
+    assert.match(verbose.stdout, /customer\s+\|\s+text\s+\|.*\|\s+extended\s+\|/);
+
+    const databases = await run(['-c', '\\l']);
+    assert.equal(databases.code, 0, databases.stderr);
+    assert.match(databases.stdout, /sluice\s+\|\s+sluice\s+\|\s+UTF8/);
+
     const view = await run(['-c', '\\d shop.big_orders']);
     assert.equal(view.code, 0, view.stderr);
     assert.match(view.stdout, /Table "shop\.big_orders"/);

@@ -106,7 +106,9 @@ export function answerCatalogQuery(sql: string): LocalAnswer | undefined {
     /FROM\s+pg_catalog\.pg_attribute\s+a\s+WHERE\s+a\.attrelid\s*=\s*'(\d+)'\s+AND\s+a\.attnum\s*>\s*0/i.exec(
       sql,
     );
-  if (attrs) return attributes(attrs[1] as string);
+  if (attrs) return attributes(attrs[1] as string, /\ba\.attstorage\b/i.test(sql));
+  if (/\bFROM\s+pg_catalog\.pg_database\s+d\b/i.test(sql) && /d\.datname\s+as\s+"Name"/i.test(sql))
+    return databases();
   if (/\btypcategory\s*=\s*'A'/i.test(sql) && /\btyparray\b/i.test(sql)) return arrayTypes();
   if (EMPTY_CATALOGS.test(sql))
     return {
@@ -145,7 +147,7 @@ function relationInfo(): LocalAnswer {
 }
 
 /** psql's `\d` column query, answered from information_schema.columns of the relation's oid. */
-function attributes(oid: string): LocalAnswer {
+function attributes(oid: string, verbose: boolean): LocalAnswer {
   const columns = [
     { name: 'attname', oid: OID.name },
     { name: 'format_type', oid: OID.text },
@@ -155,8 +157,17 @@ function attributes(oid: string): LocalAnswer {
     { name: 'attidentity', oid: OID.text },
     { name: 'attgenerated', oid: OID.text },
   ];
+  // \d+ adds storage, compression, statistics target and the column comment.
+  const extra = verbose
+    ? [
+        { name: 'attstorage', oid: OID.text },
+        { name: 'attcompression', oid: OID.text },
+        { name: 'attstattarget', oid: OID.int4 },
+        { name: 'col_description', oid: OID.text },
+      ]
+    : [];
   return {
-    columns,
+    columns: [...columns, ...extra],
     async run(session, signal) {
       const sql = `SELECT col.column_name, col.data_type, col.column_default, col.is_nullable
         FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
@@ -174,6 +185,7 @@ function attributes(oid: string): LocalAnswer {
             null,
             '',
             '',
+            ...(verbose ? ['x', '', null, null] : []),
           ]);
         }
       }
@@ -208,6 +220,15 @@ export function pgTypeName(duck: string): string {
   if (decimal) return `numeric(${decimal[1]},${decimal[2]})`;
   if (duck.endsWith('[]')) return `${pgTypeName(duck.slice(0, -2))}[]`;
   return TYPE_NAMES[duck] ?? duck.toLowerCase();
+}
+
+/** psql's `\l`: the one database every connection reaches. */
+function databases(): LocalAnswer {
+  const names = ['Name', 'Owner', 'Encoding', 'Collate', 'Ctype', 'Access privileges'];
+  return {
+    columns: names.map((name) => ({ name, oid: OID.text })),
+    run: async () => ({ rows: [['sluice', 'sluice', 'UTF8', 'C', 'C', null]], tag: 'SELECT 1' }),
+  };
 }
 
 /** Array-type discovery of drivers (postgres.js): element OID → array OID pairs. */
