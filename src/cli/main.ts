@@ -84,6 +84,10 @@ export function buildProgram(): Command {
     )
     .option('--host <host>', 'address to listen on (default: server.host in sluice.yaml)')
     .option('--http-port <port>', 'HTTP port (default: server.http in sluice.yaml; 0 picks a free port)')
+    .option(
+      '--pg-port <port>',
+      'PostgreSQL wire port (default: server.pg in sluice.yaml; 0 picks a free port)',
+    )
     .action(lazy(() => import('./commands/serve.js')));
 
   registerTablesCommands(program, lazy);

@@ -20,6 +20,7 @@ export {
   type LogConfig,
   type MetastoreConfig,
   type OrchestratorConfig,
+  type PgwireConfig,
   type ServerConfig,
   type SluiceConfig,
   type StorageConfig,

@@ -168,6 +168,72 @@ export const engineSchema = z
   .describe(
     'The SQL engine (DuckDB) serving `sluice sql`, POST /api/v1/sql and the PostgreSQL wire protocol.',
   );
+/** One user of the PostgreSQL wire endpoint. */
+export const pgwireUserSchema = z
+  .strictObject({
+    name: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_.-]{0,62}$/, {
+        error: 'expected a user name (letters, digits, _ . -; at most 63)',
+      })
+      .describe('User name clients connect with.'),
+    password: text()
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: the ${VAR} syntax itself
+      .describe('Password; write "${ENV_VAR}" to keep it out of the file.'),
+    readOnly: z
+      .boolean()
+      .default(false)
+      .describe('Read-only users can query but not write tables (SQLSTATE 42501).'),
+  })
+  .describe('A PostgreSQL wire user.');
+
+/** The `pgwire` section. */
+export const pgwireSchema = z
+  .strictObject({
+    auth: z
+      .enum(['scram-sha-256', 'password'])
+      .default('scram-sha-256')
+      .describe(
+        'How configured users prove their password: SCRAM-SHA-256, or a cleartext password (only over TLS or loopback).',
+      ),
+    trustLoopback: z
+      .boolean()
+      .default(true)
+      .describe(
+        'Admit the user "sluice" without a password from loopback addresses (like a local "trust" line).',
+      ),
+    users: z
+      .array(pgwireUserSchema)
+      .default([])
+      .superRefine((users, ctx) => {
+        const seen = new Set<string>();
+        users.forEach((u, i) => {
+          if (seen.has(u.name))
+            ctx.addIssue({
+              code: 'custom',
+              path: [i, 'name'],
+              message: `duplicate user "${u.name}"`,
+              input: u.name,
+            });
+          seen.add(u.name);
+        });
+      })
+      .describe('Users allowed to connect with a password, from any address.'),
+    maxConnections: intIn(1, 10_000)
+      .default(100)
+      .describe('Connections open at once; more are refused (SQLSTATE 53300).'),
+    maxMessageBytes: size
+      .default(64 * 1024 ** 2)
+      .describe('Largest message a client may send (default 64 MiB); larger ones close that connection.'),
+    tls: z
+      .strictObject({
+        cert: text().describe('PEM certificate file (relative to the project).'),
+        key: text().describe('PEM private key file (relative to the project).'),
+      })
+      .optional()
+      .describe('Accept SSLRequest with this certificate; without it, clients are told TLS is unavailable.'),
+  })
+  .describe('PostgreSQL wire protocol SQL endpoint (port: server.pg).');
 
 /** Log levels, most verbose first. */
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
@@ -230,6 +296,7 @@ const sections = {
   log: logSchema.prefault({}),
   orchestrator: orchestratorSchema.prefault({}),
   engine: engineSchema.prefault({}),
+  pgwire: pgwireSchema.prefault({}),
 };
 
 /** One entry of `environments`: partial overrides of the sections. */
@@ -242,6 +309,7 @@ export const environmentSchema = z
     log: overlayOf(logSchema),
     orchestrator: overlayOf(orchestratorSchema),
     engine: overlayOf(engineSchema),
+    pgwire: overlayOf(pgwireSchema),
   })
   .describe('Overrides for one environment, deep-merged over the base configuration.');
 
@@ -281,6 +349,8 @@ export type LogConfig = z.infer<typeof logSchema>;
 export type OrchestratorConfig = z.infer<typeof orchestratorSchema>;
 /** SQL engine settings. */
 export type EngineConfig = z.infer<typeof engineSchema>;
+/** PostgreSQL wire endpoint settings. */
+export type PgwireConfig = z.infer<typeof pgwireSchema>;
 /** Overrides of one environment. */
 export type EnvironmentConfig = z.infer<typeof environmentSchema>;
 /** The validated file before paths are resolved and the environment is merged. */

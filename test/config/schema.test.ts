@@ -27,6 +27,13 @@ describe('sluice.yaml schema', () => {
       log: { level: 'info', file: `${DIR}/.sluice/logs/sluice.log` },
       orchestrator: { pools: {}, concurrency: 4, leaseMs: 30_000, pollMs: 1000, schedulerIntervalMs: 5000 },
       engine: { statementTimeoutMs: 300_000, maxConcurrentQueries: 8, queueSize: 64 },
+      pgwire: {
+        auth: 'scram-sha-256',
+        trustLoopback: true,
+        users: [],
+        maxConnections: 100,
+        maxMessageBytes: 64 * 1024 ** 2,
+      },
       environments: {},
     });
   });

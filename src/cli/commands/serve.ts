@@ -1,7 +1,11 @@
 import type { Command } from 'commander';
+import type { Engine } from '../../engine/types.js';
+import type { Logger } from '../../observe/index.js';
 import { type Orchestrator, sharedOrchestrator } from '../../orchestrator/index.js';
+import type { Runtime } from '../../runtime/index.js';
 import { openRuntime } from '../../runtime/index.js';
 import { startServer } from '../../serve/index.js';
+import { type PgWireServer, startPgWire } from '../../serve/pgwire/index.js';
 import { InvalidInputError } from '../../util/index.js';
 import { openCommand } from '../context.js';
 import type { GlobalOptions } from '../main.js';
@@ -10,6 +14,7 @@ interface ServeOptions {
   role: string;
   host?: string;
   httpPort?: string;
+  pgPort?: string;
 }
 
 function port(value: string | undefined, fallback: number, flag: string): number {
@@ -19,6 +24,27 @@ function port(value: string | undefined, fallback: number, flag: string): number
     throw new InvalidInputError(`${flag} must be a port number 0–65535, got "${value}"`);
   }
   return n;
+}
+
+/**
+ * Start the PostgreSQL wire endpoint of `sluice serve` over an open engine: port from
+ * `--pg-port` or `server.pg`, users and limits from the `pgwire` section.
+ */
+export async function startPgWireForServe(
+  engine: Engine,
+  runtime: Runtime,
+  log: Logger,
+  cmd: Command,
+): Promise<PgWireServer> {
+  const opts = cmd.opts<ServeOptions>();
+  const { server, pgwire } = runtime.project.config;
+  return startPgWire(engine, {
+    config: pgwire,
+    dir: runtime.project.dir,
+    host: opts.host ?? server.host,
+    port: port(opts.pgPort, server.pg, '--pg-port'),
+    log,
+  });
 }
 
 export default async function serveCommand(
@@ -36,13 +62,17 @@ export default async function serveCommand(
   const serveHttp = role === 'all' || role === 'api';
   let running: Awaited<ReturnType<typeof startServer>> | undefined;
   let orch: Orchestrator | undefined;
+  let pg: PgWireServer | undefined;
   try {
     // The HTTP routes share this orchestrator (and its hot reload).
     orch = await sharedOrchestrator(runtime);
     if (role === 'all' || role === 'scheduler') await orch.scheduler().start();
     if (role === 'all' || role === 'worker') await orch.startWorker({ role });
     if (serveHttp) running = await startServer(runtime, { host, httpPort });
+    if (running?.engine) pg = await startPgWireForServe(running.engine, runtime, log, cmd);
   } catch (err) {
+    await pg?.close();
+    await running?.close();
     await orch?.close({ abort: true });
     await runtime.close();
     throw err;
@@ -54,6 +84,7 @@ export default async function serveCommand(
     ui: url ? `${url}/` : null,
     health: url ? `${url}/api/v1/health` : null,
     metrics: url ? `${url}/metrics` : null,
+    postgres: pg ? `postgres://sluice@${host}:${pg.port}/sluice` : null,
     pipelines: [...orch.pipelines().keys()],
   });
   out.line(`Sluice is serving project "${project.config.name}" (role ${role})`);
@@ -62,6 +93,7 @@ export default async function serveCommand(
     out.line(`  health   ${url}/api/v1/health`);
     out.line(`  metrics  ${url}/metrics`);
   }
+  if (pg) out.line(`  SQL      psql -h ${host} -p ${pg.port} -U sluice sluice`);
   out.line(
     `  pipelines ${orch.pipelines().size} loaded (${role === 'api' ? 'no scheduler or worker in this process' : role})`,
   );
@@ -75,6 +107,7 @@ export default async function serveCommand(
     process.once('SIGINT', () => stop('SIGINT'));
     process.once('SIGTERM', () => stop('SIGTERM'));
   });
+  await pg?.close();
   await running?.close();
   // Running tasks are stopped and handed back to the queue for another worker.
   await orch.close({ abort: true });
