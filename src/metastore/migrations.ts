@@ -74,6 +74,45 @@ CREATE TABLE sluice_notifications (
 );
 CREATE INDEX sluice_notifications_created ON sluice_notifications (created_at);`;
 
+/*
+ * The event bus registry: event types (the Nakadi definition as JSON), every schema version,
+ * subscriptions (unique per owning application + sorted event types + consumer group) and
+ * their committed cursors.
+ */
+const BUS_TABLES = `
+CREATE TABLE bus_event_types (
+  name VARCHAR(255) NOT NULL PRIMARY KEY,
+  definition TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL
+);
+CREATE TABLE bus_schemas (
+  event_type VARCHAR(255) NOT NULL,
+  version VARCHAR(64) NOT NULL,
+  seq INTEGER NOT NULL,
+  schema_type VARCHAR(32) NOT NULL,
+  schema_text TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  PRIMARY KEY (event_type, version)
+);
+CREATE TABLE bus_subscriptions (
+  id VARCHAR(64) NOT NULL PRIMARY KEY,
+  key_text VARCHAR(2000) NOT NULL UNIQUE,
+  owning_application VARCHAR(255) NOT NULL,
+  consumer_group VARCHAR(255) NOT NULL,
+  definition TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL
+);
+CREATE TABLE bus_subscription_cursors (
+  subscription_id VARCHAR(64) NOT NULL,
+  event_type VARCHAR(255) NOT NULL,
+  partition_id VARCHAR(32) NOT NULL,
+  committed_offset VARCHAR(64) NOT NULL,
+  updated_at BIGINT NOT NULL,
+  PRIMARY KEY (subscription_id, event_type, partition_id)
+);`;
+
 /** Every migration, oldest first. */
 export const MIGRATIONS: readonly Migration[] = [
   {
@@ -84,4 +123,5 @@ export const MIGRATIONS: readonly Migration[] = [
       postgres: ICEBERG_CATALOG + SLUICE_TABLES,
     },
   },
+  { version: 4, name: 'event bus registry, subscriptions and cursors', sql: BUS_TABLES },
 ];

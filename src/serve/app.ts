@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
+import { createBusApp, type EventBus } from '../bus/index.js';
 import { createIcebergRestApp, openCatalog, restTableConfig } from '../catalog/index.js';
 import type { Metrics } from '../observe/index.js';
 import type { Runtime } from '../runtime/index.js';
@@ -14,6 +15,8 @@ export interface ServeContext {
   metrics: Metrics;
   /** When the process started serving (for /api/v1/health). */
   startedAt: Date;
+  /** The event bus, when this server serves the Nakadi API (/event-types, /subscriptions). */
+  bus?: EventBus;
 }
 
 /** Largest request body the platform API accepts unless a route sets its own limit. */
@@ -97,6 +100,7 @@ export function createApp(ctx: ServeContext): Hono {
     return c.body(body, 200, { 'content-type': metrics.registry.contentType });
   });
 
+  if (ctx.bus) app.route('/', createBusApp(ctx.bus));
   app.route('/api/v1', infoRoutes(ctx));
   app.get('*', serveUi());
   return app;

@@ -1,0 +1,8 @@
+// The Nakadi-compatible event bus: registry, publishing, streaming, subscriptions, lake sink.
+export { createBusApp } from './app.js';
+export { SCOPES, type Subject } from './auth.js';
+export { createEventBus, DEFAULT_RETENTION_MS, type EventBus } from './bus.js';
+export { formatOffset } from './cursors.js';
+export type { EventLog, LogRecord, PartitionBounds, TopicConfig } from './log/types.js';
+export { problemOf } from './problem.js';
+export type * from './types.js';
