@@ -39,6 +39,7 @@ export async function openTestBus(
   const config = busSchema.parse({
     auth: {
       anonymous: 'never',
+      admins: [{ data_type: 'service', value: 'admin-app' }],
       tokens: [
         {
           token: TOKENS.admin,
