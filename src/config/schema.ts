@@ -98,12 +98,32 @@ export const metastoreSchema = z
   })
   .describe('Metadata store: run history, queues, ledger and catalog pointers.');
 
+/** The `bus.embedded` section: settings of the embedded event log. */
+export const busEmbeddedSchema = z
+  .strictObject({
+    segmentBytes: size
+      .refine((n) => n >= 1024 * 1024 && n <= 1024 ** 3, { error: 'expected a segment size 1MiB–1GiB' })
+      .default(64 * 1024 * 1024)
+      .describe("Size at which a partition's segment file is closed and a new one started (default 64 MiB)."),
+    fsync: z
+      .boolean()
+      .default(true)
+      .describe(
+        'Sync appended events to disk before acknowledging them; false risks losing them on power loss.',
+      ),
+    retentionCheckMs: intIn(1000, 86_400_000)
+      .default(60_000)
+      .describe('How often old segments are deleted by time and size retention, in milliseconds.'),
+  })
+  .describe('Settings of the embedded event log (ignored with a kafka:// log).');
+
 /** The `bus` section. */
 export const busSchema = z
   .strictObject({
     log: checked(checkBusLog, 'expected "embedded" or a kafka:// URL')
       .default('embedded')
       .describe('Event log backend: "embedded" (in the data directory) or kafka://HOST:PORT[,HOST:PORT].'),
+    embedded: busEmbeddedSchema.optional(),
   })
   .extend(busApiFields)
   .describe('Event bus.');

@@ -1,0 +1,54 @@
+/** Small file-system helpers of the embedded log. */
+import { type FileHandle, mkdir, open, rename } from 'node:fs/promises';
+import { dirname } from 'node:path';
+
+/** fsync a directory so that file creations, renames and deletions in it are durable. */
+export async function syncDir(dir: string): Promise<void> {
+  const fh = await open(dir, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Create a directory (and its parents) and make its entry durable. */
+export async function mkdirDurable(dir: string): Promise<void> {
+  const created = await mkdir(dir, { recursive: true });
+  if (created !== undefined) await syncDir(dirname(dir));
+}
+
+/** Write a small file atomically: temp file, fsync, rename, fsync of the directory. */
+export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
+  const tmp = `${path}.tmp`;
+  const fh = await open(tmp, 'w');
+  try {
+    await fh.writeFile(data);
+    await fh.datasync();
+  } finally {
+    await fh.close();
+  }
+  await rename(tmp, path);
+  await syncDir(dirname(path));
+}
+
+/** Write all of `bytes` at `position` (a single write may be short). */
+export async function writeFully(fh: FileHandle, bytes: Uint8Array, position: number): Promise<void> {
+  let done = 0;
+  while (done < bytes.length) {
+    const { bytesWritten } = await fh.write(bytes, done, bytes.length - done, position + done);
+    if (bytesWritten <= 0) throw new Error('write made no progress');
+    done += bytesWritten;
+  }
+}
+
+/** Runs async sections one at a time, in call order. */
+export class Mutex {
+  #tail: Promise<unknown> = Promise.resolve();
+
+  run<T>(fn: () => Promise<T>): Promise<T> {
+    const result = this.#tail.then(fn);
+    this.#tail = result.catch(() => undefined);
+    return result;
+  }
+}

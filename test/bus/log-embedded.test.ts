@@ -1,0 +1,194 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { appendFile, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { openEmbeddedLog } from '../../src/bus/log/embedded.js';
+import { type EmbeddedEventLog, type EventLog, openEventLog } from '../../src/bus/log/index.js';
+import { sluiceConfigSchema } from '../../src/config/index.js';
+import { silentLogger } from '../../src/observe/index.js';
+import { ConflictError, InvalidInputError } from '../../src/util/index.js';
+import { CONFIG, event, logContract, parsed, readAll, topicName } from './log-contract.js';
+
+const root = await mkdtemp(join(tmpdir(), 'sluice-eventlog-'));
+after(() => rm(root, { recursive: true, force: true }));
+
+let n = 0;
+function freshDir(): string {
+  return join(root, `log-${n++}`);
+}
+
+const SEGMENT_BYTES = 64 * 1024;
+const contractDir = freshDir();
+const open = (dir = contractDir, segmentBytes = SEGMENT_BYTES) =>
+  openEmbeddedLog({ dir, log: silentLogger, segmentBytes, retentionCheckMs: 0 });
+
+async function lastSegment(dir: string, topic: string, partition: number): Promise<string> {
+  const pdir = join(dir, 'topics', topic, String(partition));
+  const logs = (await readdir(pdir)).filter((f) => f.endsWith('.log')).sort();
+  return join(pdir, logs[logs.length - 1]!);
+}
+
+logContract({
+  name: 'embedded',
+  open: () => open(),
+  enforceRetention: (log: EventLog) => (log as EmbeddedEventLog).enforceRetention(),
+  corruptTail: async (topic, partition, bytes) =>
+    appendFile(await lastSegment(contractDir, topic, partition), bytes),
+  exclusive: true,
+});
+
+describe('embedded event log', () => {
+  test('openEventLog opens the embedded log in <dataDir>/bus with the settings of sluice.yaml', async () => {
+    const dataDir = freshDir();
+    const config = sluiceConfigSchema.parse({ bus: { embedded: { segmentBytes: '1MiB', fsync: true } } });
+    assert.equal(config.bus.embedded?.segmentBytes, 1024 * 1024);
+    const log = await openEventLog(config.bus, { dataDir, log: silentLogger });
+    try {
+      assert.equal(log.kind, 'embedded');
+      assert.ok((await stat(join(dataDir, 'bus', 'LOCK'))).isFile());
+      await assert.rejects(openEventLog(config.bus, { dataDir, log: silentLogger }), ConflictError);
+    } finally {
+      await log.close();
+    }
+    await assert.rejects(stat(join(dataDir, 'bus', 'LOCK')), { code: 'ENOENT' });
+    const bad = sluiceConfigSchema.safeParse({
+      bus: { embedded: { segmentBytes: '1KB', retentionCheckMs: 5 } },
+    });
+    assert.equal(bad.success, false);
+    assert.deepEqual(bad.error!.issues.map((i) => i.path.join('.')).sort(), [
+      'bus.embedded.retentionCheckMs',
+      'bus.embedded.segmentBytes',
+    ]);
+  });
+
+  test('a lock left by a process that is gone is taken over', async () => {
+    const dir = freshDir();
+    const gone = spawnSync(process.execPath, ['-e', '0']).pid;
+    await (await open(dir)).close();
+    await writeFile(
+      join(dir, 'LOCK'),
+      JSON.stringify({ pid: gone, host: (await import('node:os')).hostname() }),
+    );
+    const log = await open(dir);
+    assert.equal(JSON.parse(await readFile(join(dir, 'LOCK'), 'utf8')).pid, process.pid);
+    await log.close();
+  });
+
+  test('reads cross segment boundaries; missing or damaged index files are rebuilt', async () => {
+    const dir = freshDir();
+    const topic = topicName('segments');
+    let log = await open(dir);
+    const payload = 'y'.repeat(700);
+    try {
+      await log.createTopic(topic, CONFIG);
+      for (let b = 0; b < 30; b++) {
+        await log.append(
+          topic,
+          0,
+          Array.from({ length: 37 }, (_, i) => ({ value: event({ n: b * 37 + i, payload }) })),
+        );
+      }
+    } finally {
+      await log.close();
+    }
+    const pdir = join(dir, 'topics', topic, '0');
+    const indexes = (await readdir(pdir)).filter((f) => f.endsWith('.index')).sort();
+    assert.ok(indexes.length >= 10, `${indexes.length} closed segments`);
+    await rm(join(pdir, indexes[1]!));
+    await writeFile(join(pdir, indexes[2]!), 'damaged');
+    log = await open(dir);
+    try {
+      const page = await log.read(topic, 0, 523n, { maxRecords: 300, waitMs: 0 });
+      assert.deepEqual(
+        page.map((r) => r.offset),
+        Array.from({ length: 300 }, (_, i) => BigInt(523 + i)),
+      );
+      assert.deepEqual(
+        (await readAll(log, topic)).map((r) => (parsed(r) as { n: number }).n),
+        Array.from({ length: 30 * 37 }, (_, i) => i),
+      );
+    } finally {
+      await log.close();
+    }
+  });
+
+  test('records larger than a read chunk and empty records round-trip through the files', async () => {
+    const dir = freshDir();
+    const topic = topicName('big');
+    const big = Buffer.alloc(3 * 1024 * 1024, 7);
+    let log = await open(dir, 1024 * 1024);
+    try {
+      await log.createTopic(topic, CONFIG);
+      await log.append(topic, 0, [
+        { value: new Uint8Array(0) },
+        { key: 'ключ', value: big },
+        { value: event('x') },
+      ]);
+    } finally {
+      await log.close();
+    }
+    log = await open(dir, 1024 * 1024);
+    try {
+      const records = await log.read(topic, 0, 0n, { maxRecords: 10, waitMs: 0 });
+      assert.equal(records.length, 3);
+      assert.equal(records[0]!.value.byteLength, 0);
+      assert.equal(records[1]!.key, 'ключ');
+      assert.ok(Buffer.from(records[1]!.value).equals(big));
+      assert.deepEqual(parsed(records[2]!), 'x');
+    } finally {
+      await log.close();
+    }
+  });
+
+  test('bad input is refused with errors naming what is wrong, and nothing is written', async () => {
+    const dir = freshDir();
+    const log = await open(dir);
+    try {
+      const topic = topicName('bad');
+      await log.createTopic(topic, CONFIG);
+      for (const name of ['', '.hidden', 'a/b', '..', 'x'.repeat(201), 'sp ace']) {
+        await assert.rejects(log.createTopic(name, CONFIG), InvalidInputError, name);
+      }
+      await assert.rejects(log.createTopic(topicName('r'), { ...CONFIG, retentionMs: -5 }), /retentionMs/);
+      await assert.rejects(
+        log.createTopic(topicName('r'), { ...CONFIG, retentionBytes: 1.5 }),
+        /retentionBytes/,
+      );
+      await assert.rejects(log.createTopic(topicName('r'), { ...CONFIG, partitions: 5000 }), /partitions/);
+      await assert.rejects(
+        log.append(topic, 0, [{ key: 'k'.repeat(70_000), value: event(1) }]),
+        /key is longer/,
+      );
+      await assert.rejects(
+        log.append(topic, 0, [{ key: 5 as unknown as string, value: event(1) }]),
+        /key must be a string/,
+      );
+      await assert.rejects(
+        log.append(topic, 0, [{ value: Buffer.alloc(70 * 1024 * 1024) }]),
+        /more than the limit/,
+      );
+      await assert.rejects(log.append(topic, 0.5, [{ value: event(1) }]), /partition 0.5/);
+      await assert.rejects(log.read(topic, 0, 0n, { maxRecords: 1, waitMs: -1 }), /waitMs/);
+      await assert.rejects(log.read(topic, 0, 1 as unknown as bigint, { maxRecords: 1 }), /bigint/);
+      assert.deepEqual(await log.bounds(topic), [{ partition: 0, begin: 0n, end: 0n }]);
+    } finally {
+      await log.close();
+    }
+    await assert.rejects(log.append('x', 0, [{ value: event(1) }]), /closed/);
+  });
+
+  test('an unknown backend in bus.log is refused', async () => {
+    await assert.rejects(
+      openEventLog(
+        { log: 'ftp://x', embedded: { segmentBytes: 1 << 20, fsync: true, retentionCheckMs: 1000 } },
+        {
+          dataDir: freshDir(),
+          log: silentLogger,
+        },
+      ),
+      InvalidInputError,
+    );
+  });
+});

@@ -1,0 +1,22 @@
+/**
+ * The EventLog contract on Apache Kafka. No broker runs in the normal suite: set
+ * SLUICE_TEST_KAFKA=host:9092[,host:9092] to run it against one; otherwise it is skipped.
+ */
+import { test } from 'node:test';
+import { openEventLog } from '../../src/bus/log/index.js';
+import { silentLogger } from '../../src/observe/index.js';
+import { logContract } from './log-contract.js';
+
+const brokers = process.env.SLUICE_TEST_KAFKA;
+
+if (brokers) {
+  logContract({
+    name: 'kafka',
+    open: () => openEventLog({ log: `kafka://${brokers}` }, { dataDir: '/nonexistent', log: silentLogger }),
+    exclusive: false,
+  });
+} else {
+  test('EventLog contract: kafka', {
+    skip: 'set SLUICE_TEST_KAFKA=host:9092 to run against a Kafka broker',
+  }, () => {});
+}
