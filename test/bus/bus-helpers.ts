@@ -4,11 +4,11 @@ import { join } from 'node:path';
 import { Ajv } from 'ajv';
 import { parse } from 'yaml';
 import { createBusApp, createEventBus, type EventBus, type EventLog } from '../../src/bus/index.js';
+import { openEventLog } from '../../src/bus/log/index.js';
 import { busSchema } from '../../src/config/schema.js';
 import { type MetaStore, openMetaStore } from '../../src/metastore/index.js';
 import { silentLogger } from '../../src/observe/index.js';
 import { tempDir } from '../helpers/cli.js';
-import { MemoryEventLog } from './memory-log.js';
 
 export const SPEC_FILE = '/work/shared/specs/nakadi-event-bus-api.yaml';
 
@@ -29,13 +29,15 @@ export interface TestBus {
   close(): Promise<void>;
 }
 
-/** Open a bus; `metaUrl` defaults to a fresh SQLite file. */
+/**
+ * Open a bus on the embedded event log in a temp dir (or `eventLog`, e.g. the in-memory one
+ * that can fail appends on demand); `metaUrl` defaults to a fresh SQLite file.
+ */
 export async function openTestBus(
   o: { metaUrl?: string; bus?: Record<string, unknown>; eventLog?: EventLog } = {},
 ): Promise<TestBus> {
   const tmp = tempDir('sluice-bus-');
   const meta = await openMetaStore(o.metaUrl ?? `sqlite://${join(tmp.dir, 'meta.db')}`);
-  const eventLog = o.eventLog ?? new MemoryEventLog();
   const config = busSchema.parse({
     auth: {
       anonymous: 'never',
@@ -67,6 +69,7 @@ export async function openTestBus(
     },
     ...o.bus,
   });
+  const eventLog = o.eventLog ?? (await openEventLog(config, { dataDir: tmp.dir, log: silentLogger }));
   const bus = createEventBus({ meta, eventLog, config, log: silentLogger });
   return {
     bus,
@@ -74,6 +77,7 @@ export async function openTestBus(
     eventLog,
     app: createBusApp(bus),
     async close() {
+      await eventLog.close();
       await meta.close();
       tmp.remove();
     },
