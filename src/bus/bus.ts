@@ -20,6 +20,10 @@ export interface EventBus {
   readonly sessions: SessionRegistry;
   readonly auth: Authenticator;
   readonly log: Logger;
+  /** Aborted when the server stops: open streams end. */
+  readonly closing: AbortSignal;
+  /** End every open stream (server shutdown). */
+  shutdown(): void;
 }
 
 /** Bind the bus to a metastore and an event log. */
@@ -40,7 +44,10 @@ export function createEventBus(o: {
       retentionMs: DEFAULT_RETENTION_MS,
     },
   });
+  const closing = new AbortController();
   return {
+    closing: closing.signal,
+    shutdown: () => closing.abort(),
     config: o.config,
     eventLog: o.eventLog,
     registry,

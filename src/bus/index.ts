@@ -5,4 +5,6 @@ export { createEventBus, DEFAULT_RETENTION_MS, type EventBus } from './bus.js';
 export { formatOffset } from './cursors.js';
 export type { EventLog, LogRecord, PartitionBounds, TopicConfig } from './log/types.js';
 export { problemOf } from './problem.js';
+export { applyEventTypeFiles } from './project-events.js';
+export { type BusService, openBusService } from './service.js';
 export type * from './types.js';

@@ -59,14 +59,15 @@ export function eventRoutes(bus: EventBus): Hono<BusEnv> {
     return stream(c, async (s) => {
       const done = new AbortController();
       s.onAbort(() => done.abort());
+      const signal = AbortSignal.any([done.signal, bus.closing]);
       const write = async (line: string) => {
         await s.write(line);
       };
       try {
-        const reason = await runLolaStream(bus.eventLog, slots, params, write, done.signal);
+        const reason = await runLolaStream(bus.eventLog, slots, params, write, signal);
         bus.log.debug({ eventType: name, reason }, 'low-level stream ended');
       } catch (err) {
-        if (!done.signal.aborted) bus.log.warn({ err, eventType: name }, 'low-level stream failed');
+        if (!signal.aborted) bus.log.warn({ err, eventType: name }, 'low-level stream failed');
       }
     });
   });

@@ -174,6 +174,7 @@ export function subscriptionRoutes(bus: EventBus): Hono<BusEnv> {
     return stream(c, async (s) => {
       const done = new AbortController();
       s.onAbort(() => done.abort());
+      const signal = AbortSignal.any([done.signal, bus.closing]);
       try {
         const reason = await runSubscriptionStream(
           bus,
@@ -182,11 +183,11 @@ export function subscriptionRoutes(bus: EventBus): Hono<BusEnv> {
           params,
           maxUncommitted,
           (l) => s.write(l).then(() => undefined),
-          done.signal,
+          signal,
         );
         bus.log.debug({ subscription: sub.id, stream: session.id, reason }, 'subscription stream ended');
       } catch (err) {
-        if (!done.signal.aborted) bus.log.warn({ err, subscription: sub.id }, 'subscription stream failed');
+        if (!signal.aborted) bus.log.warn({ err, subscription: sub.id }, 'subscription stream failed');
       } finally {
         sessions.close(session, await subscriptionSlots(bus, sub).catch(() => slots));
       }

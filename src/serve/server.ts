@@ -1,5 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
+import type { EventBus } from '../bus/index.js';
 import { createMetrics } from '../observe/index.js';
 import type { Runtime } from '../runtime/index.js';
 import { InvalidInputError } from '../util/index.js';
@@ -8,6 +9,8 @@ import { createApp } from './app.js';
 export interface ServerOptions {
   host: string;
   httpPort: number;
+  /** Serve the Nakadi event bus API with this bus. */
+  bus?: EventBus;
 }
 
 export interface RunningServer {
@@ -34,7 +37,7 @@ export async function startServer(runtime: Runtime, o: ServerOptions): Promise<R
       'bind 127.0.0.1 and put an authenticating proxy in front, or keep the default host',
     );
   }
-  const app = createApp({ runtime, metrics: createMetrics(), startedAt: new Date() });
+  const app = createApp({ runtime, metrics: createMetrics(), startedAt: new Date(), bus: o.bus });
   const log = runtime.log.child({ component: 'server' });
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
     const s = serve({ fetch: app.fetch, hostname: o.host, port: o.httpPort }, () => resolve(s));

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { openBusService } from '../../bus/index.js';
 import { openRuntime } from '../../runtime/index.js';
 import { startServer } from '../../serve/index.js';
 import { InvalidInputError } from '../../util/index.js';
@@ -32,9 +33,12 @@ export default async function serveCommand(
   const httpPort = port(opts.httpPort, server.http, '--http-port');
   const runtime = await openRuntime(project, log);
   let running: Awaited<ReturnType<typeof startServer>>;
+  let busService: Awaited<ReturnType<typeof openBusService>> | undefined;
   try {
-    running = await startServer(runtime, { host, httpPort });
+    busService = await openBusService(runtime);
+    running = await startServer(runtime, { host, httpPort, bus: busService.bus });
   } catch (err) {
+    await busService?.close();
     await runtime.close();
     throw err;
   }
@@ -43,11 +47,13 @@ export default async function serveCommand(
     ui: `${running.url}/`,
     health: `${running.url}/api/v1/health`,
     metrics: `${running.url}/metrics`,
+    eventTypes: `${running.url}/event-types`,
   });
   out.line(`Sluice is serving project "${project.config.name}"`);
   out.line(`  web UI   ${running.url}/`);
   out.line(`  health   ${running.url}/api/v1/health`);
   out.line(`  metrics  ${running.url}/metrics`);
+  out.line(`  events   ${running.url}/event-types`);
   out.line('Press Ctrl-C to stop.');
 
   await new Promise<void>((resolve) => {
@@ -58,7 +64,9 @@ export default async function serveCommand(
     process.once('SIGINT', () => stop('SIGINT'));
     process.once('SIGTERM', () => stop('SIGTERM'));
   });
+  busService.bus.shutdown();
   await running.close();
+  await busService.close();
   await runtime.close();
   return 0;
 }
