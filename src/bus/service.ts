@@ -1,6 +1,7 @@
 /** The event bus of a running server: its log opened, project event types applied, sinks started. */
 import type { Runtime } from '../runtime/index.js';
 import { createEventBus, type EventBus } from './bus.js';
+import { sinkEventsToTable } from './lake-sink.js';
 import { openEventLog } from './log/index.js';
 import { applyEventTypeFiles } from './project-events.js';
 
@@ -24,11 +25,31 @@ export async function openBusService(runtime: Runtime): Promise<BusService> {
     await eventLog.close();
     throw err;
   }
+  const sinks = startSinks(runtime, bus);
   return {
     bus,
     async close() {
       bus.shutdown();
+      await sinks;
       await eventLog.close();
     },
   };
+}
+
+/** Run the `bus.sinks` of the configuration until the bus shuts down; a failed sink restarts after a pause. */
+function startSinks(runtime: Runtime, bus: EventBus): Promise<unknown> {
+  return Promise.all(
+    bus.config.sinks.map(async (sink) => {
+      const log = bus.log.child({ sink: sink.eventType });
+      while (!bus.closing.aborted) {
+        try {
+          await sinkEventsToTable(runtime, bus.eventLog, { ...sink, signal: bus.closing });
+        } catch (err) {
+          if (bus.closing.aborted) break;
+          log.error({ err }, 'lake sink failed; restarting in 10 s');
+          await new Promise((resolve) => setTimeout(resolve, 10_000).unref());
+        }
+      }
+    }),
+  );
 }
