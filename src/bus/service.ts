@@ -47,9 +47,23 @@ function startSinks(runtime: Runtime, bus: EventBus): Promise<unknown> {
         } catch (err) {
           if (bus.closing.aborted) break;
           log.error({ err }, 'lake sink failed; restarting in 10 s');
-          await new Promise((resolve) => setTimeout(resolve, 10_000).unref());
+          await pause(10_000, bus.closing);
         }
       }
     }),
   );
+}
+
+function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+      { once: true },
+    );
+  });
 }

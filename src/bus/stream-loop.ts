@@ -45,6 +45,7 @@ export async function runStreamLoop(
 ): Promise<string> {
   const endAt = Date.now() + params.streamTimeoutMs;
   let sent = 0;
+  let round = 0;
   for (;;) {
     if (signal.aborted) return 'client disconnected';
     await hooks.beforeRound?.();
@@ -57,15 +58,18 @@ export async function runStreamLoop(
       return 'stream timeout reached';
     }
     const streamLeft = params.streamLimit ? params.streamLimit - sent : Number.POSITIVE_INFINITY;
-    let budget = Math.min(hooks.capacity(), streamLeft) - slots.reduce((n, s) => n + s.buffer.length, 0);
+    const budget = Math.min(hooks.capacity(), streamLeft) - slots.reduce((n, s) => n + s.buffer.length, 0);
     const nextFlush = Math.min(endAt, ...slots.map((s) => s.lastFlushAt + params.flushTimeoutMs));
     const waitMs = Math.max(0, Math.min(MAX_WAIT_MS, nextFlush - now));
     const readable = slots.filter((s) => s.buffer.length < params.batchLimit);
     if (budget > 0 && readable.length) {
-      const perSlot = readable.map((s) => {
-        const n = Math.max(0, Math.min(params.batchLimit - s.buffer.length, budget));
-        budget -= n;
-        return n;
+      // Share the budget fairly, rotating who gets the remainder, so no partition starves.
+      const share = Math.floor(budget / readable.length);
+      const extra = budget % readable.length;
+      round++;
+      const perSlot = readable.map((s, i) => {
+        const bonus = (i + round) % readable.length < extra ? 1 : 0;
+        return Math.max(0, Math.min(params.batchLimit - s.buffer.length, share + bonus));
       });
       await readAny(eventLog, readable, perSlot, waitMs, AbortSignal.any([signal, hooks.wakeSignal()]));
     } else {

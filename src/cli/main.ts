@@ -1,4 +1,5 @@
 import { Command, CommanderError, Option } from 'commander';
+import { registerEventsCommands } from './commands/events-register.js';
 import { registerTablesCommands } from './commands/tables-register.js';
 import { reportError } from './output.js';
 import { packageVersion } from './version.js';
@@ -81,6 +82,7 @@ export function buildProgram(): Command {
     .action(lazy(() => import('./commands/serve.js')));
 
   registerTablesCommands(program, lazy);
+  registerEventsCommands(program, lazy);
 
   program
     .command('demo')

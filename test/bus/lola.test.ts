@@ -104,6 +104,15 @@ describe('low-level streaming and cursor arithmetic', () => {
     );
   });
 
+  test('a stream limit larger than one partition still drains every partition', async () => {
+    const res = await stream('batch_limit=6&stream_limit=6&batch_flush_timeout=1', [
+      { partition: '0', offset: 'BEGIN' },
+      { partition: '1', offset: 'BEGIN' },
+    ]);
+    const events = (await readBatches(res)).flatMap((b) => b.events ?? []);
+    assert.deepEqual(events.map((e) => e.order_number).sort(), ['late', 'o0', 'o1', 'o2', 'o3', 'o4']);
+  });
+
   test('invalid stream parameters and cursors are 422', async () => {
     await assertProblem(await stream('batch_limit=0'), 422, /batch_limit/);
     await assertProblem(await stream('batch_limit=5&stream_limit=2'), 422, /stream_limit/);
