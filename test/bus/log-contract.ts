@@ -6,7 +6,12 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { EventLog, LogRecord, TopicConfig } from '../../src/bus/log/index.js';
+import {
+  type EventLog,
+  type LogRecord,
+  OffsetUnavailableError,
+  type TopicConfig,
+} from '../../src/bus/log/index.js';
 import { ConflictError, InvalidInputError, NotFoundError } from '../../src/util/index.js';
 
 /** A backend under test. */
@@ -69,10 +74,19 @@ async function rejectsWith(
 }
 
 export function logContract(target: LogTarget): void {
+  /** Run `fn` on a freshly opened log, closing it afterwards. */
+  async function withLog(fn: (log: EventLog) => Promise<void>): Promise<void> {
+    const log = await target.open();
+    try {
+      await fn(log);
+    } finally {
+      await log.close();
+    }
+  }
+
   describe(`EventLog contract: ${target.name}`, () => {
-    test('appends are read back in order with their offsets, keys and timestamps', async () => {
-      const log = await target.open();
-      try {
+    test('appends are read back in order with their offsets, keys and timestamps', () =>
+      withLog(async (log) => {
         const topic = topicName('order');
         await log.createTopic(topic, { ...CONFIG, partitions: 2 });
         assert.equal(await log.topicExists(topic), true);
@@ -103,14 +117,10 @@ export function logContract(target: LogTarget): void {
           { partition: 1, begin: 0n, end: 1n },
         ]);
         await log.deleteTopic(topic);
-      } finally {
-        await log.close();
-      }
-    });
+      }));
 
-    test('concurrent appends to one partition get distinct, contiguous offsets in call order', async () => {
-      const log = await target.open();
-      try {
+    test('concurrent appends to one partition get distinct, contiguous offsets in call order', () =>
+      withLog(async (log) => {
         const topic = topicName('concurrent');
         await log.createTopic(topic, CONFIG);
         const callers = 40;
@@ -139,14 +149,10 @@ export function logContract(target: LogTarget): void {
             assert.deepEqual(parsed(records[Number(offset)]!), { c, i });
         }
         await log.deleteTopic(topic);
-      } finally {
-        await log.close();
-      }
-    });
+      }));
 
-    test('a read at the end waits for the next append, its wait time or an abort', async () => {
-      const log = await target.open();
-      try {
+    test('a read at the end waits for the next append, its wait time or an abort', () =>
+      withLog(async (log) => {
         const topic = topicName('wait');
         await log.createTopic(topic, CONFIG);
         assert.deepEqual(await log.read(topic, 0, 0n, { maxRecords: 5, waitMs: 0 }), []);
@@ -164,20 +170,16 @@ export function logContract(target: LogTarget): void {
         assert.deepEqual(await aborted, []);
         assert.deepEqual(await log.read(topic, 0, 1n, { maxRecords: 5, signal: AbortSignal.abort() }), []);
         await log.deleteTopic(topic);
-      } finally {
-        await log.close();
-      }
-    });
+      }));
 
-    test('unknown topics, partitions and unavailable offsets are clear errors', async () => {
-      const log = await target.open();
-      try {
+    test('unknown topics, partitions and unavailable offsets are clear errors', () =>
+      withLog(async (log) => {
         const topic = topicName('errors');
         await log.createTopic(topic, CONFIG);
         await log.append(topic, 0, [{ value: event(1) }, { value: event(2) }]);
         await rejectsWith(
           log.read(topic, 0, 3n, { maxRecords: 1, waitMs: 0 }),
-          InvalidInputError,
+          OffsetUnavailableError,
           /offset 3 .*0–2/,
         );
         await rejectsWith(log.read(topic, 0, -1n, { maxRecords: 1, waitMs: 0 }), InvalidInputError);
@@ -214,14 +216,10 @@ export function logContract(target: LogTarget): void {
           /record 0/,
         );
         await log.deleteTopic(topic);
-      } finally {
-        await log.close();
-      }
-    });
+      }));
 
-    test('more partitions can be added, never removed; a deleted topic is gone', async () => {
-      const log = await target.open();
-      try {
+    test('more partitions can be added, never removed; a deleted topic is gone', () =>
+      withLog(async (log) => {
         const topic = topicName('update');
         await log.createTopic(topic, CONFIG);
         await log.append(topic, 0, [{ value: event('p0') }]);
@@ -251,10 +249,7 @@ export function logContract(target: LogTarget): void {
         await log.createTopic(topic, CONFIG);
         assert.deepEqual(await log.bounds(topic), [{ partition: 0, begin: 0n, end: 0n }]);
         await log.deleteTopic(topic);
-      } finally {
-        await log.close();
-      }
-    });
+      }));
 
     test('a reopened log has the same topics, records and bounds and goes on from its end', async () => {
       const topic = topicName('reopen');
@@ -305,7 +300,7 @@ export function logContract(target: LogTarget): void {
         assert.ok(bySize!.begin > 0n && bySize!.begin < 1000n, `begin ${bySize!.begin}`);
         await rejectsWith(
           log.read(topic, 0, 0n, { maxRecords: 1, waitMs: 0 }),
-          InvalidInputError,
+          OffsetUnavailableError,
           /not available/,
         );
         const kept = await readAll(log, topic);

@@ -4,6 +4,8 @@ import { appendFile, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { crc32c } from '../../src/bus/log/crc32c.js';
 import { openEmbeddedLog } from '../../src/bus/log/embedded.js';
 import { type EmbeddedEventLog, type EventLog, openEventLog } from '../../src/bus/log/index.js';
 import { sluiceConfigSchema } from '../../src/config/index.js';
@@ -64,6 +66,48 @@ describe('embedded event log', () => {
     ]);
   });
 
+  test('records are framed with CRC-32C (Castagnoli)', () => {
+    assert.equal(crc32c(Buffer.from('123456789')), 0xe3069283);
+    assert.equal(crc32c(Buffer.alloc(32, 0)), 0x8a9136aa);
+    const bytes = Buffer.from('a longer input that crosses several eight-byte steps');
+    assert.equal(crc32c(bytes, 10, 30), crc32c(bytes.subarray(10, 30)));
+  });
+
+  test('appends queued before close are written; the retention timer trims idle topics', async () => {
+    const dir = freshDir();
+    const topic = topicName('close');
+    let log = await openEmbeddedLog({
+      dir,
+      log: silentLogger,
+      segmentBytes: SEGMENT_BYTES,
+      retentionCheckMs: 20,
+    });
+    await log.createTopic(topic, { ...CONFIG, retentionMs: 1 });
+    const queued = Array.from({ length: 10 }, (_, i) => log.append(topic, 0, [{ value: event(i) }]));
+    await log.close();
+    assert.deepEqual(
+      (await Promise.all(queued)).flat(),
+      Array.from({ length: 10 }, (_, i) => BigInt(i)),
+    );
+    log = await openEmbeddedLog({
+      dir,
+      log: silentLogger,
+      segmentBytes: SEGMENT_BYTES,
+      retentionCheckMs: 20,
+    });
+    try {
+      // The timer closes the expired active segment and deletes it: begin reaches end.
+      let bounds = await log.bounds(topic);
+      for (let i = 0; i < 200 && bounds[0]!.begin < 10n; i++) {
+        await sleep(20);
+        bounds = await log.bounds(topic);
+      }
+      assert.deepEqual(bounds, [{ partition: 0, begin: 10n, end: 10n }]);
+    } finally {
+      await log.close();
+    }
+  });
+
   test('a lock left by a process that is gone is taken over', async () => {
     const dir = freshDir();
     const gone = spawnSync(process.execPath, ['-e', '0']).pid;
@@ -110,6 +154,63 @@ describe('embedded event log', () => {
         (await readAll(log, topic)).map((r) => (parsed(r) as { n: number }).n),
         Array.from({ length: 30 * 37 }, (_, i) => i),
       );
+    } finally {
+      await log.close();
+    }
+  });
+
+  test('compaction keeps the newest record of every key in closed segments, across a restart', async () => {
+    const dir = freshDir();
+    const topic = topicName('compact');
+    let log = await open(dir);
+    const newest = new Map<string, bigint>();
+    const keyless: bigint[] = [];
+    let activeBase = 0n;
+    try {
+      await log.createTopic(topic, { ...CONFIG, cleanupPolicy: 'compact', retentionMs: 1 });
+      const payload = 'z'.repeat(1000);
+      for (let b = 0; b < 20; b++) {
+        const records = Array.from({ length: 50 }, (_, i) =>
+          i % 10 === 9
+            ? { value: event({ b, i, payload }) }
+            : { key: `k${(b * 50 + i) % 13}`, value: event({ b, i, payload }) },
+        );
+        const offsets = await log.append(topic, 0, records);
+        for (const [i, r] of records.entries()) {
+          if (r.key) newest.set(r.key, offsets[i]!);
+          else keyless.push(offsets[i]!);
+        }
+        activeBase = offsets[0]!;
+      }
+      await sleep(5);
+      await log.enforceRetention();
+      const check = async (l: EmbeddedEventLog) => {
+        assert.deepEqual(await l.bounds(topic), [{ partition: 0, begin: 0n, end: 1000n }]);
+        const records = await readAll(l, topic);
+        for (let i = 1; i < records.length; i++) assert.ok(records[i]!.offset > records[i - 1]!.offset);
+        const offsets = new Set(records.map((r) => r.offset));
+        for (const o of [...newest.values(), ...keyless]) assert.ok(offsets.has(o), `offset ${o} kept`);
+        for (const r of records) {
+          if (r.key === undefined || r.offset >= activeBase) continue;
+          assert.equal(
+            r.offset,
+            newest.get(r.key),
+            `only the newest record of ${r.key} is left before the active segment`,
+          );
+        }
+        assert.ok(records.length < 300, `${records.length} records left`);
+        const v = parsed((await l.read(topic, 0, newest.get('k3')!, { maxRecords: 1, waitMs: 0 }))[0]!) as {
+          b: number;
+        };
+        assert.equal(typeof v.b, 'number');
+      };
+      await check(log);
+      await log.close();
+      log = await open(dir);
+      await check(log);
+      // Reading from a removed offset starts at the next record kept.
+      const [first] = await log.read(topic, 0, 0n, { maxRecords: 1, waitMs: 0 });
+      assert.ok(first!.offset >= 0n);
     } finally {
       await log.close();
     }

@@ -28,7 +28,7 @@ export interface EmbeddedLogOptions {
   segmentBytes?: number;
   /** fdatasync before acknowledging (default true). */
   fsync?: boolean;
-  /** Newest bytes per partition kept in memory for readers (default 8 MiB). */
+  /** Newest bytes per partition kept in memory for readers (default 4 MiB). */
   tailBytes?: number;
   /** How often retention runs (default 60 s; 0 = only when `enforceRetention` is called). */
   retentionCheckMs?: number;
@@ -75,7 +75,7 @@ export class EmbeddedEventLog implements EventLog {
     this.#opts = {
       segmentBytes: o.segmentBytes ?? 64 * 1024 * 1024,
       fsync: o.fsync ?? true,
-      tailBytes: o.tailBytes ?? 8 * 1024 * 1024,
+      tailBytes: o.tailBytes ?? 4 * 1024 * 1024,
       log: this.#log,
     };
     this.#lock = lock;
@@ -228,24 +228,35 @@ export class EmbeddedEventLog implements EventLog {
     const p = this.#partition(topic, partition);
     checkReadArgs(offset, o);
     const from = Number(offset);
-    let got = await p.read(from, o.maxRecords);
-    if (got.length === 0) {
-      await p.waitFor(from, o.waitMs, o.signal);
-      if (this.#closed || this.#topics.get(topic)?.partitions[partition] !== p) return [];
-      got = await p.read(from, o.maxRecords);
+    const gone = () => this.#closed || this.#topics.get(topic)?.partitions[partition] !== p;
+    try {
+      let got = await p.read(from, o.maxRecords);
+      if (got.length === 0) {
+        await p.waitFor(from, o.waitMs, o.signal);
+        if (gone()) return [];
+        got = await p.read(from, o.maxRecords);
+      }
+      return got.map(toLogRecord);
+    } catch (err) {
+      // The topic was deleted (or the log closed) while its files were being read.
+      if (gone()) throw new NotFoundError(`topic "${topic}" does not exist`, undefined, { cause: err });
+      throw err;
     }
-    return got.map(toLogRecord);
   }
 
-  /** Apply every topic's retention now (also runs every `retentionCheckMs`). */
+  /**
+   * Apply every topic's retention now: delete old segments, or compact them for
+   * cleanupPolicy "compact" (also runs every `retentionCheckMs`).
+   */
   enforceRetention(now = Date.now()): Promise<void> {
     this.#retentionRunning ??= (async () => {
       try {
         for (const t of [...this.#topics.values()]) {
-          // Compacted topics keep their records regardless of age and size.
-          if (t.config.cleanupPolicy === 'compact') continue;
-          for (const p of t.partitions)
-            await p.enforceRetention(t.config.retentionMs, t.config.retentionBytes ?? 0, now);
+          for (const p of t.partitions) {
+            // Compacted topics keep the newest record of every key regardless of age and size.
+            if (t.config.cleanupPolicy === 'compact') await p.compact();
+            else await p.enforceRetention(t.config.retentionMs, t.config.retentionBytes ?? 0, now);
+          }
         }
       } finally {
         this.#retentionRunning = undefined;

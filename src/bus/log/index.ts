@@ -11,7 +11,13 @@ import type { EventLog } from './types.js';
 export type { EmbeddedEventLog, EmbeddedLogOptions } from './embedded.js';
 export type { KafkaLogOptions } from './kafka.js';
 export type { EventLog, LogRecord, PartitionBounds, TopicConfig } from './types.js';
-export { MAX_KEY_BYTES, MAX_PARTITIONS, MAX_READ_RECORDS, MAX_VALUE_BYTES } from './validate.js';
+export {
+  MAX_KEY_BYTES,
+  MAX_PARTITIONS,
+  MAX_READ_RECORDS,
+  MAX_VALUE_BYTES,
+  OffsetUnavailableError,
+} from './validate.js';
 
 /** Options of openEventLog. */
 export interface OpenEventLogOptions {

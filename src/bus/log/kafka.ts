@@ -14,7 +14,13 @@ import {
   NotFoundError,
 } from '../../util/index.js';
 import type { EventLog, LogRecord, PartitionBounds, TopicConfig } from './types.js';
-import { checkReadArgs, checkRecords, checkTopicConfig, checkTopicName } from './validate.js';
+import {
+  checkReadArgs,
+  checkRecords,
+  checkTopicConfig,
+  checkTopicName,
+  OffsetUnavailableError,
+} from './validate.js';
 
 const { Kafka: KafkaClient, logLevel, ConfigResourceTypes } = kafkajs;
 /** Longest wait for records known to exist (a consumer group join takes seconds). */
@@ -192,7 +198,7 @@ export class KafkaEventLog implements EventLog {
     await this.#checkPartition(topic, partition);
     const b = (await this.bounds(topic)).find((x) => x.partition === partition)!;
     if (offset < b.begin || offset > b.end) {
-      throw new InvalidInputError(
+      throw new OffsetUnavailableError(
         `offset ${offset} is not available in topic "${topic}" partition ${partition}: readable offsets are ${b.begin}–${b.end}`,
       );
     }

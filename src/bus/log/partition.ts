@@ -4,13 +4,15 @@
  * read from the in-memory tail or the segment files, trimmed by retention.
  */
 import { type FileHandle, open, readdir, rm, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import type { Logger } from '../../observe/index.js';
-import { BackendError, errorMessage, InvalidInputError } from '../../util/index.js';
+import { BackendError, errorMessage } from '../../util/index.js';
+import { compactSegments, newestOffsets } from './compact.js';
 import { Mutex, mkdirDurable, syncDir, writeFully } from './fs-util.js';
 import { encodeRecords, type NewRecord, type StoredRecord } from './record.js';
-import { parseSegmentFileName, Segment, segmentFileName } from './segment.js';
+import { parseSegmentFileName, Segment, SegmentReplaced, segmentFileName } from './segment.js';
 import { Tail } from './tail.js';
+import { OffsetUnavailableError } from './validate.js';
 
 /** Settings shared by every partition of one embedded log. */
 export interface PartitionOptions {
@@ -35,6 +37,8 @@ const MAX_FLUSH_BYTES = 16 * 1024 * 1024;
 
 export class Partition {
   readonly #dir: string;
+  /** `topic "x" partition 0`, for messages users see. */
+  readonly #name: string;
   readonly #opts: PartitionOptions;
   readonly #segments: Segment[];
   #fh: FileHandle;
@@ -45,9 +49,13 @@ export class Partition {
   #flushScheduled = false;
   #closed = false;
   #failed: Error | undefined;
+  /** Base of the active segment when compaction last ran. */
+  #compactedBefore = -1;
 
   private constructor(dir: string, opts: PartitionOptions, segments: Segment[], fh: FileHandle) {
     this.#dir = dir;
+    const topic = basename(dirname(dir));
+    this.#name = `topic "${topic}" partition ${basename(dir)}`;
     this.#opts = opts;
     this.#segments = segments;
     this.#fh = fh;
@@ -73,7 +81,7 @@ export class Partition {
     for (const [i, base] of bases.entries()) {
       const last = i === bases.length - 1;
       const path = join(dir, segmentFileName(base, 'log'));
-      const loaded = last ? undefined : await Segment.loadIndex(dir, base, (await stat(path)).size);
+      const loaded = last ? undefined : await Segment.loadIndex(dir, base, await stat(path));
       if (loaded) {
         segments.push(loaded);
         continue;
@@ -89,6 +97,8 @@ export class Partition {
       }
       segments.push(seg);
     }
+    // A closed segment ends where the next begins (compaction may have removed its last records).
+    for (let i = 0; i + 1 < segments.length; i++) segments[i]!.next = segments[i + 1]!.base;
     const fh = await open(segments[segments.length - 1]!.path, 'r+');
     return new Partition(dir, opts, segments, fh);
   }
@@ -114,7 +124,7 @@ export class Partition {
 
   /** Queue records for the next flush; resolves with the first offset once they are durable. */
   append(records: readonly NewRecord[], bytes: number): Promise<number> {
-    if (this.#closed) return Promise.reject(new BackendError(`event log partition ${this.#dir} is closed`));
+    if (this.#closed) return Promise.reject(new BackendError(`${this.#name} is closed`));
     if (this.#failed) return Promise.reject(this.#failed);
     return new Promise((resolve, reject) => {
       this.#queue.push({ records, bytes, resolve, reject });
@@ -202,6 +212,7 @@ export class Partition {
       await old.writeIndex();
       const seg = new Segment(this.#dir, old.next);
       const fh = await open(seg.path, 'wx+');
+      seg.ino = (await fh.stat()).ino;
       await syncDir(this.#dir);
       await this.#fh.close();
       this.#fh = fh;
@@ -214,12 +225,13 @@ export class Partition {
 
   /**
    * Up to `max` records from `from`, without waiting (empty at the end).
-   * @throws InvalidInputError (offset_unavailable) for an offset before begin or after end
+   * @throws OffsetUnavailableError for an offset before begin or after end
    */
   async read(from: number, max: number): Promise<StoredRecord[]> {
     this.#checkOffset(from);
     const out: StoredRecord[] = [];
     let at = from;
+    let retries = 0;
     while (out.length < max && at < this.end) {
       const cached = this.#tail.read(at, max - out.length);
       if (cached) {
@@ -231,8 +243,9 @@ export class Partition {
       try {
         got = await seg.read(at, max - out.length);
       } catch (err) {
-        // Retention may have deleted the segment meanwhile.
+        // Retention may have deleted the segment meanwhile, or compaction rewritten it.
         if ((err as NodeJS.ErrnoException).code === 'ENOENT') this.#checkOffset(at);
+        if (err instanceof SegmentReplaced && retries++ < 3) continue;
         throw err;
       }
       out.push(...got);
@@ -248,8 +261,8 @@ export class Partition {
   #checkOffset(offset: number): void {
     const { begin, end } = this;
     if (offset < begin || offset > end) {
-      throw new InvalidInputError(
-        `offset ${offset} is not available in ${this.#dir}: readable offsets are ${begin}–${end}`,
+      throw new OffsetUnavailableError(
+        `offset ${offset} is not available in ${this.#name}: readable offsets are ${begin}–${end}`,
         offset < begin ? 'older records were removed by retention; read from the begin offset' : undefined,
       );
     }
@@ -317,6 +330,25 @@ export class Partition {
         await syncDir(this.#dir);
         this.#opts.log.debug({ partition: this.#dir, removed, begin: this.begin }, 'event log: retention');
       }
+      return removed;
+    });
+  }
+
+  /**
+   * Keep only the newest record per key in the closed segments (cleanupPolicy "compact").
+   * Runs when segments were closed since the last compaction. Returns records removed.
+   */
+  compact(): Promise<number> {
+    return this.#mutex.run(async () => {
+      if (this.#closed || this.#failed || this.#active.base === this.#compactedBefore) return 0;
+      const closed = this.#segments.slice(0, -1);
+      const newest = await newestOffsets(this.#segments);
+      const { segments, removed } = await compactSegments(closed, newest);
+      this.#segments.splice(0, segments.length, ...segments);
+      this.#compactedBefore = this.#active.base;
+      // Readers of compacted offsets must see the rewritten segments, not the old records.
+      if (removed) this.#tail.dropBefore(this.#active.base);
+      if (removed) this.#opts.log.debug({ partition: this.#dir, removed }, 'event log: compaction');
       return removed;
     });
   }

@@ -46,6 +46,27 @@ export function encodeRecords(
   firstOffset: number,
   timestamp: number,
 ): { bytes: Buffer; positions: number[]; stored: StoredRecord[] } {
+  return frame(
+    records,
+    (i) => firstOffset + i,
+    () => timestamp,
+  );
+}
+
+/** Encode records that keep their offsets and timestamps (rewriting a segment). */
+export function encodeStored(records: readonly StoredRecord[]): { bytes: Buffer; positions: number[] } {
+  return frame(
+    records,
+    (i) => records[i]!.offset,
+    (i) => records[i]!.timestamp,
+  );
+}
+
+function frame(
+  records: readonly NewRecord[],
+  offsetOf: (i: number) => number,
+  timestampOf: (i: number) => number,
+): { bytes: Buffer; positions: number[]; stored: StoredRecord[] } {
   const keyLengths = records.map((r) => (r.key === undefined ? -1 : Buffer.byteLength(r.key)));
   let total = 0;
   for (let i = 0; i < records.length; i++) {
@@ -58,7 +79,8 @@ export function encodeRecords(
   for (let i = 0; i < records.length; i++) {
     const r = records[i]!;
     const keyLength = keyLengths[i]!;
-    const offset = firstOffset + i;
+    const offset = offsetOf(i);
+    const timestamp = timestampOf(i);
     const bodyStart = pos + HEADER_BYTES;
     bytes.writeUInt32LE(offset % U32, bodyStart);
     bytes.writeUInt32LE(Math.floor(offset / U32), bodyStart + 4);

@@ -2,10 +2,11 @@
  * One segment: a file of framed records named by its base offset (`00000000000000000042.log`)
  * plus a sparse in-memory offset index, written to `<base>.index` when the segment is closed.
  */
-import { type FileHandle, open, rename, rm } from 'node:fs/promises';
+import { type FileHandle, open, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BackendError } from '../../util/index.js';
 import { crc32c } from './crc32c.js';
+import { writeFileAtomic } from './fs-util.js';
 import { type Decoded, decodeRecord, type StoredRecord } from './record.js';
 
 /** One index entry per this many bytes of records. */
@@ -34,6 +35,8 @@ export class Segment {
   size: number;
   /** Newest record timestamp (0 when empty). */
   maxTimestamp: number;
+  /** Inode of the file this metadata describes (0: not checked); compaction replaces the file. */
+  ino = 0;
   #offsets: number[] = [];
   #positions: number[] = [];
 
@@ -87,6 +90,7 @@ export class Segment {
     if (from >= this.next || this.size === 0) return out;
     const fh = await open(this.path, 'r');
     try {
+      if (this.ino && (await fh.stat()).ino !== this.ino) throw new SegmentReplaced(this.path);
       const cursor = new RecordCursor(fh, this.lookup(from), this.size);
       while (out.length < maxRecords) {
         const d = await cursor.next();
@@ -104,6 +108,24 @@ export class Segment {
     return out;
   }
 
+  /** Every record of the segment, in order, read in large chunks. */
+  async *records(): AsyncGenerator<StoredRecord> {
+    const fh = await open(this.path, 'r');
+    try {
+      const cursor = new RecordCursor(fh, 0, this.size);
+      for (;;) {
+        const d = await cursor.next();
+        if (d === undefined) return;
+        if (d.kind !== 'record')
+          throw new BackendError(`event log segment ${this.path} is corrupt at byte ${cursor.pos}`);
+        yield d.record;
+        cursor.advance(d.size);
+      }
+    } finally {
+      await fh.close();
+    }
+  }
+
   /** Write the index (and the segment's bounds) atomically; called when the segment is closed. */
   async writeIndex(): Promise<void> {
     const count = this.#offsets.length;
@@ -118,22 +140,19 @@ export class Segment {
       buf.writeUInt32LE(this.#positions[i]!, INDEX_HEADER_BYTES + i * 8 + 4);
     }
     buf.writeUInt32LE(crc32c(buf, 0, buf.length - 4), buf.length - 4);
-    const tmp = `${this.indexPath}.tmp`;
-    const fh = await open(tmp, 'w');
-    try {
-      await fh.writeFile(buf);
-      await fh.datasync();
-    } finally {
-      await fh.close();
-    }
-    await rename(tmp, this.indexPath);
+    await writeFileAtomic(this.indexPath, buf);
   }
 
   /**
    * Load a closed segment's index file; undefined when it is missing, damaged or does not
    * match the segment file's size (the caller then rebuilds it by scanning).
    */
-  static async loadIndex(dir: string, base: number, fileSize: number): Promise<Segment | undefined> {
+  static async loadIndex(
+    dir: string,
+    base: number,
+    file: { size: number; ino: number },
+  ): Promise<Segment | undefined> {
+    const fileSize = file.size;
     const seg = new Segment(dir, base);
     let buf: Buffer;
     try {
@@ -153,6 +172,7 @@ export class Segment {
     if (readU64(buf, 16) !== fileSize) return undefined;
     seg.next = readU64(buf, 8);
     seg.size = fileSize;
+    seg.ino = file.ino;
     seg.maxTimestamp = readU64(buf, 24);
     for (let i = 0; i < count; i++) {
       seg.#offsets.push(base + buf.readUInt32LE(INDEX_HEADER_BYTES + i * 8));
@@ -174,7 +194,8 @@ export class Segment {
     const seg = new Segment(dir, base);
     const fh = await open(seg.path, 'r+');
     try {
-      const { size: fileSize } = await fh.stat();
+      const { size: fileSize, ino } = await fh.stat();
+      seg.ino = ino;
       const cursor = new RecordCursor(fh, 0, fileSize);
       let last = base - 1;
       for (;;) {
@@ -211,6 +232,13 @@ function writeU64(buf: Buffer, at: number, value: number): void {
 
 function readU64(buf: Buffer, at: number): number {
   return buf.readUInt32LE(at) + buf.readUInt32LE(at + 4) * U32;
+}
+
+/** The segment file was replaced (by compaction) after its metadata was taken: read again. */
+export class SegmentReplaced extends Error {
+  constructor(path: string) {
+    super(`event log segment ${path} was rewritten during the read`);
+  }
 }
 
 /** Decodes records one after another from a file region, reading it in large chunks. */

@@ -44,6 +44,14 @@ export class Tail {
     return this.#records.slice(start, start + max);
   }
 
+  /** Forget records before `offset` (they were rewritten on disk). */
+  dropBefore(offset: number): void {
+    while (this.#head < this.#records.length && this.#records[this.#head]!.offset < offset) {
+      this.#bytes -= sizeOf(this.#records[this.#head]!);
+      this.#head++;
+    }
+  }
+
   clear(): void {
     this.#records = [];
     this.#head = 0;

@@ -46,7 +46,8 @@ export interface EventLog {
   /**
    * Read up to `maxRecords` records of one partition starting at `offset` (inclusive). When
    * none is available yet, waits until one arrives, `waitMs` passes or `signal` aborts, then
-   * resolves with what it has (possibly empty).
+   * resolves with what it has (possibly empty). Without `waitMs` it waits until a record
+   * arrives or `signal` aborts; closing the log or deleting the topic also ends the wait.
    * @throws NotFoundError for an unknown topic/partition; InvalidInputError (offset_unavailable) for an offset before `begin` or after `end`
    */
   read(

@@ -14,6 +14,14 @@ export const MAX_KEY_BYTES = 64 * 1024;
 /** Largest value of a record. */
 export const MAX_VALUE_BYTES = MAX_BODY_BYTES - MAX_KEY_BYTES - 64;
 
+/**
+ * A read asked for an offset the partition does not hold (before `begin`, removed by
+ * retention, or after `end`). An InvalidInputError, so `invalid_input` to HTTP clients.
+ */
+export class OffsetUnavailableError extends InvalidInputError {
+  readonly reason = 'offset_unavailable';
+}
+
 /** @throws InvalidInputError when `topic` cannot name a topic */
 export function checkTopicName(topic: unknown): asserts topic is string {
   if (typeof topic !== 'string' || !TOPIC_NAME.test(topic)) {
