@@ -79,6 +79,7 @@ export async function sinkEventsToTable(
       let read = 0;
       for (const b of bounds) {
         const from = next.get(b.partition) ?? b.begin;
+        // biome-ignore lint/complexity/useMathMinMax: bigint offsets
         const start = from < b.begin ? b.begin : from;
         if (start >= b.end || pending.length >= max) continue;
         const records = await eventLog.read(o.eventType, b.partition, start, {
@@ -116,6 +117,7 @@ function cursorsAfter(next: Map<number, bigint>, pending: Pending[]): Record<str
   const out: Record<string, string> = {};
   for (const [p, n] of next) {
     const held = pending.filter((r) => r.partition === p).map((r) => r.offset);
+    // biome-ignore lint/complexity/useMathMinMax: bigint offsets
     const firstHeld = held.length ? held.reduce((a, b) => (a < b ? a : b)) : n;
     out[String(p)] = String(firstHeld - 1n);
   }

@@ -51,9 +51,9 @@ export const busAuthSchema = z
     tokens: z
       .array(
         z.strictObject({
-          // biome-ignore lint/suspicious/noTemplateCurlyInString: the ${VAR} syntax itself
           token: z
             .string()
+            // biome-ignore lint/suspicious/noTemplateCurlyInString: the ${VAR} syntax itself
             .min(16, { error: 'expected a token of at least 16 characters, e.g. "${BUS_TOKEN}"' }),
           subject: text().describe('Who holds the token (matched against authorization lists).'),
           type: text().default('service').describe('Attribute type of the subject ("service", "user", ...).'),

@@ -186,7 +186,7 @@ describe('publishing', () => {
       200,
     );
     const [event] = await stored('picked');
-    assert.equal((event?.metadata as { partition: string }).partition, '2');
+    assert.equal((event as { metadata: { partition: string } }).metadata.partition, '2');
     for (const p of [undefined, '9', 'x']) {
       const res = await call(t, 'POST', '/event-types/picked/events', {
         token: admin,
@@ -237,7 +237,7 @@ describe('publishing', () => {
       assertSpec('BatchItemResponse', items, true);
       assert.ok(items.some((i) => i.publishing_status === 'submitted'));
       assert.ok(items.some((i) => i.publishing_status === 'failed' && i.step === 'publishing'));
-      assert.equal(items[0]?.eid, (events[0]?.metadata as { eid: string }).eid);
+      assert.equal(items[0]?.eid, (events[0] as { metadata: { eid: string } }).metadata.eid);
     } finally {
       await t207.close();
     }
