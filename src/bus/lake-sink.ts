@@ -22,6 +22,7 @@ import {
   parseTableName,
 } from './lake-table.js';
 import type { EventLog, LogRecord } from './log/types.js';
+import { sleep } from './sleep.js';
 
 /** What to sink and how. */
 export interface SinkOptions {
@@ -196,17 +197,4 @@ async function upsertBatch(
   await table.upsert({ sql: latest }, { key: ['key'], properties, signal: o.signal });
   if (Number(count?.d ?? 0) > 0) await table.delete(`data_op = 'D'`, { properties, signal: o.signal });
   return n;
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 }

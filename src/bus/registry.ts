@@ -232,33 +232,16 @@ export class EventTypeRegistry {
 
   /** Schema versions, newest first. */
   async schemas(name: string, limit: number, offset: number): Promise<EventTypeSchema[]> {
-    const rows = await this.#o.meta.query<{
-      version: string;
-      schema_type: string;
-      schema_text: string;
-      created_at: number;
-    }>(
-      'SELECT version, schema_type, schema_text, created_at FROM bus_schemas WHERE event_type = ? ORDER BY seq DESC LIMIT ? OFFSET ?',
-      [name, limit, offset],
-    );
-    return rows.map(schemaOfRow);
+    return this.#selectSchemas('event_type = ? ORDER BY seq DESC LIMIT ? OFFSET ?', [name, limit, offset]);
   }
 
   /** One schema version (`latest` for the newest). @throws NotFoundError */
   async schema(name: string, version: string): Promise<EventTypeSchema> {
     const et = await this.get(name);
     if (version === 'latest') return et.schema;
-    const rows = await this.#o.meta.query<{
-      version: string;
-      schema_type: string;
-      schema_text: string;
-      created_at: number;
-    }>(
-      'SELECT version, schema_type, schema_text, created_at FROM bus_schemas WHERE event_type = ? AND version = ?',
-      [name, version],
-    );
+    const rows = await this.#selectSchemas('event_type = ? AND version = ?', [name, version]);
     if (!rows[0]) throw new NotFoundError(`EventType "${name}" has no schema version ${version}`);
-    return schemaOfRow(rows[0]);
+    return rows[0];
   }
 
   /** The compiled validator of an event type's current schema. */
@@ -276,6 +259,14 @@ export class EventTypeRegistry {
   /** Partitions of an event type. */
   partitions(et: EventType): number {
     return partitionCount(et.default_statistic, this.#o.limits);
+  }
+
+  async #selectSchemas(where: string, params: (string | number)[]): Promise<EventTypeSchema[]> {
+    const rows = await this.#o.meta.query<SchemaRow>(
+      `SELECT version, schema_type, schema_text, created_at FROM bus_schemas WHERE ${where}`,
+      params,
+    );
+    return rows.map(schemaOfRow);
   }
 
   async #insertSchema(
@@ -298,12 +289,14 @@ export class EventTypeRegistry {
   }
 }
 
-function schemaOfRow(r: {
+type SchemaRow = {
   version: string;
   schema_type: string;
   schema_text: string;
   created_at: number;
-}): EventTypeSchema {
+};
+
+function schemaOfRow(r: SchemaRow): EventTypeSchema {
   return {
     type: r.schema_type as 'json_schema',
     schema: r.schema_text,

@@ -106,25 +106,17 @@ function diffAdditional(a: unknown, b: unknown, path: string): SchemaChange[] {
   return [{ kind: 'incompatible', path, detail: 'additionalProperties changed' }];
 }
 
+const COMPATIBLE: ChangeKind[] = ['meta', 'property_added', 'definition_added'];
+const FORWARD: ChangeKind[] = [
+  ...COMPATIBLE,
+  'required_added',
+  'additional_properties_narrowed',
+  'type_narrowed',
+];
 const ALLOWED: Record<CompatibilityMode, ReadonlySet<ChangeKind>> = {
-  compatible: new Set(['meta', 'property_added', 'definition_added']),
-  forward: new Set([
-    'meta',
-    'property_added',
-    'definition_added',
-    'required_added',
-    'additional_properties_narrowed',
-    'type_narrowed',
-  ]),
-  none: new Set([
-    'meta',
-    'property_added',
-    'definition_added',
-    'required_added',
-    'additional_properties_narrowed',
-    'type_narrowed',
-    'incompatible',
-  ]),
+  compatible: new Set(COMPATIBLE),
+  forward: new Set(FORWARD),
+  none: new Set([...FORWARD, 'incompatible']),
 };
 
 /**
@@ -145,7 +137,7 @@ export function evolveVersion(mode: CompatibilityMode, version: string, before: 
   }
   const [major = 1, minor = 0, patch = 0] = version.split('.').map(Number);
   // A new property that is also required is a MAJOR change (it breaks old producers).
-  const level = changes.some((c) => !['meta', 'property_added', 'definition_added'].includes(c.kind))
+  const level = changes.some((c) => !COMPATIBLE.includes(c.kind))
     ? 'major'
     : changes.some((c) => c.kind !== 'meta')
       ? 'minor'

@@ -4,6 +4,7 @@ import { createEventBus, type EventBus } from './bus.js';
 import { sinkEventsToTable } from './lake-sink.js';
 import { openEventLog } from './log/index.js';
 import { applyEventTypeFiles } from './project-events.js';
+import { sleep } from './sleep.js';
 
 /** A bus bound to a runtime, with everything it opened. */
 export interface BusService {
@@ -47,23 +48,9 @@ function startSinks(runtime: Runtime, bus: EventBus): Promise<unknown> {
         } catch (err) {
           if (bus.closing.aborted) break;
           log.error({ err }, 'lake sink failed; restarting in 10 s');
-          await pause(10_000, bus.closing);
+          await sleep(10_000, bus.closing);
         }
       }
     }),
   );
-}
-
-function pause(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(timer);
-        resolve();
-      },
-      { once: true },
-    );
-  });
 }

@@ -5,6 +5,7 @@
  * client's disconnect or when the caller says so.
  */
 import type { EventLog, LogRecord } from './log/types.js';
+import { sleep } from './sleep.js';
 import type { StreamParams } from './stream-params.js';
 
 /** One partition a stream reads. */
@@ -125,19 +126,6 @@ async function readAny(
       done.abort();
     }),
   );
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted || ms <= 0) return resolve();
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 }
 
 /** A new slot starting at a log offset. */

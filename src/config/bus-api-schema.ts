@@ -1,30 +1,6 @@
 /** The options of the Nakadi event bus API in the `bus` section of sluice.yaml. */
 import { z } from 'zod';
-import { parseSize } from './units.js';
-
-const text = () => z.string().min(1, { error: 'expected a non-empty string' });
-
-function intIn(min: number, max: number) {
-  const expected = `expected an integer ${min}–${max}`;
-  return z
-    .number({ error: expected })
-    .int({ error: expected })
-    .min(min, { error: expected })
-    .max(max, { error: expected });
-}
-
-const SIZE = 'expected a size such as "50MiB", "1MB" or a number of bytes';
-const size = z
-  .union([z.number().int().nonnegative(), z.string()], { error: SIZE })
-  .transform((value, ctx) => {
-    if (typeof value === 'number') return value;
-    const bytes = parseSize(value);
-    if (bytes === undefined) {
-      ctx.addIssue({ code: 'custom', message: `${SIZE}, found ${JSON.stringify(value)}`, input: value });
-      return z.NEVER;
-    }
-    return bytes;
-  });
+import { intIn, size, text } from './fields.js';
 
 /** One subject attribute of a Nakadi authorization list: `{ data_type: service, value: order-api }`. */
 const busAttributeSchema = z.strictObject({
