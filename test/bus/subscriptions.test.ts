@@ -345,6 +345,70 @@ describe('subscriptions', () => {
     assert.equal(cursors.items[0]?.offset, 'BEGIN');
   });
 
+  test('streams can request partitions directly; authorization is updatable and enforced', async () => {
+    const sub = await create({
+      owning_application: 'app-g',
+      event_types: ['sub.orders'],
+      read_from: 'begin',
+    });
+    const open = (body: unknown) =>
+      fetch(`${base}/subscriptions/${sub.id}/events`, {
+        method: 'POST',
+        headers: { ...auth, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    const direct = new AbortController();
+    const res = await fetch(`${base}/subscriptions/${sub.id}/events`, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        partitions: [{ event_type: 'sub.orders', partition: '3' }],
+        batch_flush_timeout: 1,
+      }),
+      signal: direct.signal,
+    });
+    assert.equal(res.status, 200);
+    const streamId = res.headers.get('x-nakadi-streamid');
+    const p3 = (await stats(sub.id)).find((p) => p.partition === '3');
+    assert.equal(p3?.stream_id, streamId);
+    assert.equal((p3 as { assignment_type?: string }).assignment_type, 'direct');
+    const taken = await open({ partitions: [{ event_type: 'sub.orders', partition: '3' }] });
+    assert.equal(taken.status, 409);
+    await taken.arrayBuffer();
+    const unknown = await open({ partitions: [{ event_type: 'sub.orders', partition: '42' }] });
+    assert.equal(unknown.status, 422);
+    await unknown.arrayBuffer();
+    direct.abort();
+
+    const acl = {
+      admins: [{ data_type: 'service', value: 'admin-app' }],
+      readers: [{ data_type: 'service', value: 'producer' }],
+    };
+    assert.equal(
+      (await call(t, 'PUT', `/subscriptions/${sub.id}`, { token, body: { ...sub, authorization: acl } }))
+        .status,
+      204,
+    );
+    await assertProblem(
+      await call(t, 'GET', `/subscriptions/${sub.id}/stats`, { token: TOKENS.reader }),
+      403,
+      /Subscription/,
+    );
+    assert.equal(
+      (await call(t, 'GET', `/subscriptions/${sub.id}/stats`, { token: TOKENS.writer })).status,
+      200,
+    );
+    await assertProblem(
+      await call(t, 'DELETE', `/subscriptions/${sub.id}`, { token: TOKENS.writer }),
+      403,
+      /ADMIN/,
+    );
+    await assertProblem(
+      await call(t, 'PUT', `/subscriptions/${sub.id}`, { token, body: { authorization: { admins: [] } } }),
+      422,
+    );
+  });
+
   test('a stream without commits ends at its commit timeout', async () => {
     const sub = await create({ owning_application: 'app-f', event_types: ['sub.small'], read_from: 'begin' });
     const c = new Consumer(base, sub.id, false);
