@@ -8,5 +8,6 @@ export { CURSORS_PROPERTY, defaultSinkTable } from './lake-table.js';
 export type { EventLog, LogRecord, PartitionBounds, TopicConfig } from './log/types.js';
 export { problemOf } from './problem.js';
 export { applyEventTypeFiles } from './project-events.js';
+export { type PublishTaskSpec, publishTaskKind, publishTaskSchema } from './publish-task.js';
 export { type BusService, openBusService } from './service.js';
 export type * from './types.js';
