@@ -66,6 +66,32 @@ describe('embedded event log', () => {
     ]);
   });
 
+  test('concurrent appends share one write and one sync (group commit)', async () => {
+    const log = await open(freshDir());
+    try {
+      const topic = topicName('group');
+      await log.createTopic(topic, CONFIG);
+      await log.append(topic, 0, [{ value: event('first') }]);
+      const before = log.stats(topic)[0]!;
+      assert.deepEqual([before.flushes, before.appends, before.records], [1, 1, 1]);
+      await Promise.all(
+        Array.from({ length: 40 }, (_, i) =>
+          log.append(topic, 0, [{ value: event(i) }, { value: event(i) }]),
+        ),
+      );
+      const after = log.stats(topic)[0]!;
+      assert.equal(after.appends, 41);
+      assert.equal(after.records, 81);
+      assert.ok(
+        after.flushes - before.flushes < 40,
+        `${after.flushes - before.flushes} flushes for 40 appends`,
+      );
+      assert.ok(after.sizeBytes > 0 && after.segments === 1);
+    } finally {
+      await log.close();
+    }
+  });
+
   test('records are framed with CRC-32C (Castagnoli)', () => {
     assert.equal(crc32c(Buffer.from('123456789')), 0xe3069283);
     assert.equal(crc32c(Buffer.alloc(32, 0)), 0x8a9136aa);

@@ -14,7 +14,7 @@ import {
 } from '../../util/index.js';
 import { Mutex, mkdirDurable, syncDir, writeFileAtomic } from './fs-util.js';
 import { type DirLock, lockDir } from './lock.js';
-import { Partition, type PartitionOptions } from './partition.js';
+import { Partition, type PartitionOptions, type PartitionStats } from './partition.js';
 import type { StoredRecord } from './record.js';
 import type { EventLog, LogRecord, PartitionBounds, TopicConfig } from './types.js';
 import { checkReadArgs, checkRecords, checkTopicConfig, checkTopicName } from './validate.js';
@@ -219,6 +219,11 @@ export class EmbeddedEventLog implements EventLog {
     }));
   }
 
+  /** Per partition: flushes, appends and records since open, segments and bytes on disk. */
+  stats(topic: string): (PartitionStats & { partition: number })[] {
+    return this.#topic(topic).partitions.map((p, partition) => ({ partition, ...p.stats }));
+  }
+
   async read(
     topic: string,
     partition: number,
@@ -231,7 +236,8 @@ export class EmbeddedEventLog implements EventLog {
     const gone = () => this.#closed || this.#topics.get(topic)?.partitions[partition] !== p;
     try {
       let got = await p.read(from, o.maxRecords);
-      if (got.length === 0) {
+      // Only a read at the end waits (a compacted range before it can be empty, too).
+      if (got.length === 0 && from >= p.end) {
         await p.waitFor(from, o.waitMs, o.signal);
         if (gone()) return [];
         got = await p.read(from, o.maxRecords);

@@ -10,6 +10,7 @@ import type { EventLog } from './types.js';
 
 export type { EmbeddedEventLog, EmbeddedLogOptions } from './embedded.js';
 export type { KafkaLogOptions } from './kafka.js';
+export type { PartitionStats } from './partition.js';
 export type { EventLog, LogRecord, PartitionBounds, TopicConfig } from './types.js';
 export {
   MAX_KEY_BYTES,

@@ -25,6 +25,8 @@ import {
 const { Kafka: KafkaClient, logLevel, ConfigResourceTypes } = kafkajs;
 /** Longest wait for records known to exist (a consumer group join takes seconds). */
 const FETCH_TIMEOUT_MS = 60_000;
+/** How long a topic's partition count is trusted without asking the brokers again. */
+const PARTITIONS_TTL_MS = 5000;
 
 /** Settings of the Kafka log. */
 export interface KafkaLogOptions {
@@ -72,6 +74,7 @@ export class KafkaEventLog implements EventLog {
   readonly #admin: Admin;
   readonly #producer: Producer;
   readonly #log: Logger;
+  readonly #partitions = new Map<string, { count: number; until: number }>();
   #closed = false;
 
   /** Use openKafkaLog. */
@@ -91,11 +94,16 @@ export class KafkaEventLog implements EventLog {
     }
   }
 
-  async #partitionCount(topic: string): Promise<number> {
+  /** Partition count of a topic, from a cache of PARTITIONS_TTL_MS (appends check it each time). */
+  async #partitionCount(topic: string, fresh = false): Promise<number> {
     checkTopicName(topic);
+    const cached = this.#partitions.get(topic);
+    if (!fresh && cached && cached.until > Date.now()) return cached.count;
     if (!(await this.topicExists(topic))) throw new NotFoundError(`topic "${topic}" does not exist`);
     const meta = await this.#call('metadata', () => this.#admin.fetchTopicMetadata({ topics: [topic] }));
-    return meta.topics[0]?.partitions.length ?? 0;
+    const count = meta.topics[0]?.partitions.length ?? 0;
+    this.#partitions.set(topic, { count, until: Date.now() + PARTITIONS_TTL_MS });
+    return count;
   }
 
   async createTopic(topic: string, config: TopicConfig): Promise<void> {
@@ -112,7 +120,8 @@ export class KafkaEventLog implements EventLog {
 
   async updateTopic(topic: string, config: TopicConfig): Promise<void> {
     checkTopicConfig(topic, config);
-    const count = await this.#partitionCount(topic);
+    const count = await this.#partitionCount(topic, true);
+    this.#partitions.delete(topic);
     if (config.partitions < count) {
       throw new InvalidInputError(
         `topic "${topic}" has ${count} partitions; partitions never decrease (asked for ${config.partitions})`,
@@ -134,7 +143,8 @@ export class KafkaEventLog implements EventLog {
   }
 
   async deleteTopic(topic: string): Promise<void> {
-    await this.#partitionCount(topic);
+    await this.#partitionCount(topic, true);
+    this.#partitions.delete(topic);
     await this.#call('deleteTopics', () => this.#admin.deleteTopics({ topics: [topic] }));
   }
 

@@ -51,7 +51,7 @@ export async function lockDir(dir: string): Promise<DirLock> {
     if (owner && owner.pid !== process.pid && owner.host === hostname() && alive(owner.pid)) {
       throw new ConflictError(
         `event log ${dir} is in use by process ${owner.pid} (since ${owner.since})`,
-        hint,
+        `${hint}; if process ${owner.pid} is not sluice (its pid was reused after a crash), delete ${path}`,
       );
     }
     if (owner && owner.host !== hostname()) {

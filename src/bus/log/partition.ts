@@ -3,14 +3,15 @@
  * (appends queue; one write and one fdatasync per flush cycle resolve every waiting append),
  * read from the in-memory tail or the segment files, trimmed by retention.
  */
-import { type FileHandle, open, readdir, rm, stat } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { type FileHandle, open } from 'node:fs/promises';
+import { basename, dirname } from 'node:path';
 import type { Logger } from '../../observe/index.js';
 import { BackendError, errorMessage } from '../../util/index.js';
 import { compactSegments, newestOffsets } from './compact.js';
-import { Mutex, mkdirDurable, syncDir, writeFully } from './fs-util.js';
+import { Mutex, syncDir, writeFully } from './fs-util.js';
 import { encodeRecords, type NewRecord, type StoredRecord } from './record.js';
-import { parseSegmentFileName, Segment, SegmentReplaced, segmentFileName } from './segment.js';
+import { recoverSegments } from './recover.js';
+import { Segment, SegmentReplaced } from './segment.js';
 import { Tail } from './tail.js';
 import { OffsetUnavailableError } from './validate.js';
 
@@ -23,6 +24,17 @@ export interface PartitionOptions {
   /** Bytes of newest records kept in memory for readers. */
   tailBytes: number;
   log: Logger;
+}
+
+/** Activity and size of one partition (see EmbeddedEventLog.stats). */
+export interface PartitionStats {
+  /** Flush cycles (one write and one fdatasync each) since the log was opened. */
+  flushes: number;
+  /** Append calls acknowledged by those flushes. */
+  appends: number;
+  records: number;
+  segments: number;
+  sizeBytes: number;
 }
 
 interface Pending {
@@ -49,6 +61,7 @@ export class Partition {
   #flushScheduled = false;
   #closed = false;
   #failed: Error | undefined;
+  readonly #stats = { flushes: 0, appends: 0, records: 0 };
   /** Base of the active segment when compaction last ran. */
   #compactedBefore = -1;
 
@@ -64,39 +77,7 @@ export class Partition {
 
   /** Open (or create) the partition in `dir`, recovering the last segment: a torn tail is cut off. */
   static async open(dir: string, opts: PartitionOptions): Promise<Partition> {
-    await mkdirDurable(dir);
-    const names = await readdir(dir);
-    for (const name of names) if (name.endsWith('.tmp')) await rm(join(dir, name), { force: true });
-    const bases = names
-      .map(parseSegmentFileName)
-      .filter((b): b is number => b !== undefined)
-      .sort((a, b) => a - b);
-    if (bases.length === 0) {
-      const fh = await open(join(dir, segmentFileName(0, 'log')), 'wx');
-      await fh.close();
-      await syncDir(dir);
-      bases.push(0);
-    }
-    const segments: Segment[] = [];
-    for (const [i, base] of bases.entries()) {
-      const last = i === bases.length - 1;
-      const path = join(dir, segmentFileName(base, 'log'));
-      const loaded = last ? undefined : await Segment.loadIndex(dir, base, await stat(path));
-      if (loaded) {
-        segments.push(loaded);
-        continue;
-      }
-      const { seg, dropped } = await Segment.scan(dir, base, last);
-      if (dropped > 0) {
-        opts.log.warn(
-          { segment: seg.path, droppedBytes: dropped, validBytes: seg.size },
-          last
-            ? 'event log: cut off a torn tail'
-            : 'event log: a closed segment has invalid bytes at its end',
-        );
-      }
-      segments.push(seg);
-    }
+    const segments = await recoverSegments(dir, opts.log);
     // A closed segment ends where the next begins (compaction may have removed its last records).
     for (let i = 0; i + 1 < segments.length; i++) segments[i]!.next = segments[i + 1]!.base;
     const fh = await open(segments[segments.length - 1]!.path, 'r+');
@@ -116,6 +97,11 @@ export class Partition {
   /** Bytes in all segments. */
   get sizeBytes(): number {
     return this.#segments.reduce((n, s) => n + s.size, 0);
+  }
+
+  /** Counters since open: group commits written, the appends and records they carried. */
+  get stats(): PartitionStats {
+    return { ...this.#stats, segments: this.#segments.length, sizeBytes: this.sizeBytes };
   }
 
   get #active(): Segment {
@@ -189,6 +175,9 @@ export class Partition {
       return;
     }
     this.#tail.push(stored);
+    this.#stats.flushes++;
+    this.#stats.appends += batch.length;
+    this.#stats.records += records.length;
     let offset = first;
     for (const p of batch) {
       p.resolve(offset);
