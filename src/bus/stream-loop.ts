@@ -4,6 +4,7 @@
  * keep-alive), and stops at `stream_limit`, `stream_timeout`, the keep-alive limit, the
  * client's disconnect or when the caller says so.
  */
+import { OffsetUnavailableError } from './log/index.js';
 import type { EventLog, LogRecord } from './log/types.js';
 import { sleep } from './sleep.js';
 import type { StreamParams } from './stream-params.js';
@@ -118,7 +119,12 @@ async function readAny(
         });
       } catch (err) {
         if (any.aborted) return;
-        throw err;
+        if (!(err instanceof OffsetUnavailableError)) throw err;
+        // Retention removed events the stream had not reached: continue at the oldest one left.
+        const bounds = (await eventLog.bounds(slot.eventType)).find((b) => b.partition === slot.partition);
+        if (!bounds || slot.next >= bounds.begin) throw err;
+        slot.next = bounds.begin;
+        return;
       }
       if (records.length === 0) return;
       slot.buffer.push(...records);
