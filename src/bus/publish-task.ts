@@ -9,6 +9,7 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import type { TaskContext, TaskKind, TaskResult } from '../runtime/tasks.js';
 import { BackendError, InvalidInputError } from '../util/index.js';
+import { parseEventsText } from './events-text.js';
 
 /** The spec of a `publish` task. */
 export const publishTaskSchema = z
@@ -33,18 +34,7 @@ export type PublishTaskSpec = z.infer<typeof publishTaskSchema>;
 async function eventsOf(ctx: TaskContext, spec: PublishTaskSpec): Promise<unknown[]> {
   if (spec.events) return spec.events;
   const path = resolve(ctx.runtime.project.dir, spec.file as string);
-  const text = (await readFile(path, 'utf8')).trim();
-  try {
-    if (text.startsWith('[')) return JSON.parse(text) as unknown[];
-    return text
-      .split('\n')
-      .filter((l) => l.trim())
-      .map((l) => JSON.parse(l) as unknown);
-  } catch (err) {
-    throw new InvalidInputError(
-      `${spec.file}: not a JSON array or NDJSON of events: ${(err as Error).message}`,
-    );
-  }
+  return parseEventsText(await readFile(path, 'utf8'), spec.file as string);
 }
 
 /** Publish the task's events; fails on the first batch the server does not accept entirely. */

@@ -160,6 +160,26 @@ export function businessType(name: string, extra: Record<string, unknown> = {}):
   };
 }
 
+/** A data change event type keyed by `data.id`. */
+export function customersType(name: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    name,
+    owning_application: 'crm',
+    category: 'data',
+    enrichment_strategies: ['metadata_enrichment'],
+    partition_strategy: 'hash',
+    partition_key_fields: ['id'],
+    schema: {
+      type: 'json_schema',
+      schema: JSON.stringify({
+        properties: { id: { type: 'string' }, name: { type: 'string' } },
+        required: ['id'],
+      }),
+    },
+    ...extra,
+  };
+}
+
 let counter = 0;
 /** A valid business event. */
 export function orderEvent(

@@ -12,7 +12,7 @@ import { createLogger } from '../../src/observe/index.js';
 import { openRuntime, type Runtime } from '../../src/runtime/index.js';
 import { openTable } from '../../src/table/index.js';
 import { tempDir } from '../helpers/cli.js';
-import { businessType } from './bus-helpers.js';
+import { businessType, customersType } from './bus-helpers.js';
 
 const worker = new URL('./sink-worker.js', import.meta.url).pathname;
 const DAY = 86_400_000;
@@ -140,19 +140,7 @@ describe('lake sink', () => {
 
   test('data change events are applied as upserts and deletes', async () => {
     await openLog();
-    await bus.registry.create({
-      name: 'crm.customers',
-      owning_application: 'crm',
-      category: 'data',
-      enrichment_strategies: ['metadata_enrichment'],
-      partition_strategy: 'hash',
-      partition_key_fields: ['id'],
-      default_statistic: stat,
-      schema: {
-        type: 'json_schema',
-        schema: JSON.stringify({ properties: { id: { type: 'string' }, name: { type: 'string' } } }),
-      },
-    });
+    await bus.registry.create(customersType('crm.customers', { default_statistic: stat }));
     const t0 = Date.parse('2026-03-01T12:00:00Z');
     const change = (n: number, op: string, id: string, name: string) => ({
       metadata: { eid: crypto.randomUUID(), occurred_at: new Date(t0 + n * 1000).toISOString() },

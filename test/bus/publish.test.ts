@@ -5,6 +5,7 @@ import {
   assertSpec,
   businessType,
   call,
+  customersType,
   openTestBus,
   orderEvent,
   readBatches,
@@ -30,23 +31,7 @@ describe('publishing', () => {
     };
     for (const body of [
       businessType('orders', { default_statistic: stat, authorization: authz }),
-      {
-        name: 'customers',
-        owning_application: 'crm',
-        category: 'data',
-        enrichment_strategies: ['metadata_enrichment'],
-        partition_strategy: 'hash',
-        partition_key_fields: ['id'],
-        default_statistic: stat,
-        compatibility_mode: 'compatible',
-        schema: {
-          type: 'json_schema',
-          schema: JSON.stringify({
-            properties: { id: { type: 'string' }, name: { type: 'string' } },
-            required: ['id'],
-          }),
-        },
-      },
+      customersType('customers', { default_statistic: stat, compatibility_mode: 'compatible' }),
       {
         name: 'picked',
         owning_application: 'wh',

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
+import { parseEventsText } from '../../bus/index.js';
 import { InvalidInputError } from '../../util/index.js';
 import type { GlobalOptions } from '../main.js';
 import { createOutput, formatTable, type Output } from '../output.js';
@@ -66,7 +67,9 @@ async function publish(
   o: { data?: string; file?: string; flowId?: string },
 ): Promise<number> {
   const text = o.data ?? (o.file ? await readFile(o.file, 'utf8') : await readStdin());
-  const body = eventsOf(text);
+  if (!text.trim())
+    throw new InvalidInputError('no events given', 'pass --data, --file or pipe JSON on stdin');
+  const body = parseEventsText(text, o.file ?? (o.data !== undefined ? '--data' : 'stdin'));
   const headers: Record<string, string> = o.flowId ? { 'x-flow-id': o.flowId } : {};
   const res = await client.request('POST', `/event-types/${encodeURIComponent(name)}/events`, {
     body: JSON.stringify(body),
@@ -92,23 +95,6 @@ async function publish(
       );
   }
   return 1;
-}
-
-function eventsOf(text: string): unknown[] {
-  const trimmed = text.trim();
-  if (!trimmed) throw new InvalidInputError('no events given', 'pass --data, --file or pipe JSON on stdin');
-  try {
-    if (trimmed.startsWith('[')) return JSON.parse(trimmed) as unknown[];
-    return trimmed
-      .split('\n')
-      .filter((l) => l.trim())
-      .map((l) => JSON.parse(l) as unknown);
-  } catch (err) {
-    throw new InvalidInputError(
-      `events are not valid JSON: ${(err as Error).message}`,
-      'give a JSON array or one JSON object per line',
-    );
-  }
 }
 
 async function readStdin(): Promise<string> {
