@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { scaffoldProject } from '../../src/config/index.js';
@@ -57,6 +57,15 @@ describe('sluice serve with events/*.yaml and sluice events', () => {
     await scaffoldProject(dir, { name: 'proj' });
     await mkdir(join(dir, 'events'), { recursive: true });
     await writeFile(join(dir, 'events', 'orders.yaml'), ORDERS);
+    const config = join(dir, 'sluice.yaml');
+    const text = await readFile(config, 'utf8');
+    await writeFile(
+      config,
+      text.replace(
+        'bus:\n  log: embedded\n',
+        'bus:\n  log: embedded\n  sinks:\n    - { eventType: shop.orders, latenessMs: 0 }\n',
+      ),
+    );
     url = await serve();
   });
   after(async () => {
@@ -110,6 +119,14 @@ describe('sluice serve with events/*.yaml and sluice events', () => {
     const lag = await events('lag', id);
     assert.equal(lag.code, 0, lag.stderr);
     assert.match(lag.stdout, /total unconsumed: 3/);
+    // The configured sink writes the events into events.shop_orders while the server runs.
+    let rows = '';
+    for (let attempt = 0; attempt < 100 && !/"total-records": "3"/.test(rows); attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      rows = (await runCli(['tables', 'snapshots', 'events.shop_orders', '--json', '--project', dir])).stdout;
+    }
+    assert.match(rows, /"total-records": "3"/);
+
     const missing = await events('lag', '00000000-0000-0000-0000-000000000000');
     assert.equal(missing.code, 1);
     assert.match(missing.stderr, /404/);
