@@ -211,6 +211,36 @@ for (const backend of ['sqlite', 'postgres'] as const) {
       );
     });
 
+    test('subscriptions and committed cursors are stored on this backend', async () => {
+      assert.equal(
+        (await call(t, 'POST', '/event-types', { token: admin, body: businessType('subs.et') })).status,
+        201,
+      );
+      const body = { owning_application: 'app', event_types: ['subs.et'], read_from: 'begin' };
+      const first = await t.bus.subscriptions.create(body);
+      const again = await t.bus.subscriptions.create(body);
+      assert.equal(first.created, true);
+      assert.equal(again.created, false);
+      assert.equal(again.subscription.id, first.subscription.id);
+      const sub = first.subscription;
+      assert.deepEqual([...(await t.bus.subscriptions.cursors(sub)).values()], ['BEGIN']);
+      const events = [1, 2, 3].map((i) => ({
+        order_number: `n${i}`,
+        metadata: { eid: crypto.randomUUID(), occurred_at: new Date().toISOString() },
+      }));
+      assert.equal(
+        (await call(t, 'POST', '/event-types/subs.et/events', { token: admin, body: events })).status,
+        200,
+      );
+      const cursor = (offset: string) => ({ event_type: 'subs.et', partition: '0', offset });
+      assert.deepEqual(await t.bus.subscriptions.commit(sub, [cursor('000000000000000001')]), ['committed']);
+      assert.deepEqual(await t.bus.subscriptions.commit(sub, [cursor('000000000000000000')]), ['outdated']);
+      await t.bus.subscriptions.reset(sub, [cursor('BEGIN')]);
+      assert.deepEqual([...(await t.bus.subscriptions.cursors(sub)).values()], ['BEGIN']);
+      await t.bus.subscriptions.delete(sub.id);
+      assert.equal((await call(t, 'DELETE', '/event-types/subs.et', { token: admin })).status, 200);
+    });
+
     test('registry lists strategies', async () => {
       assert.deepEqual(
         await (await call(t, 'GET', '/registry/enrichment-strategies', { token: admin })).json(),
