@@ -1,5 +1,6 @@
 import { Command, CommanderError, Option } from 'commander';
 import { registerAuthCommands } from './commands/auth-register.js';
+import { registerEventsCommands } from './commands/events-register.js';
 import { registerOrchestratorCommands } from './commands/orchestrator-register.js';
 import { registerTablesCommands } from './commands/tables-register.js';
 import { reportError } from './output.js';
@@ -106,6 +107,7 @@ export function buildProgram(): Command {
     .option('-o, --output <file>', 'write the result to a file instead of stdout')
     .option('--read-only', 'refuse statements that write')
     .action(lazy(() => import('./commands/sql.js')));
+  registerEventsCommands(program, lazy);
 
   program
     .command('demo')

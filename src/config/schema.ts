@@ -1,6 +1,7 @@
 import { z } from 'zod';
+import { busApiFields } from './bus-api-schema.js';
+import { intIn, size, text } from './fields.js';
 import { overlayOf } from './overlay.js';
-import { parseSize } from './units.js';
 import { checkBusLog, checkMetastoreUrl, checkStorageUrl } from './urls.js';
 
 /** A string checked by one of the URL checks, reported as a custom issue. */
@@ -14,31 +15,6 @@ function checked(check: (value: string) => string | undefined, expected: string)
 const PORT = 'expected a port number 0–65535';
 const port = () =>
   z.number({ error: PORT }).int({ error: PORT }).min(0, { error: PORT }).max(65535, { error: PORT });
-
-const SIZE = 'expected a size such as "10GiB", "512MB" or a number of bytes';
-const size = z
-  .union([z.number().int().nonnegative(), z.string()], { error: SIZE })
-  .transform((value, ctx) => {
-    if (typeof value === 'number') return value;
-    const bytes = parseSize(value);
-    if (bytes === undefined) {
-      ctx.addIssue({ code: 'custom', message: `${SIZE}, found ${JSON.stringify(value)}`, input: value });
-      return z.NEVER;
-    }
-    return bytes;
-  });
-
-/** An integer in [min, max] with one message for every way of missing it. */
-function intIn(min: number, max: number) {
-  const expected = `expected an integer ${min}–${max}`;
-  return z
-    .number({ error: expected })
-    .int({ error: expected })
-    .min(min, { error: expected })
-    .max(max, { error: expected });
-}
-
-const text = () => z.string().min(1, { error: 'expected a non-empty string' });
 
 /** The `storage.cache` section. */
 export const storageCacheSchema = z
@@ -124,6 +100,7 @@ export const busSchema = z
       .describe('Event log backend: "embedded" (in the data directory) or kafka://HOST:PORT[,HOST:PORT].'),
     embedded: busEmbeddedSchema.optional(),
   })
+  .extend(busApiFields)
   .describe('Event bus.');
 
 /** The `server` section. */

@@ -172,7 +172,6 @@ CREATE INDEX sluice_raw_objects_task ON sluice_raw_objects (task, status, epoch,
 CREATE INDEX sluice_raw_objects_checksum ON sluice_raw_objects (task, checksum);
 CREATE INDEX sluice_raw_objects_name ON sluice_raw_objects (task, name);`;
 
-
 /*
  * Orchestrator: job priorities, attempt limits and dead jobs on the queue; pipeline
  * versions (the definition each run is pinned to), scheduling state, runs, task instances,
@@ -266,6 +265,45 @@ CREATE TABLE sluice_workers (
   seen_at BIGINT NOT NULL
 );`;
 
+/*
+ * The event bus registry: event types (the Nakadi definition as JSON), every schema version,
+ * subscriptions (unique per owning application + sorted event types + consumer group) and
+ * their committed cursors.
+ */
+const BUS_TABLES = `
+CREATE TABLE bus_event_types (
+  name VARCHAR(255) NOT NULL PRIMARY KEY,
+  definition TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL
+);
+CREATE TABLE bus_schemas (
+  event_type VARCHAR(255) NOT NULL,
+  version VARCHAR(64) NOT NULL,
+  seq INTEGER NOT NULL,
+  schema_type VARCHAR(32) NOT NULL,
+  schema_text TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  PRIMARY KEY (event_type, version)
+);
+CREATE TABLE bus_subscriptions (
+  id VARCHAR(64) NOT NULL PRIMARY KEY,
+  key_text VARCHAR(2000) NOT NULL UNIQUE,
+  owning_application VARCHAR(255) NOT NULL,
+  consumer_group VARCHAR(255) NOT NULL,
+  definition TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL
+);
+CREATE TABLE bus_subscription_cursors (
+  subscription_id VARCHAR(64) NOT NULL,
+  event_type VARCHAR(255) NOT NULL,
+  partition_id VARCHAR(32) NOT NULL,
+  committed_offset VARCHAR(64) NOT NULL,
+  updated_at BIGINT NOT NULL,
+  PRIMARY KEY (subscription_id, event_type, partition_id)
+);`;
+
 /** Every migration, oldest first. */
 export const MIGRATIONS: readonly Migration[] = [
   {
@@ -282,6 +320,7 @@ export const MIGRATIONS: readonly Migration[] = [
     name: 'orchestrator: runs, task instances, attempts, logs; job priorities and limits',
     sql: ORCHESTRATOR,
   },
+  { version: 4, name: 'event bus registry, subscriptions and cursors', sql: BUS_TABLES },
   {
     version: 5,
     name: 'system table outbox',

@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
+import { createBusApp, type EventBus } from '../bus/index.js';
 import { createIcebergRestApp, openCatalog, restTableConfig } from '../catalog/index.js';
 import type { Engine } from '../engine/index.js';
 import type { Metrics } from '../observe/index.js';
@@ -23,6 +24,8 @@ export interface ServeContext {
   startedAt: Date;
   /** The SQL engine behind POST /api/v1/sql (absent: that route answers 503). */
   engine?: Engine;
+  /** The event bus, when this server serves the Nakadi API (/event-types, /subscriptions). */
+  bus?: EventBus;
 }
 
 /** Largest request body the platform API accepts unless a route sets its own limit. */
@@ -106,6 +109,7 @@ export function createApp(ctx: ServeContext): Hono {
     return c.body(body, 200, { 'content-type': metrics.registry.contentType });
   });
 
+  if (ctx.bus) app.route('/', createBusApp(ctx.bus));
   app.route('/api/v1', infoRoutes(ctx));
   app.route('/api/v1', pipelineRoutes(ctx));
   const openApi = openApiDocument(

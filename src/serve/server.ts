@@ -1,5 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
+import type { EventBus } from '../bus/index.js';
 import { type Engine, openEngine } from '../engine/index.js';
 import { createMetrics } from '../observe/index.js';
 import type { Runtime } from '../runtime/index.js';
@@ -11,6 +12,8 @@ export interface ServerOptions {
   httpPort: number;
   /** The SQL engine to serve (default: one opened here and closed with the server). */
   engine?: Engine;
+  /** Serve the Nakadi event bus API with this bus. */
+  bus?: EventBus;
 }
 
 export interface RunningServer {
@@ -40,7 +43,7 @@ export async function startServer(runtime: Runtime, o: ServerOptions): Promise<R
     );
   }
   const engine = o.engine ?? (await openEngine(runtime, { fileAccess: 'lake' }));
-  const app = createApp({ runtime, metrics: createMetrics(), startedAt: new Date(), engine });
+  const app = createApp({ runtime, metrics: createMetrics(), startedAt: new Date(), engine, bus: o.bus });
   const log = runtime.log.child({ component: 'server' });
   let server: ReturnType<typeof serve>;
   try {

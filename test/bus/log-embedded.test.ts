@@ -9,6 +9,7 @@ import { crc32c } from '../../src/bus/log/crc32c.js';
 import { openEmbeddedLog } from '../../src/bus/log/embedded.js';
 import { type EmbeddedEventLog, type EventLog, openEventLog } from '../../src/bus/log/index.js';
 import { sluiceConfigSchema } from '../../src/config/index.js';
+import { busSchema } from '../../src/config/schema.js';
 import { silentLogger } from '../../src/observe/index.js';
 import { ConflictError, InvalidInputError } from '../../src/util/index.js';
 import { CONFIG, event, logContract, parsed, readAll, topicName } from './log-contract.js';
@@ -309,7 +310,7 @@ describe('embedded event log', () => {
   test('an unknown backend in bus.log is refused', async () => {
     await assert.rejects(
       openEventLog(
-        { log: 'ftp://x', embedded: { segmentBytes: 1 << 20, fsync: true, retentionCheckMs: 1000 } },
+        { ...busSchema.parse({}), log: 'ftp://x' },
         {
           dataDir: freshDir(),
           log: silentLogger,

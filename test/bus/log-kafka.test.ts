@@ -4,6 +4,7 @@
  */
 import { test } from 'node:test';
 import { openEventLog } from '../../src/bus/log/index.js';
+import { busSchema } from '../../src/config/schema.js';
 import { silentLogger } from '../../src/observe/index.js';
 import { logContract } from './log-contract.js';
 
@@ -12,7 +13,11 @@ const brokers = process.env.SLUICE_TEST_KAFKA;
 if (brokers) {
   logContract({
     name: 'kafka',
-    open: () => openEventLog({ log: `kafka://${brokers}` }, { dataDir: '/nonexistent', log: silentLogger }),
+    open: () =>
+      openEventLog(busSchema.parse({ log: `kafka://${brokers}` }), {
+        dataDir: '/nonexistent',
+        log: silentLogger,
+      }),
     exclusive: false,
   });
 } else {

@@ -35,7 +35,15 @@ describe('loadProject', () => {
       poolMax: 20,
       busyTimeoutMs: 10000,
     });
-    assert.deepEqual(config.bus, { log: 'kafka://broker1:9092,broker2:9092' });
+    assert.deepEqual(config.bus, {
+      log: 'kafka://broker1:9092,broker2:9092',
+      defaultPartitions: 1,
+      maxPartitions: 64,
+      maxBatchBytes: 52428800,
+      maxEventBytes: 1048576,
+      auth: { anonymous: 'loopback', tokens: [], admins: [] },
+      sinks: [],
+    });
     assert.deepEqual(config.server, { http: 9090, pg: 15433, host: '0.0.0.0' });
     assert.deepEqual(config.log, { level: 'debug', file: join(FULL, 'logs/out.log') });
     assert.deepEqual(Object.keys(config.environments), ['prod', 'staging']);

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { openBusService } from '../../bus/index.js';
 import type { Engine } from '../../engine/types.js';
 import type { Logger } from '../../observe/index.js';
 import { type Orchestrator, sharedOrchestrator } from '../../orchestrator/index.js';
@@ -63,16 +64,22 @@ export default async function serveCommand(
   let running: Awaited<ReturnType<typeof startServer>> | undefined;
   let orch: Orchestrator | undefined;
   let pg: PgWireServer | undefined;
+  // The embedded event log has one owner: the process that serves the HTTP API.
+  let busService: Awaited<ReturnType<typeof openBusService>> | undefined;
   try {
     // The HTTP routes share this orchestrator (and its hot reload).
     orch = await sharedOrchestrator(runtime);
     if (role === 'all' || role === 'scheduler') await orch.scheduler().start();
     if (role === 'all' || role === 'worker') await orch.startWorker({ role });
-    if (serveHttp) running = await startServer(runtime, { host, httpPort });
+    if (serveHttp) {
+      busService = await openBusService(runtime);
+      running = await startServer(runtime, { host, httpPort, bus: busService.bus });
+    }
     if (running?.engine) pg = await startPgWireForServe(running.engine, runtime, log, cmd);
   } catch (err) {
     await pg?.close();
     await running?.close();
+    await busService?.close();
     await orch?.close({ abort: true });
     await runtime.close();
     throw err;
@@ -84,6 +91,7 @@ export default async function serveCommand(
     ui: url ? `${url}/` : null,
     health: url ? `${url}/api/v1/health` : null,
     metrics: url ? `${url}/metrics` : null,
+    eventTypes: url ? `${url}/event-types` : null,
     postgres: pg ? `postgres://sluice@${host}:${pg.port}/sluice` : null,
     pipelines: [...orch.pipelines().keys()],
   });
@@ -92,6 +100,7 @@ export default async function serveCommand(
     out.line(`  web UI   ${url}/`);
     out.line(`  health   ${url}/api/v1/health`);
     out.line(`  metrics  ${url}/metrics`);
+    out.line(`  events   ${url}/event-types`);
   }
   if (pg) out.line(`  SQL      psql -h ${host} -p ${pg.port} -U sluice sluice`);
   out.line(
@@ -107,8 +116,10 @@ export default async function serveCommand(
     process.once('SIGINT', () => stop('SIGINT'));
     process.once('SIGTERM', () => stop('SIGTERM'));
   });
+  busService?.bus.shutdown();
   await pg?.close();
   await running?.close();
+  await busService?.close();
   // Running tasks are stopped and handed back to the queue for another worker.
   await orch.close({ abort: true });
   await runtime.close();

@@ -1,0 +1,62 @@
+/** Request helpers of the bus routes: the caller, JSON bodies, query numbers. */
+import type { IncomingMessage } from 'node:http';
+import type { Context } from 'hono';
+import { authorize, requireScope, type Subject } from './auth.js';
+import type { EventBus } from './bus.js';
+import { UnprocessableError } from './problem.js';
+import type { AuthorizationAttribute } from './types.js';
+
+/** Hono variables the bus middleware sets. */
+export type BusEnv = { Variables: { subject: Subject } };
+
+/** The authenticated caller (set by the auth middleware). */
+export function subjectOf(c: Context<BusEnv>): Subject {
+  return c.get('subject');
+}
+
+/** Whether the request came from this machine (anonymous access in `loopback` mode). */
+export function fromLoopback(c: Context): boolean {
+  const address = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming?.socket?.remoteAddress;
+  return address !== undefined && (address === '::1' || /^(::ffff:)?127\./.test(address));
+}
+
+/** An error whose status is 400 with a Problem detail (malformed request syntax). */
+export class BadRequestError extends Error {
+  readonly status = 400;
+}
+
+/** The parsed JSON body. @throws BadRequestError for malformed JSON */
+export async function jsonBody(c: Context, read?: string): Promise<unknown> {
+  const text = read ?? (await c.req.text());
+  if (!text.trim()) throw new BadRequestError('request body is empty; expected JSON');
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new BadRequestError(`malformed JSON: ${(err as Error).message}`);
+  }
+}
+
+/** A non-negative integer query parameter. @throws UnprocessableError */
+export function queryInt(c: Context, name: string, fallback: number, min: number, max: number): number {
+  const raw = c.req.query(name);
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new UnprocessableError(`${name} must be an integer ${min}–${max}`);
+  return n;
+}
+
+/** Require a scope, then an authorization list. */
+export function allow(
+  c: Context<BusEnv>,
+  scope: string | undefined,
+  list: AuthorizationAttribute[] | undefined,
+  operation: 'admin' | 'read' | 'write',
+  resource: string,
+): void {
+  const subject = subjectOf(c);
+  if (scope) requireScope(subject, scope);
+  authorize(subject, list, operation, resource);
+}
+
+export type { EventBus };
