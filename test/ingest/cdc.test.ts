@@ -1,0 +1,153 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { openCatalog } from '../../src/catalog/index.js';
+import { openDuck } from '../../src/duck/index.js';
+import { cdcStatus, runCdc } from '../../src/ingest/cdc/index.js';
+import type { Runtime } from '../../src/runtime/index.js';
+import { flushSystemTables } from '../../src/system/index.js';
+import { openTable } from '../../src/table/index.js';
+import { tempDir } from '../helpers/cli.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/postgres.js';
+import { assertLakeEqualsSource, openTestRuntime, pgExec, SOURCE_DDL, testSpec } from './cdc-helpers.js';
+
+const BIG = 'x'.repeat(20_000);
+
+describe('postgres_cdc: snapshot, stream, schema changes', () => {
+  const tmp = tempDir();
+  let db: TestDatabase;
+  let runtime: Runtime;
+  before(async () => {
+    db = await createTestDatabase();
+    runtime = await openTestRuntime(tmp.dir);
+    await pgExec(db.url, SOURCE_DDL);
+    await pgExec(
+      db.url,
+      `INSERT INTO orders SELECT g, g * 1.25, timestamptz '2024-01-01 00:00:00+00' + g * interval '1 minute',
+         jsonb_build_object('n', g), ARRAY['a', 'b' || g], CASE WHEN g % 10 = 0 THEN $1 ELSE NULL END, g
+       FROM generate_series(1, 120) g`,
+      [BIG],
+    );
+    await pgExec(
+      db.url,
+      `INSERT INTO line_items SELECT g % 40, g, 'sku' || g, g * 0.5, ARRAY[g, NULL, 3] FROM generate_series(1, 90) g`,
+    );
+    await pgExec(
+      db.url,
+      `INSERT INTO events SELECT 'e' || g, 'k', now(), '{"a":[1,2]}' FROM generate_series(1, 30) g`,
+    );
+  });
+  after(async () => {
+    await runtime?.close();
+    await db?.drop();
+    tmp.remove();
+  });
+
+  const catchUp = (over = {}) =>
+    runCdc(runtime, testSpec(db.url, { changeStream: true, ...over }), {
+      signal: AbortSignal.timeout(60_000),
+      untilCaughtUp: true,
+    });
+
+  test('the initial snapshot copies every table in chunks', async () => {
+    const r = await catchUp();
+    assert.equal(r.snapshotRows, 240);
+    await assertLakeEqualsSource(runtime, db.url);
+  });
+
+  test('inserts, updates, deletes, truncates, TOAST and NULLs are applied by key', async () => {
+    await pgExec(
+      db.url,
+      `INSERT INTO orders VALUES (1000, 1.5, now(), '{"z":null}', ARRAY[NULL, 'q"uote'], $1, NULL)`,
+      [BIG],
+    );
+    await pgExec(
+      db.url,
+      `UPDATE orders SET qty = qty + 100 WHERE id % 10 = 0;
+       UPDATE orders SET amount = NULL, meta = NULL WHERE id BETWEEN 20 AND 25;
+       DELETE FROM orders WHERE id BETWEEN 50 AND 59;
+       UPDATE orders SET id = id + 5000 WHERE id = 61;
+       INSERT INTO orders (id, qty) VALUES (50, 1);
+       UPDATE line_items SET price = price * 2, scores = ARRAY[7] WHERE line % 3 = 0;
+       DELETE FROM line_items WHERE order_id = 5;
+       TRUNCATE events;
+       INSERT INTO events VALUES ('after-truncate', 'k', now(), '[]');
+       UPDATE events SET kind = 'changed' WHERE event_id = 'after-truncate';`,
+    );
+    await pgExec(db.url, `UPDATE orders SET qty = -1 WHERE id = 1000`);
+    const r = await catchUp();
+    assert.ok(r.changes > 0);
+    await assertLakeEqualsSource(runtime, db.url);
+    const duck = await openDuck({ threads: 1 });
+    try {
+      const catalog = openCatalog({ meta: runtime.meta, store: runtime.store, log: runtime.log });
+      const changes = await openTable(catalog, runtime.store, duck, {
+        namespace: ['cdc'],
+        name: 'events__changes',
+      });
+      const plan = await changes.planScan();
+      const ops = await duck.all<{ op: string; n: bigint }>(
+        `SELECT op, count(*) AS n FROM (${changes.scanSql(plan)}) GROUP BY op ORDER BY op`,
+      );
+      assert.deepEqual(
+        ops.map((o) => [o.op, Number(o.n)]),
+        [
+          ['insert', 1],
+          ['truncate', 1],
+          ['update', 1],
+        ],
+      );
+      const orders = await openTable(catalog, runtime.store, duck, { namespace: ['cdc'], name: 'orders' });
+      assert.match(orders.currentSnapshot()?.summary['sluice.cdc.lsn'] ?? '', /^[0-9A-F]+\/[0-9A-F]+$/);
+    } finally {
+      await duck.close();
+    }
+  });
+
+  test('ADD and DROP COLUMN mid-stream evolve the schema and keep every version', async () => {
+    await pgExec(
+      db.url,
+      `ALTER TABLE orders ADD COLUMN channel text; UPDATE orders SET channel = 'web' WHERE id < 10`,
+    );
+    await pgExec(
+      db.url,
+      `ALTER TABLE line_items DROP COLUMN sku; UPDATE line_items SET price = 1 WHERE line = 1`,
+    );
+    await pgExec(
+      db.url,
+      `ALTER TABLE orders ALTER COLUMN qty TYPE bigint; UPDATE orders SET qty = 5000000000 WHERE id = 1`,
+    );
+    await catchUp();
+    await assertLakeEqualsSource(runtime, db.url);
+    await flushSystemTables(runtime);
+    const duck = await openDuck({ threads: 1 });
+    try {
+      const catalog = openCatalog({ meta: runtime.meta, store: runtime.store, log: runtime.log });
+      const history = await openTable(catalog, runtime.store, duck, {
+        namespace: ['sluice_system'],
+        name: 'schema_history',
+      });
+      const plan = await history.planScan();
+      const rows = await duck.all<{
+        table_name: string;
+        version: number;
+        columns: string;
+        first_lsn: string | null;
+      }>(
+        `SELECT table_name, version, columns, first_lsn FROM (${history.scanSql(plan)}) ORDER BY table_name, version`,
+      );
+      const orders = rows.filter((r) => r.table_name === 'cdc.orders');
+      assert.equal(orders.length, 3, JSON.stringify(orders));
+      assert.ok(JSON.parse(orders[1]?.columns ?? '[]').some((c: { name: string }) => c.name === 'channel'));
+      assert.ok(orders[1]?.first_lsn);
+      const items = rows.filter((r) => r.table_name === 'cdc.line_items');
+      assert.equal(items.length, 2);
+      assert.ok(!JSON.parse(items[1]?.columns ?? '[]').some((c: { name: string }) => c.name === 'sku'));
+    } finally {
+      await duck.close();
+    }
+    const status = await cdcStatus(runtime, testSpec(db.url));
+    assert.equal(status.slotExists, true);
+    assert.equal(status.phase, 'streaming');
+    assert.ok(status.tables.every((t) => t.lsn !== null));
+  });
+});
