@@ -28,7 +28,9 @@ export const cdcSourceSchema = z
     url: z
       .string()
       .regex(/^postgres(ql)?:\/\//, 'expected a postgres:// URL')
-      .describe('postgres://user:password@host:port/database (reference the password from an environment variable)'),
+      .describe(
+        'postgres://user:password@host:port/database (reference the password from an environment variable)',
+      ),
     tables: z.array(tableName).min(1).describe('tables to replicate, `schema.table` (default schema public)'),
     namespace: ident.default('cdc').describe('lake namespace the tables are written to'),
     slot: ident.optional().describe('replication slot; created on first run (default sluice_<name>)'),
