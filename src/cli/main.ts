@@ -1,5 +1,6 @@
 import { Command, CommanderError, Option } from 'commander';
 import { registerAuthCommands } from './commands/auth-register.js';
+import { registerCdcCommands } from './commands/cdc-register.js';
 import { registerTablesCommands } from './commands/tables-register.js';
 import { reportError } from './output.js';
 import { packageVersion } from './version.js';
@@ -83,6 +84,7 @@ export function buildProgram(): Command {
 
   registerTablesCommands(program, lazy);
   registerAuthCommands(program, lazy);
+  registerCdcCommands(program, lazy);
 
   program
     .command('demo')
