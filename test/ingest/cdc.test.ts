@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { openCatalog } from '../../src/catalog/index.js';
 import { openDuck } from '../../src/duck/index.js';
@@ -6,7 +8,7 @@ import { cdcStatus, runCdc } from '../../src/ingest/cdc/index.js';
 import type { Runtime } from '../../src/runtime/index.js';
 import { flushSystemTables } from '../../src/system/index.js';
 import { openTable } from '../../src/table/index.js';
-import { tempDir } from '../helpers/cli.js';
+import { runCli, tempDir } from '../helpers/cli.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/postgres.js';
 import { assertLakeEqualsSource, openTestRuntime, pgExec, SOURCE_DDL, testSpec } from './cdc-helpers.js';
 
@@ -149,5 +151,28 @@ describe('postgres_cdc: snapshot, stream, schema changes', () => {
     assert.equal(status.slotExists, true);
     assert.equal(status.phase, 'streaming');
     assert.ok(status.tables.every((t) => t.lsn !== null));
+  });
+
+  test('sluice cdc status reads a spec file with an environment reference for the URL', async () => {
+    const spec = join(tmp.dir, 'shop-cdc.yaml');
+    writeFileSync(
+      spec,
+      `name: shop\nsource:\n  postgres_cdc:\n    url: \${SHOP_PG_URL}\n    tables: [orders, line_items, events]\n    keys: { events: [event_id] }\n`,
+    );
+    const project = ['--project', join(tmp.dir, 'proj')];
+    const r = await runCli(['cdc', 'status', spec, '--json', ...project], { env: { SHOP_PG_URL: db.url } });
+    assert.equal(r.code, 0, r.stderr);
+    const body = JSON.parse(r.stdout) as {
+      phase: string;
+      slotExists: boolean;
+      tables: { lsn: string | null }[];
+    };
+    assert.equal(body.phase, 'streaming');
+    assert.equal(body.slotExists, true);
+    assert.equal(body.tables.length, 3);
+    writeFileSync(spec, 'name: shop\nsource: { postgres_cdc: { url: "mysql://x", tables: [orders] } }\n');
+    const bad = await runCli(['cdc', 'status', spec, ...project]);
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.stderr, /shop-cdc\.yaml:2:\d+.*postgres:\/\/ URL/);
   });
 });
