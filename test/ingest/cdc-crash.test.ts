@@ -1,11 +1,8 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { readState, runCdc } from '../../src/ingest/cdc/index.js';
-import type { Runtime } from '../../src/runtime/index.js';
-import { tempDir } from '../helpers/cli.js';
-import { createTestDatabase, type TestDatabase } from '../helpers/postgres.js';
-import { assertLakeEqualsSource, openTestRuntime, pgExec, SOURCE_DDL, testSpec } from './cdc-helpers.js';
+import { assertLakeEqualsSource, cdcSuite, pgExec, testSpec } from './cdc-helpers.js';
 
 const worker = new URL('./cdc-worker.js', import.meta.url).pathname;
 const KILLS = 12;
@@ -29,27 +26,16 @@ function randomTransaction(i: number): string {
 }
 
 describe('postgres_cdc: crash and restart', () => {
-  const tmp = tempDir();
-  let db: TestDatabase;
-  let runtime: Runtime;
-  before(async () => {
-    db = await createTestDatabase();
-    runtime = await openTestRuntime(tmp.dir);
-    await pgExec(db.url, SOURCE_DDL);
+  const s = cdcSuite(async (url) => {
     await pgExec(
-      db.url,
+      url,
       `INSERT INTO orders SELECT g, g, now(), '{}', ARRAY['a'], CASE WHEN g % 50 = 0 THEN repeat('z', 9000) END, g
          FROM generate_series(1, 3000) g`,
     );
     await pgExec(
-      db.url,
+      url,
       `INSERT INTO line_items SELECT g % 50, g, 's', 2.5, ARRAY[g] FROM generate_series(1, 1500) g`,
     );
-  });
-  after(async () => {
-    await runtime?.close();
-    await db?.drop();
-    tmp.remove();
   });
 
   test(`killed with SIGKILL ${KILLS} times during the workload, the lake still equals the source`, async () => {
@@ -57,14 +43,14 @@ describe('postgres_cdc: crash and restart', () => {
     let txs = 0;
     const workload = (async () => {
       while (!stop) {
-        await pgExec(db.url, `BEGIN; ${randomTransaction(txs++)} COMMIT;`);
+        await pgExec(s.db.url, `BEGIN; ${randomTransaction(txs++)} COMMIT;`);
         await new Promise((r) => setTimeout(r, 5));
       }
     })();
     let child: ChildProcess | undefined;
     try {
       for (let k = 0; k < KILLS; k++) {
-        child = spawn(process.execPath, [worker, tmp.dir, db.url], { stdio: ['ignore', 'pipe', 'pipe'] });
+        child = spawn(process.execPath, [worker, s.dir, s.db.url], { stdio: ['ignore', 'pipe', 'pipe'] });
         let stderr = '';
         child.stderr?.on('data', (d) => {
           stderr += d;
@@ -81,17 +67,17 @@ describe('postgres_cdc: crash and restart', () => {
       await workload;
     }
     assert.ok(txs > 50, `workload ran ${txs} transactions`);
-    const state = await readState(runtime.meta, 'shop');
+    const state = await readState(s.runtime.meta, 'shop_crash');
     assert.equal(
       state?.phase,
       'streaming',
       'the killed processes finished the initial snapshot between them',
     );
-    const last = await runCdc(runtime, testSpec(db.url, { changeStream: true }), {
+    const last = await runCdc(s.runtime, testSpec(s.db.url, { change_stream: true }, 'shop_crash'), {
       signal: AbortSignal.timeout(60_000),
       untilCaughtUp: true,
     });
     assert.equal(last.snapshotRows, 0);
-    await assertLakeEqualsSource(runtime, db.url);
+    await assertLakeEqualsSource(s.runtime, s.db.url);
   });
 });

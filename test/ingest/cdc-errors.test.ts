@@ -1,46 +1,35 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { after, before, describe, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import { cdcTaskSchema, resetCdc, runCdc, SlotLostError } from '../../src/ingest/cdc/index.js';
-import type { Runtime } from '../../src/runtime/index.js';
 import { InvalidInputError, PermissionError } from '../../src/util/index.js';
-import { tempDir } from '../helpers/cli.js';
-import { createTestDatabase, type TestDatabase } from '../helpers/postgres.js';
-import { openTestRuntime, pgExec, SOURCE_DDL, testSpec } from './cdc-helpers.js';
+import { cdcSuite, pgExec, testSpec } from './cdc-helpers.js';
 
 describe('postgres_cdc: bad input', () => {
-  const tmp = tempDir();
   const suffix = randomBytes(4).toString('hex');
   const plain = `cdc_plain_${suffix}`;
   const repl = `cdc_repl_${suffix}`;
-  let db: TestDatabase;
-  let runtime: Runtime;
+  const s = cdcSuite(async (url) => {
+    await pgExec(url, `CREATE TABLE nokey (a int, b text); INSERT INTO orders (id) VALUES (1)`);
+    await pgExec(url, `CREATE ROLE ${plain} LOGIN PASSWORD 'secret-password-1'`);
+    await pgExec(url, `CREATE ROLE ${repl} LOGIN REPLICATION PASSWORD 'secret-password-1'`);
+  });
+  after(async () => {
+    const server = new URL(s.db.url);
+    server.pathname = '/postgres';
+    await pgExec(server.toString(), `DROP ROLE IF EXISTS ${plain}; DROP ROLE IF EXISTS ${repl}`);
+  });
   const asUser = (user: string) => {
-    const u = new URL(db.url);
+    const u = new URL(s.db.url);
     u.username = user;
     u.password = 'secret-password-1';
     return u.toString();
   };
   const run = (url: string, over = {}) =>
-    runCdc(runtime, testSpec(url, over), { signal: AbortSignal.timeout(30_000), untilCaughtUp: true });
-
-  before(async () => {
-    db = await createTestDatabase();
-    runtime = await openTestRuntime(tmp.dir);
-    await pgExec(db.url, SOURCE_DDL);
-    await pgExec(db.url, `CREATE TABLE nokey (a int, b text); INSERT INTO orders (id) VALUES (1)`);
-    await pgExec(db.url, `CREATE ROLE ${plain} LOGIN PASSWORD 'secret-password-1'`);
-    await pgExec(db.url, `CREATE ROLE ${repl} LOGIN REPLICATION PASSWORD 'secret-password-1'`);
-  });
-  after(async () => {
-    await runtime?.close();
-    await db?.drop();
-    await pgExec(
-      db.url.replace(/\/[^/]+$/, '/postgres'),
-      `DROP ROLE IF EXISTS ${plain}; DROP ROLE IF EXISTS ${repl}`,
-    );
-    tmp.remove();
-  });
+    runCdc(s.runtime, testSpec(url, over, 'shop_errors'), {
+      signal: AbortSignal.timeout(30_000),
+      untilCaughtUp: true,
+    });
 
   test('a user without REPLICATION is refused with the grant to make', async () => {
     await assert.rejects(run(asUser(plain)), (err: Error) => {
@@ -61,18 +50,21 @@ describe('postgres_cdc: bad input', () => {
   });
 
   test('a table without a key is refused unless a key is declared', async () => {
-    await assert.rejects(run(db.url, { tables: ['nokey'] }), (err: Error) => {
+    await assert.rejects(run(s.db.url, { tables: ['nokey'] }), (err: Error) => {
       assert.ok(err instanceof InvalidInputError);
       assert.match(err.message, /public\.nokey has no primary key/);
       assert.match(err.message, /keys: \{ nokey: \[column, \.\.\.\] \}/);
       return true;
     });
-    await assert.rejects(run(db.url, { tables: ['nokey'], keys: { nokey: ['a'] } }), /REPLICA IDENTITY FULL/);
     await assert.rejects(
-      run(db.url, { tables: ['nokey'], keys: { nokey: ['zz'] } }),
+      run(s.db.url, { tables: ['nokey'], keys: { nokey: ['a'] } }),
+      /REPLICA IDENTITY FULL/,
+    );
+    await assert.rejects(
+      run(s.db.url, { tables: ['nokey'], keys: { nokey: ['zz'] } }),
       /declared key column "zz"/,
     );
-    await assert.rejects(run(db.url, { tables: ['missing'] }), /public\.missing does not exist/);
+    await assert.rejects(run(s.db.url, { tables: ['missing'] }), /public\.missing does not exist/);
   });
 
   test('malformed specs are rejected with the path of the problem', () => {
@@ -92,17 +84,20 @@ describe('postgres_cdc: bad input', () => {
   });
 
   test('a dropped slot fails loudly with the way to re-snapshot', async () => {
-    await run(db.url);
-    await pgExec(db.url, `INSERT INTO orders (id) VALUES (2)`);
-    await pgExec(db.url, `SELECT pg_drop_replication_slot('sluice_shop')`);
-    await assert.rejects(run(db.url), (err: Error) => {
+    await run(s.db.url);
+    await pgExec(s.db.url, `INSERT INTO orders (id) VALUES (2)`);
+    await pgExec(s.db.url, `SELECT pg_drop_replication_slot('sluice_shop_errors')`);
+    await assert.rejects(run(s.db.url), (err: Error) => {
       assert.ok(err instanceof SlotLostError);
-      assert.match(err.message, /replication slot "sluice_shop" of CDC "shop" no longer exists/);
+      assert.match(
+        err.message,
+        /replication slot "sluice_shop_errors" of CDC "shop_errors" no longer exists/,
+      );
       assert.match(err.message, /sluice cdc reset/);
       return true;
     });
-    await resetCdc(runtime, testSpec(db.url));
-    const again = await run(db.url);
+    await resetCdc(s.runtime, testSpec(s.db.url, {}, 'shop_errors'));
+    const again = await run(s.db.url);
     assert.equal(again.snapshotRows, 2);
   });
 });

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
 import pg from 'pg';
 import { openCatalog } from '../../src/catalog/index.js';
 import { loadProject, scaffoldProject } from '../../src/config/index.js';
@@ -8,6 +9,8 @@ import { type CdcSpec, cdcTaskSchema } from '../../src/ingest/cdc/index.js';
 import { createLogger } from '../../src/observe/index.js';
 import { openRuntime, type Runtime } from '../../src/runtime/index.js';
 import { openTable, type Table } from '../../src/table/index.js';
+import { tempDir } from '../helpers/cli.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/postgres.js';
 
 /** A scaffolded project (SQLite metastore, local warehouse) and its runtime. */
 export async function openTestRuntime(dir: string): Promise<Runtime> {
@@ -32,17 +35,21 @@ export const SOURCE_DDL = `
   ALTER TABLE events REPLICA IDENTITY FULL;`;
 
 /** A CDC spec for the test tables. */
-export function testSpec(url: string, over: Partial<CdcSpec['source']['postgres_cdc']> = {}): CdcSpec {
+export function testSpec(
+  url: string,
+  over: Partial<CdcSpec['source']['postgres_cdc']> = {},
+  name = 'shop',
+): CdcSpec {
   return cdcTaskSchema.parse({
-    name: 'shop',
+    name,
     source: {
       postgres_cdc: {
         url,
         tables: ['orders', 'line_items', 'events'],
         keys: { events: ['event_id'] },
-        batch: { interval: '200ms', maxChanges: 2000 },
+        batch: { interval: '200ms', max_changes: 2000 },
         heartbeat: '1s',
-        snapshot: { chunkRows: 50, parallel: 2 },
+        snapshot: { chunk_rows: 50, parallel: 2 },
         ...over,
       },
     },
@@ -121,12 +128,39 @@ export async function assertLakeEqualsSource(
       const src = await sourceRows(url, name, [...key]);
       const cut = (r?: string) => (r && r.length > 300 ? `${r.slice(0, 300)}...(${r.length} chars)` : r);
       const at = src.findIndex((r, i) => lake[i] !== r);
+      const srcSet = new Set(src);
+      const extra = lake
+        .filter((r) => !srcSet.has(r))
+        .slice(0, 5)
+        .map(cut);
       assert.ok(
         lake.length === src.length && at < 0,
-        `${name}: ${lake.length} lake rows, ${src.length} source rows; first difference at ${at}:\n lake:   ${cut(lake[at])}\n source: ${cut(src[at])}`,
+        `${name}: ${lake.length} lake rows, ${src.length} source rows; first difference at ${at}; lake-only rows: ${extra.join(' | ')}:\n lake:   ${cut(lake[at])}\n source: ${cut(src[at])}`,
       );
     }
   } finally {
     await duck.close();
   }
+}
+
+/** A suite's source database (the test tables, seeded by `seed`) and project, set up before its tests. */
+export function cdcSuite(seed: (url: string) => Promise<void>): {
+  dir: string;
+  db: TestDatabase;
+  runtime: Runtime;
+} {
+  const tmp = tempDir();
+  const s = { dir: tmp.dir } as { dir: string; db: TestDatabase; runtime: Runtime };
+  before(async () => {
+    s.db = await createTestDatabase();
+    s.runtime = await openTestRuntime(tmp.dir);
+    await pgExec(s.db.url, SOURCE_DDL);
+    await seed(s.db.url);
+  });
+  after(async () => {
+    await s.runtime?.close();
+    await s.db?.drop();
+    tmp.remove();
+  });
+  return s;
 }

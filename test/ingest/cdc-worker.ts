@@ -6,4 +6,6 @@ const [dir, url] = process.argv.slice(2);
 if (!dir || !url) throw new Error('usage: cdc-worker DIR URL');
 const runtime = await reopenRuntime(dir);
 process.stdout.write('started\n');
-await runCdc(runtime, testSpec(url, { changeStream: true }), { signal: new AbortController().signal });
+await runCdc(runtime, testSpec(url, { change_stream: true }, 'shop_crash'), {
+  signal: new AbortController().signal,
+});

@@ -1,51 +1,38 @@
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { openCatalog } from '../../src/catalog/index.js';
 import { openDuck } from '../../src/duck/index.js';
 import { cdcStatus, runCdc } from '../../src/ingest/cdc/index.js';
-import type { Runtime } from '../../src/runtime/index.js';
 import { flushSystemTables } from '../../src/system/index.js';
 import { openTable } from '../../src/table/index.js';
-import { runCli, tempDir } from '../helpers/cli.js';
-import { createTestDatabase, type TestDatabase } from '../helpers/postgres.js';
-import { assertLakeEqualsSource, openTestRuntime, pgExec, SOURCE_DDL, testSpec } from './cdc-helpers.js';
+import { runCli } from '../helpers/cli.js';
+import { assertLakeEqualsSource, cdcSuite, pgExec, testSpec } from './cdc-helpers.js';
 
 const BIG = 'x'.repeat(20_000);
 
 describe('postgres_cdc: snapshot, stream, schema changes', () => {
-  const tmp = tempDir();
-  let db: TestDatabase;
-  let runtime: Runtime;
-  before(async () => {
-    db = await createTestDatabase();
-    runtime = await openTestRuntime(tmp.dir);
-    await pgExec(db.url, SOURCE_DDL);
+  const s = cdcSuite(async (url) => {
     await pgExec(
-      db.url,
+      url,
       `INSERT INTO orders SELECT g, g * 1.25, timestamptz '2024-01-01 00:00:00+00' + g * interval '1 minute',
          jsonb_build_object('n', g), ARRAY['a', 'b' || g], CASE WHEN g % 10 = 0 THEN $1 ELSE NULL END, g
        FROM generate_series(1, 120) g`,
       [BIG],
     );
     await pgExec(
-      db.url,
+      url,
       `INSERT INTO line_items SELECT g % 40, g, 'sku' || g, g * 0.5, ARRAY[g, NULL, 3] FROM generate_series(1, 90) g`,
     );
     await pgExec(
-      db.url,
+      url,
       `INSERT INTO events SELECT 'e' || g, 'k', now(), '{"a":[1,2]}' FROM generate_series(1, 30) g`,
     );
   });
-  after(async () => {
-    await runtime?.close();
-    await db?.drop();
-    tmp.remove();
-  });
 
   const catchUp = (over = {}) =>
-    runCdc(runtime, testSpec(db.url, { changeStream: true, ...over }), {
+    runCdc(s.runtime, testSpec(s.db.url, { change_stream: true, ...over }), {
       signal: AbortSignal.timeout(60_000),
       untilCaughtUp: true,
     });
@@ -53,21 +40,22 @@ describe('postgres_cdc: snapshot, stream, schema changes', () => {
   test('the initial snapshot copies every table in chunks', async () => {
     const r = await catchUp();
     assert.equal(r.snapshotRows, 240);
-    await assertLakeEqualsSource(runtime, db.url);
+    await assertLakeEqualsSource(s.runtime, s.db.url);
   });
 
   test('inserts, updates, deletes, truncates, TOAST and NULLs are applied by key', async () => {
     await pgExec(
-      db.url,
+      s.db.url,
       `INSERT INTO orders VALUES (1000, 1.5, now(), '{"z":null}', ARRAY[NULL, 'q"uote'], $1, NULL)`,
       [BIG],
     );
     await pgExec(
-      db.url,
+      s.db.url,
       `UPDATE orders SET qty = qty + 100 WHERE id % 10 = 0;
        UPDATE orders SET amount = NULL, meta = NULL WHERE id BETWEEN 20 AND 25;
        DELETE FROM orders WHERE id BETWEEN 50 AND 59;
-       UPDATE orders SET id = id + 5000 WHERE id = 61;
+       UPDATE orders SET id = id + 5000 WHERE id IN (61, 70);
+       UPDATE orders SET qty = 7 WHERE id = 80; UPDATE orders SET id = 9080 WHERE id = 80;
        INSERT INTO orders (id, qty) VALUES (50, 1);
        UPDATE line_items SET price = price * 2, scores = ARRAY[7] WHERE line % 3 = 0;
        DELETE FROM line_items WHERE order_id = 5;
@@ -75,14 +63,14 @@ describe('postgres_cdc: snapshot, stream, schema changes', () => {
        INSERT INTO events VALUES ('after-truncate', 'k', now(), '[]');
        UPDATE events SET kind = 'changed' WHERE event_id = 'after-truncate';`,
     );
-    await pgExec(db.url, `UPDATE orders SET qty = -1 WHERE id = 1000`);
+    await pgExec(s.db.url, `UPDATE orders SET qty = -1 WHERE id = 1000`);
     const r = await catchUp();
     assert.ok(r.changes > 0);
-    await assertLakeEqualsSource(runtime, db.url);
+    await assertLakeEqualsSource(s.runtime, s.db.url);
     const duck = await openDuck({ threads: 1 });
     try {
-      const catalog = openCatalog({ meta: runtime.meta, store: runtime.store, log: runtime.log });
-      const changes = await openTable(catalog, runtime.store, duck, {
+      const catalog = openCatalog({ meta: s.runtime.meta, store: s.runtime.store, log: s.runtime.log });
+      const changes = await openTable(catalog, s.runtime.store, duck, {
         namespace: ['cdc'],
         name: 'events__changes',
       });
@@ -98,7 +86,7 @@ describe('postgres_cdc: snapshot, stream, schema changes', () => {
           ['update', 1],
         ],
       );
-      const orders = await openTable(catalog, runtime.store, duck, { namespace: ['cdc'], name: 'orders' });
+      const orders = await openTable(catalog, s.runtime.store, duck, { namespace: ['cdc'], name: 'orders' });
       assert.match(orders.currentSnapshot()?.summary['sluice.cdc.lsn'] ?? '', /^[0-9A-F]+\/[0-9A-F]+$/);
     } finally {
       await duck.close();
@@ -107,24 +95,24 @@ describe('postgres_cdc: snapshot, stream, schema changes', () => {
 
   test('ADD and DROP COLUMN mid-stream evolve the schema and keep every version', async () => {
     await pgExec(
-      db.url,
+      s.db.url,
       `ALTER TABLE orders ADD COLUMN channel text; UPDATE orders SET channel = 'web' WHERE id < 10`,
     );
     await pgExec(
-      db.url,
+      s.db.url,
       `ALTER TABLE line_items DROP COLUMN sku; UPDATE line_items SET price = 1 WHERE line = 1`,
     );
     await pgExec(
-      db.url,
+      s.db.url,
       `ALTER TABLE orders ALTER COLUMN qty TYPE bigint; UPDATE orders SET qty = 5000000000 WHERE id = 1`,
     );
     await catchUp();
-    await assertLakeEqualsSource(runtime, db.url);
-    await flushSystemTables(runtime);
+    await assertLakeEqualsSource(s.runtime, s.db.url);
+    await flushSystemTables(s.runtime);
     const duck = await openDuck({ threads: 1 });
     try {
-      const catalog = openCatalog({ meta: runtime.meta, store: runtime.store, log: runtime.log });
-      const history = await openTable(catalog, runtime.store, duck, {
+      const catalog = openCatalog({ meta: s.runtime.meta, store: s.runtime.store, log: s.runtime.log });
+      const history = await openTable(catalog, s.runtime.store, duck, {
         namespace: ['sluice_system'],
         name: 'schema_history',
       });
@@ -147,20 +135,20 @@ describe('postgres_cdc: snapshot, stream, schema changes', () => {
     } finally {
       await duck.close();
     }
-    const status = await cdcStatus(runtime, testSpec(db.url));
+    const status = await cdcStatus(s.runtime, testSpec(s.db.url));
     assert.equal(status.slotExists, true);
     assert.equal(status.phase, 'streaming');
     assert.ok(status.tables.every((t) => t.lsn !== null));
   });
 
   test('sluice cdc status reads a spec file with an environment reference for the URL', async () => {
-    const spec = join(tmp.dir, 'shop-cdc.yaml');
+    const spec = join(s.dir, 'shop-cdc.yaml');
     writeFileSync(
       spec,
       `name: shop\nsource:\n  postgres_cdc:\n    url: \${SHOP_PG_URL}\n    tables: [orders, line_items, events]\n    keys: { events: [event_id] }\n`,
     );
-    const project = ['--project', join(tmp.dir, 'proj')];
-    const r = await runCli(['cdc', 'status', spec, '--json', ...project], { env: { SHOP_PG_URL: db.url } });
+    const project = ['--project', join(s.dir, 'proj')];
+    const r = await runCli(['cdc', 'status', spec, '--json', ...project], { env: { SHOP_PG_URL: s.db.url } });
     assert.equal(r.code, 0, r.stderr);
     const body = JSON.parse(r.stdout) as {
       phase: string;

@@ -45,22 +45,33 @@ export async function applyBatch(
       : names.filter((n) => img.values.get(n) === undefined && img.values.has(n)).join('\u0001');
     if (mask) toast = true;
     if (img.deleted) deletes = true;
+    // The lake row to read unchanged TOASTed values from: the image's own key, or the old key of a moved row.
+    const lookup = img.lookup ?? key.map((k) => img.values.get(k) ?? null);
     lines.push(
-      JSON.stringify([img.deleted ? '1' : '0', mask, ...names.map((n) => img.values.get(n) ?? null)]),
+      JSON.stringify([
+        img.deleted ? '1' : '0',
+        mask,
+        ...lookup,
+        ...names.map((n) => img.values.get(n) ?? null),
+      ]),
     );
   }
   const stage = `__sluice_cdc_stage_${process.pid}_${++stageCounter}`;
   const file = join(tmpdir(), `sluice-cdc-${randomUUID()}.ndjson`);
   await writeFile(file, lines.length > 0 ? `${lines.join('\n')}\n` : '');
-  const typed = cols.map(
-    (c, i) => `${castFromText(`__j[${i + 3}]`, duckTypeOf(c))} AS ${quoteIdent(c.name)}`,
-  );
+  const keyCols = key.map((k) => cols.find((c) => c.name === k) ?? { name: k, typeOid: 25, typmod: -1 });
+  const typed = [
+    ...keyCols.map((c, i) => `${castFromText(`__j[${i + 3}]`, duckTypeOf(c))} AS __lookup_${i}`),
+    ...cols.map(
+      (c, i) => `${castFromText(`__j[${i + 3 + key.length}]`, duckTypeOf(c))} AS ${quoteIdent(c.name)}`,
+    ),
+  ];
   const q = (n: string) => quoteIdent(n);
   try {
     // A main-schema table of the shared DuckDB instance: visible to the table's own connections.
     await o.duck.run(
       lines.length === 0
-        ? `CREATE TABLE ${stage} AS SELECT false AS __deleted, '' AS __toast, ${cols.map((c) => `CAST(NULL AS ${duckTypeOf(c)}) AS ${q(c.name)}`).join(', ')} LIMIT 0`
+        ? `CREATE TABLE ${stage} AS SELECT false AS __deleted, '' AS __toast, ${keyCols.map((c, i) => `CAST(NULL AS ${duckTypeOf(c)}) AS __lookup_${i}, `).join('')}${cols.map((c) => `CAST(NULL AS ${duckTypeOf(c)}) AS ${q(c.name)}`).join(', ')} LIMIT 0`
         : `CREATE TABLE ${stage} AS SELECT __j[1] = '1' AS __deleted, __j[2] AS __toast, ${typed.join(', ')} FROM read_json(${sqlString(file)}, format = 'newline_delimited', records = false, columns = {'__j': 'VARCHAR[]'})`,
       undefined,
       { signal: o.signal },
@@ -68,12 +79,17 @@ export async function applyBatch(
     let rows = `SELECT ${names.map(q).join(', ')} FROM ${stage} WHERE NOT __deleted`;
     if (toast) {
       const plan = await table.planScan({ signal: o.signal });
-      const on = key.map((k) => `__old.${q(k)} = __new.${q(k)}`).join(' AND ');
+      // Unchanged TOASTed values come from the lake row of the lookup key (the old key of a
+      // moved row); when a replay finds none there, the new key's current lake row keeps its own.
+      const scan = table.scanSql(plan);
+      const lake = `SELECT *, true AS __hit FROM (${scan})`;
+      const on = (alias: string, other: (k: string, i: number) => string) =>
+        key.map((k, i) => `${alias}.${q(k)} = ${other(k, i)}`).join(' AND ');
       const pick = names.map(
         (n) =>
-          `CASE WHEN list_contains(string_split(__new.__toast, '\u0001'), ${sqlString(n)}) THEN __old.${q(n)} ELSE __new.${q(n)} END AS ${q(n)}`,
+          `CASE WHEN NOT list_contains(string_split(__new.__toast, '\u0001'), ${sqlString(n)}) THEN __new.${q(n)} WHEN __old.__hit THEN __old.${q(n)} ELSE __cur.${q(n)} END AS ${q(n)}`,
       );
-      rows = `SELECT ${pick.join(', ')} FROM ${stage} AS __new LEFT JOIN (${table.scanSql(plan)}) AS __old ON ${on} WHERE NOT __new.__deleted`;
+      rows = `SELECT ${pick.join(', ')} FROM ${stage} AS __new LEFT JOIN (${lake}) AS __old ON ${on('__old', (_k, i) => `__new.__lookup_${i}`)} LEFT JOIN (${lake}) AS __cur ON ${on('__cur', (k) => `__new.${q(k)}`)} WHERE NOT __new.__deleted`;
     }
     const write = { properties: props, signal: o.signal };
     if (batch.truncated) await table.overwrite({ sql: rows }, { ...write, where: 'true' });

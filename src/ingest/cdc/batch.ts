@@ -10,6 +10,8 @@ export interface KeyImage {
   deleted: boolean;
   /** Column name → text value; `undefined` marks an unchanged TOASTed value still to be filled from the lake. */
   values: Map<string, string | null | undefined>;
+  /** Key (text values) of the lake row holding the unchanged TOASTed values, when it differs from the image's own key. */
+  lookup?: (string | null)[];
 }
 
 /** One row of `<table>__changes`. */
@@ -43,8 +45,12 @@ export class TableBatch {
     return this.count === 0;
   }
 
+  #keyValues(tuple: readonly TupleValue[]): (string | null)[] {
+    return this.#keyIndexes.map((i) => tuple[i] ?? null);
+  }
+
   #keyOf(tuple: readonly TupleValue[]): string {
-    return JSON.stringify(this.#keyIndexes.map((i) => tuple[i] ?? null));
+    return JSON.stringify(this.#keyValues(tuple));
   }
 
   #record(tuple: readonly TupleValue[]): Map<string, TupleValue> {
@@ -58,12 +64,32 @@ export class TableBatch {
   /** Apply an insert or the new image of an update. */
   upsert(after: readonly TupleValue[]): void {
     const key = this.#keyOf(after);
-    const values = this.#record(after);
     const prior = this.images.get(key);
-    if (prior && !prior.deleted)
-      for (const [n, v] of values)
-        if (v === undefined && prior.values.has(n)) values.set(n, prior.values.get(n));
-    this.images.set(key, { deleted: false, values });
+    this.images.set(key, this.#merge(prior, after, prior?.lookup));
+  }
+
+  /**
+   * Apply an update that changed the key: the old key is deleted, and unchanged TOASTed values
+   * of the new image come from the old key's image, or from the old key's lake row.
+   */
+  moveKey(before: readonly TupleValue[], after: readonly TupleValue[]): void {
+    const oldKey = this.#keyOf(before);
+    const prior = this.images.get(oldKey);
+    this.images.set(oldKey, { deleted: true, values: this.#record(before) });
+    this.images.set(this.#keyOf(after), this.#merge(prior, after, prior?.lookup ?? this.#keyValues(before)));
+  }
+
+  /** The new image, unchanged TOASTed values taken from the prior image; `lookup` kept while some stay unfilled. */
+  #merge(prior: KeyImage | undefined, after: readonly TupleValue[], lookup?: (string | null)[]): KeyImage {
+    const values = this.#record(after);
+    let unfilled = false;
+    for (const [n, v] of values) {
+      if (v !== undefined) continue;
+      const old = prior && !prior.deleted ? prior.values.get(n) : undefined;
+      if (old !== undefined) values.set(n, old);
+      else unfilled = true;
+    }
+    return unfilled && lookup ? { deleted: false, values, lookup } : { deleted: false, values };
   }
 
   /** Apply a delete (of the old key of an update that changed its key, too). */

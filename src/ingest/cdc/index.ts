@@ -9,6 +9,7 @@ export { type CdcRunResult, namesOf, type RunCdcOptions, runCdc, SlotLostError }
 export { type CdcSource, type CdcSpec, cdcSourceSchema, cdcTaskSchema } from './spec.js';
 export { type CdcState, readState } from './state.js';
 export { type CdcStatus, cdcStatus, resetCdc } from './status.js';
+export type { AppliedBatch } from './stream.js';
 
 /** The `cdc` task kind: `cdc: { name, source: { postgres_cdc: {...} } }`, runs until cancelled. */
 export const cdc: TaskKind<CdcSpec> = {

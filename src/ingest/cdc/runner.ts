@@ -8,14 +8,14 @@ import { openCatalog } from '../../catalog/index.js';
 import { type Duck, openDuck } from '../../duck/index.js';
 import type { Runtime } from '../../runtime/index.js';
 import type { TaskProgress } from '../../runtime/tasks.js';
-import { SluiceError } from '../../util/index.js';
+import { InvalidInputError, SluiceError } from '../../util/index.js';
 import { cdcMarks, ensureChangeTable, ensureDataTable, type LakeContext } from './lake.js';
 import { formatLsn, parseLsn } from './pgoutput.js';
 import { copyTables } from './snapshot.js';
 import { connectSource, describeSource, ensurePublication, slotInfo } from './source.js';
 import type { CdcSpec } from './spec.js';
 import { type CdcState, readState, writeState } from './state.js';
-import { type StreamTable, streamChanges } from './stream.js';
+import { type AppliedBatch, type StreamTable, streamChanges } from './stream.js';
 import { PgServerError, PgWire } from './wire.js';
 
 /** Options of one run. */
@@ -27,6 +27,8 @@ export interface RunCdcOptions {
   /** Registry for `sluice_cdc_slot_lag_bytes` and `sluice_cdc_changes_applied_total`. */
   registry?: Registry;
   duck?: Duck;
+  /** Called after each streamed batch is committed (lag measurement). */
+  onBatch?: (b: AppliedBatch) => void;
 }
 
 /** What a run did. */
@@ -45,6 +47,10 @@ export class SlotLostError extends SluiceError {
       `take a new snapshot: sluice cdc reset <spec file> (drops the slot, the state and the lake tables of "${name}"), then run it again`,
     );
   }
+}
+
+function snapshotState(slot: string, publication: string, point: bigint): CdcState {
+  return { slot, publication, phase: 'snapshot', consistentLsn: point, lsn: point, copied: [], updatedAt: 0 };
 }
 
 /** The slot and publication names of a spec. */
@@ -81,6 +87,14 @@ export async function runCdc(runtime: Runtime, spec: CdcSpec, o: RunCdcOptions):
     let slotNow = await slotInfo(client, slot);
     if (state?.phase === 'streaming' && !slotNow)
       throw new SlotLostError(spec.name, slot, 'no longer exists');
+    if (slotNow) {
+      const db = (await client.query<{ db: string }>('SELECT current_database() AS db')).rows[0]?.db;
+      if (slotNow.database !== db || slotNow.plugin !== 'pgoutput')
+        throw new InvalidInputError(
+          `replication slot "${slot}" belongs to database "${slotNow.database}" (plugin ${slotNow.plugin}), not to "${db}" with pgoutput`,
+          'choose another slot name with `slot:`',
+        );
+    }
     if (slotNow?.walStatus === 'lost')
       throw new SlotLostError(spec.name, slot, 'was invalidated (wal_status lost)');
     await ensurePublication(client, publication, tables);
@@ -94,34 +108,17 @@ export async function runCdc(runtime: Runtime, spec: CdcSpec, o: RunCdcOptions):
       snapshotName = row[created.fields.indexOf('snapshot_name')] ?? undefined;
       const point = parseLsn(row[created.fields.indexOf('consistent_point')] ?? '0/0');
       log.info({ slot, consistentPoint: formatLsn(point) }, 'replication slot created');
-      state = {
-        slot,
-        publication,
-        phase: 'snapshot',
-        consistentLsn: point,
-        lsn: point,
-        copied: [],
-        updatedAt: 0,
-      };
+      state = snapshotState(slot, publication, point);
       await writeState(runtime.meta, spec.name, state);
       slotNow = await slotInfo(client, slot);
     } else if (!state) {
-      const point = slotNow.confirmedFlushLsn ?? 0n;
-      state = {
-        slot,
-        publication,
-        phase: 'snapshot',
-        consistentLsn: point,
-        lsn: point,
-        copied: [],
-        updatedAt: 0,
-      };
+      state = snapshotState(slot, publication, slotNow.confirmedFlushLsn ?? 0n);
     }
     const current: CdcState = state;
     const targets: StreamTable[] = [];
     for (const t of tables) {
       const table = await ensureDataTable(lake, src.namespace, t);
-      const changes = src.changeStream ? await ensureChangeTable(lake, src.namespace, t) : undefined;
+      const changes = src.change_stream ? await ensureChangeTable(lake, src.namespace, t) : undefined;
       targets.push({
         source: t,
         table,
@@ -148,7 +145,7 @@ export async function runCdc(runtime: Runtime, spec: CdcSpec, o: RunCdcOptions):
         {
           url: src.url,
           snapshotName,
-          chunkRows: src.snapshot.chunkRows,
+          chunkRows: src.snapshot.chunk_rows,
           parallel: src.snapshot.parallel,
           properties,
           signal: o.signal,
@@ -170,9 +167,9 @@ export async function runCdc(runtime: Runtime, spec: CdcSpec, o: RunCdcOptions):
         const info = await slotInfo(client, slot);
         if (!info) return;
         lagGauge.set({ cdc: spec.name }, info.lagBytes);
-        if (info.lagBytes > src.lagAlertBytes)
+        if (info.lagBytes > src.lag_alert_bytes)
           log.error(
-            { slot, lagBytes: info.lagBytes, alertBytes: src.lagAlertBytes },
+            { slot, lagBytes: info.lagBytes, alertBytes: src.lag_alert_bytes },
             'replication slot lag above the alert threshold: the source retains WAL until CDC catches up',
           );
       } catch (err) {
@@ -198,7 +195,7 @@ export async function runCdc(runtime: Runtime, spec: CdcSpec, o: RunCdcOptions):
         tables: targets,
         startLsn: start,
         batchIntervalMs: src.batch.interval,
-        batchMaxChanges: src.batch.maxChanges,
+        batchMaxChanges: src.batch.max_changes,
         properties,
         stopAtLsn,
         signal: o.signal,
@@ -206,7 +203,10 @@ export async function runCdc(runtime: Runtime, spec: CdcSpec, o: RunCdcOptions):
           current.lsn = lsn;
           await writeState(runtime.meta, spec.name, current);
         },
-        onApplied: (n) => o.progress?.({ phase: 'streaming', rows: n }),
+        onApplied: (b) => {
+          o.progress?.({ phase: 'streaming', rows: b.changes });
+          o.onBatch?.(b);
+        },
       });
     } catch (err) {
       if (

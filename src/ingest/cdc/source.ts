@@ -27,6 +27,9 @@ export interface SlotInfo {
   walStatus: string | null;
   /** WAL the slot holds back, in bytes. */
   lagBytes: number;
+  /** The database the slot decodes (slots are per cluster, names are not per database). */
+  database: string;
+  plugin: string;
 }
 
 /** Open a regular `pg` connection to the source. @throws BackendError when it cannot connect. */
@@ -158,8 +161,14 @@ export async function ensurePublication(
 /** The slot's state, or undefined when it does not exist. */
 export async function slotInfo(client: pg.Client, name: string): Promise<SlotInfo | undefined> {
   const row = (
-    await client.query<{ lsn: string | null; wal_status: string | null; lag: string | null }>(
-      `SELECT confirmed_flush_lsn::text AS lsn, wal_status,
+    await client.query<{
+      lsn: string | null;
+      wal_status: string | null;
+      lag: string | null;
+      database: string;
+      plugin: string;
+    }>(
+      `SELECT confirmed_flush_lsn::text AS lsn, wal_status, database, plugin,
               pg_wal_lsn_diff(pg_current_wal_lsn(), COALESCE(confirmed_flush_lsn, restart_lsn))::text AS lag
          FROM pg_replication_slots WHERE slot_name = $1`,
       [name],
@@ -171,5 +180,7 @@ export async function slotInfo(client: pg.Client, name: string): Promise<SlotInf
     confirmedFlushLsn: row.lsn ? parseLsn(row.lsn) : undefined,
     walStatus: row.wal_status,
     lagBytes: Number(row.lag ?? 0),
+    database: row.database,
+    plugin: row.plugin,
   };
 }

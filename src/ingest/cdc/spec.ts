@@ -44,25 +44,25 @@ export const cdcSourceSchema = z
     batch: z
       .object({
         interval: duration('batch.interval').default(10_000).describe('commit at least this often'),
-        maxChanges: z.number().int().positive().default(100_000).describe('commit after this many changes'),
+        max_changes: z.number().int().positive().default(100_000).describe('commit after this many changes'),
       })
       .strict()
-      .default({ interval: 10_000, maxChanges: 100_000 }),
+      .default({ interval: 10_000, max_changes: 100_000 }),
     snapshot: z
       .object({
-        chunkRows: z.number().int().positive().default(100_000).describe('rows copied per key-range chunk'),
+        chunk_rows: z.number().int().positive().default(100_000).describe('rows copied per key-range chunk'),
         parallel: z.number().int().min(1).max(16).default(2).describe('tables copied at once'),
       })
       .strict()
-      .default({ chunkRows: 100_000, parallel: 2 }),
-    changeStream: z
+      .default({ chunk_rows: 100_000, parallel: 2 }),
+    change_stream: z
       .boolean()
       .default(false)
       .describe('also append every change to <table>__changes (op, lsn, commit time, before, after)'),
     heartbeat: duration('heartbeat')
       .default(30_000)
       .describe('emit a WAL message this often to advance an idle slot'),
-    lagAlertBytes: z
+    lag_alert_bytes: z
       .number()
       .int()
       .positive()

@@ -35,10 +35,19 @@ export interface StreamOptions {
   properties: Record<string, string>;
   /** Persist the new confirmed position (called after every table of a batch is committed). */
   onConfirmed(lsn: bigint): Promise<void>;
-  onApplied?(changes: number, commitTimeMs: number): void;
+  /** After each batch commit: its changes and the source commit times of its first and last transaction. */
+  onApplied?(batch: AppliedBatch): void;
   /** Stop once the confirmed position reaches this LSN. */
   stopAtLsn?: bigint;
   signal: AbortSignal;
+}
+
+/** One committed batch, as `onApplied` reports it. */
+export interface AppliedBatch {
+  changes: number;
+  firstCommitMs: number;
+  lastCommitMs: number;
+  committedAtMs: number;
 }
 
 const STATUS_INTERVAL_MS = 10_000;
@@ -58,6 +67,7 @@ export async function streamChanges(
   let batchStarted = 0;
   let applied = 0;
   let lastCommitMs = 0;
+  let firstCommitMs = 0;
   let tx: { lsn: bigint; commitTimeMs: number } | undefined;
   let lastStatus = Date.now();
 
@@ -81,8 +91,13 @@ export async function streamChanges(
     for (const [t, b] of batches) {
       const ctx = { duck: o.lake.duck, properties: o.properties, signal: o.signal };
       if (b.images.size > 0 || b.truncated) {
-        await applyBatch(t.table, b, t.source.columns, t.source.key, ctx);
+        const started = Date.now();
+        const keys = await applyBatch(t.table, b, t.source.columns, t.source.key, ctx);
         t.skipLsn = b.lastLsn;
+        o.log.debug(
+          { table: t.source.name, keys, changes: b.count, ms: Date.now() - started },
+          'batch committed',
+        );
       }
       if (t.changes && b.changes.length > 0) {
         await applyChanges(t.changes, b, ctx);
@@ -91,8 +106,10 @@ export async function streamChanges(
     }
     batches.clear();
     applied += pending;
-    o.onApplied?.(pending, lastCommitMs);
+    if (pending > 0)
+      o.onApplied?.({ changes: pending, firstCommitMs, lastCommitMs, committedAtMs: Date.now() });
     pending = 0;
+    firstCommitMs = 0;
     if (received > confirmed) {
       confirmed = received;
       await o.onConfirmed(confirmed);
@@ -108,6 +125,7 @@ export async function streamChanges(
         tx = undefined;
         received = m.endLsn;
         lastCommitMs = m.commitTimeMs;
+        if (pending > 0 && firstCommitMs === 0) firstCommitMs = m.commitTimeMs;
         if (pending === 0 && received > confirmed) confirmed = received;
         return;
       case 'relation': {
@@ -160,8 +178,8 @@ export async function streamChanges(
       if (m.tag === 'insert') b.upsert(m.after);
       else if (m.tag === 'delete') b.delete(m.before);
       else {
-        if (m.before && b.keyChanged(m.before, m.after)) b.delete(m.before);
-        b.upsert(m.after);
+        if (m.before && b.keyChanged(m.before, m.after)) b.moveKey(m.before, m.after);
+        else b.upsert(m.after);
       }
     }
     if (t.changes && tx.lsn > t.skipChangesLsn) {
@@ -180,7 +198,7 @@ export async function streamChanges(
     o.signal.throwIfAborted();
     if (o.stopAtLsn !== undefined && confirmed >= o.stopAtLsn && pending === 0) break;
     next ??= stream.next();
-    const waitMs = pending > 0 ? Math.max(0, batchStarted + o.batchIntervalMs - Date.now()) : 1000;
+    const waitMs = pending > 0 ? Math.max(1, batchStarted + o.batchIntervalMs - Date.now()) : 1000;
     let timer: NodeJS.Timeout | undefined;
     const tick = new Promise<'tick'>((resolve) => {
       timer = setTimeout(() => resolve('tick'), waitMs);
@@ -195,7 +213,10 @@ export async function streamChanges(
         if (frame.replyRequested) sendStatus();
       } else await handle(decodePgOutput(frame.data));
     }
-    const due = pending > 0 && Date.now() - batchStarted >= o.batchIntervalMs;
+    // A batch is due after the interval once the stream pauses; while changes keep arriving
+    // (catching up) it grows, up to max_changes or five intervals, so commits amortise.
+    const age = Date.now() - batchStarted;
+    const due = pending > 0 && age >= o.batchIntervalMs && (got === 'tick' || age >= o.batchIntervalMs * 5);
     if ((pending >= o.batchMaxChanges || due) && tx === undefined) await flush();
     if (Date.now() - lastStatus >= STATUS_INTERVAL_MS) sendStatus();
   }
