@@ -107,9 +107,11 @@ async function main() {
   const dir = await mkdtemp(join(tmpdir(), 'sluice-bench-cdc-'));
   const root = join(dir, 'proj');
   await scaffoldProject(root, { name: 'bench' });
+  // BENCH_CDC_LOG=debug prints each batch commit (table, keys, changes, ms) on stderr.
+  const level = process.env.BENCH_CDC_LOG === 'debug' ? 'debug' : 'silent';
   const runtime = await openRuntime(
     await loadProject(root),
-    createLogger({ level: 'silent', stderr: false }),
+    createLogger({ level, stderr: level === 'debug' }),
   );
   try {
     const c = new pg.Client({ connectionString: server.url });
