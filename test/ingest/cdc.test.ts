@@ -2,9 +2,10 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
+import { Registry } from 'prom-client';
 import { openCatalog } from '../../src/catalog/index.js';
 import { openDuck } from '../../src/duck/index.js';
-import { cdcStatus, runCdc } from '../../src/ingest/cdc/index.js';
+import { cdcStatus, parseLsn, readState, runCdc } from '../../src/ingest/cdc/index.js';
 import { flushSystemTables } from '../../src/system/index.js';
 import { openTable } from '../../src/table/index.js';
 import { runCli } from '../helpers/cli.js';
@@ -139,6 +140,31 @@ describe('postgres_cdc: snapshot, stream, schema changes', () => {
     assert.equal(status.slotExists, true);
     assert.equal(status.phase, 'streaming');
     assert.ok(status.tables.every((t) => t.lsn !== null));
+  });
+
+  test('the heartbeat advances the slot while only other tables change; slot lag is a metric', async () => {
+    await pgExec(
+      s.db.url,
+      'CREATE TABLE unrelated (x int); INSERT INTO unrelated SELECT generate_series(1, 20000)',
+    );
+    const before = (await pgExec(s.db.url, 'SELECT pg_current_wal_lsn()::text AS lsn')).rows[0].lsn as string;
+    const registry = new Registry();
+    await runCdc(s.runtime, testSpec(s.db.url, { change_stream: true }), {
+      signal: AbortSignal.timeout(60_000),
+      untilCaughtUp: true,
+      registry,
+    });
+    const slot = (
+      await pgExec(
+        s.db.url,
+        "SELECT confirmed_flush_lsn >= $1::pg_lsn AS advanced FROM pg_replication_slots WHERE slot_name = 'sluice_shop'",
+        [before],
+      )
+    ).rows[0];
+    assert.equal(slot.advanced, true);
+    const state = await readState(s.runtime.meta, 'shop');
+    assert.ok(state && state.lsn >= parseLsn(before));
+    assert.match(await registry.metrics(), /sluice_cdc_slot_lag_bytes\{cdc="shop"\} \d+/);
   });
 
   test('sluice cdc status reads a spec file with an environment reference for the URL', async () => {
