@@ -7,6 +7,7 @@
  */
 import type { Logger } from '../../observe/index.js';
 import type { Table } from '../../table/index.js';
+import { BackendError } from '../../util/index.js';
 import { applyBatch, applyChanges } from './apply.js';
 import { TableBatch } from './batch.js';
 import { followRelation, type LakeContext } from './lake.js';
@@ -207,7 +208,11 @@ export async function streamChanges(
     clearTimeout(timer);
     if (got !== 'tick') {
       next = undefined;
-      if (got.done) break;
+      if (got.done)
+        throw new BackendError(
+          'the PostgreSQL server ended the replication stream',
+          'run again: streaming resumes from the last committed LSN',
+        );
       const frame = decodeFrame(got.value);
       if (frame.kind === 'keepalive') {
         if (frame.replyRequested) sendStatus();
