@@ -5,7 +5,7 @@ import { describe, test } from 'node:test';
 import { Registry } from 'prom-client';
 import { openCatalog } from '../../src/catalog/index.js';
 import { openDuck } from '../../src/duck/index.js';
-import { cdcStatus, parseLsn, readState, runCdc } from '../../src/ingest/cdc/index.js';
+import { cdc, cdcStatus, parseLsn, readState, runCdc } from '../../src/ingest/cdc/index.js';
 import { flushSystemTables } from '../../src/system/index.js';
 import { openTable } from '../../src/table/index.js';
 import { runCli } from '../helpers/cli.js';
@@ -165,6 +165,41 @@ describe('postgres_cdc: snapshot, stream, schema changes', () => {
     const state = await readState(s.runtime.meta, 'shop');
     assert.ok(state && state.lsn >= parseLsn(before));
     assert.match(await registry.metrics(), /sluice_cdc_slot_lag_bytes\{cdc="shop"\} \d+/);
+  });
+
+  test('the cdc task kind validates its spec and runs until caught up', async () => {
+    const spec = cdc.schema.parse({
+      name: 'shop',
+      source: {
+        postgres_cdc: {
+          url: s.db.url,
+          tables: ['orders', 'line_items', 'events'],
+          keys: { events: ['event_id'] },
+        },
+      },
+    });
+    await pgExec(s.db.url, 'UPDATE orders SET qty = 42 WHERE id = 1');
+    const progress: unknown[] = [];
+    const result = await cdc.run(
+      {
+        runtime: s.runtime,
+        log: s.runtime.log,
+        pipeline: 'p',
+        taskId: 't',
+        runId: 'r',
+        attempt: 1,
+        dataIntervalStart: new Date(),
+        dataIntervalEnd: new Date(),
+        params: {},
+        signal: AbortSignal.timeout(60_000),
+        progress: (p) => progress.push(p),
+        options: { untilCaughtUp: true },
+      },
+      spec,
+    );
+    assert.match(String(result.summary?.lsn), /^[0-9A-F]+\/[0-9A-F]+$/);
+    await assertLakeEqualsSource(s.runtime, s.db.url);
+    assert.ok(progress.length > 0);
   });
 
   test('sluice cdc status reads a spec file with an environment reference for the URL', async () => {

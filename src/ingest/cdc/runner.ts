@@ -178,7 +178,7 @@ export async function runCdc(runtime: Runtime, spec: CdcSpec, o: RunCdcOptions):
     };
     let stopAtLsn: bigint | undefined;
     if (o.untilCaughtUp) {
-      const res = await client.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn');
+      const res = await client.query<{ lsn: string }>('SELECT pg_current_wal_insert_lsn()::text AS lsn');
       stopAtLsn = parseLsn(res.rows[0]?.lsn ?? '0/0');
     }
     await heartbeat();

@@ -222,7 +222,8 @@ export async function streamChanges(
     // (catching up) it grows, up to max_changes or five intervals, so commits amortise.
     const age = Date.now() - batchStarted;
     const due = pending > 0 && age >= o.batchIntervalMs && (got === 'tick' || age >= o.batchIntervalMs * 5);
-    if ((pending >= o.batchMaxChanges || due) && tx === undefined) await flush();
+    const caughtUp = o.stopAtLsn !== undefined && received >= o.stopAtLsn;
+    if ((pending >= o.batchMaxChanges || due || caughtUp) && tx === undefined) await flush();
     if (Date.now() - lastStatus >= STATUS_INTERVAL_MS) sendStatus();
   }
   return applied;
