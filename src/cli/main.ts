@@ -1,5 +1,6 @@
 import { Command, CommanderError, Option } from 'commander';
 import { registerAuthCommands } from './commands/auth-register.js';
+import { registerCdcCommands } from './commands/cdc-register.js';
 import { registerEventsCommands } from './commands/events-register.js';
 import { registerOrchestratorCommands } from './commands/orchestrator-register.js';
 import { registerTablesCommands } from './commands/tables-register.js';
@@ -108,6 +109,7 @@ export function buildProgram(): Command {
     .option('--read-only', 'refuse statements that write')
     .action(lazy(() => import('./commands/sql.js')));
   registerEventsCommands(program, lazy);
+  registerCdcCommands(program, lazy);
 
   program
     .command('demo')
