@@ -11,6 +11,7 @@ export {
 } from './errors.js';
 export { parseTimeTravel } from './lake.js';
 export { splitStatements, type Token, tokenize } from './lexer.js';
+export { type SqlTaskSpec, sqlTaskKind, sqlTaskSchema } from './sql-task.js';
 export type {
   Engine,
   EngineSession,

@@ -3,6 +3,10 @@
  * in `defaultTaskKinds` (e.g. `ingestTaskKind` from src/ingest); a task whose key names no
  * registered kind is a load error with file:line.
  */
+import { publishTaskKind } from '../bus/index.js';
+import { sqlTaskKind } from '../engine/index.js';
+import { cdc as cdcTaskKind } from '../ingest/cdc/index.js';
+import { ingestTaskKind } from '../ingest/index.js';
 import type { TaskKind } from '../runtime/tasks.js';
 import { InvalidInputError } from '../util/index.js';
 import { noopTaskKind } from './kinds/noop.js';
@@ -51,5 +55,11 @@ const RESERVED = new Set(['id', 'description', 'depends_on', 'retries', 'timeout
 
 /** The kinds every orchestrator knows: `run` (isolated command or TypeScript module) and `noop`. */
 export function defaultTaskKinds(): TaskKindRegistry {
-  return new TaskKindRegistry().register(runTaskKind).register(noopTaskKind);
+  return new TaskKindRegistry()
+    .register(runTaskKind)
+    .register(noopTaskKind)
+    .register(ingestTaskKind)
+    .register(sqlTaskKind)
+    .register(publishTaskKind)
+    .register(cdcTaskKind);
 }

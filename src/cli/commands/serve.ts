@@ -7,6 +7,7 @@ import type { Runtime } from '../../runtime/index.js';
 import { openRuntime } from '../../runtime/index.js';
 import { startServer } from '../../serve/index.js';
 import { type PgWireServer, startPgWire } from '../../serve/pgwire/index.js';
+import { type SystemTableFlusher, startSystemTableFlusher } from '../../system/index.js';
 import { InvalidInputError } from '../../util/index.js';
 import { openCommand } from '../context.js';
 import type { GlobalOptions } from '../main.js';
@@ -64,6 +65,7 @@ export default async function serveCommand(
   let running: Awaited<ReturnType<typeof startServer>> | undefined;
   let orch: Orchestrator | undefined;
   let pg: PgWireServer | undefined;
+  let flusher: SystemTableFlusher | undefined;
   // The embedded event log has one owner: the process that serves the HTTP API.
   let busService: Awaited<ReturnType<typeof openBusService>> | undefined;
   try {
@@ -76,7 +78,10 @@ export default async function serveCommand(
       running = await startServer(runtime, { host, httpPort, bus: busService.bus });
     }
     if (running?.engine) pg = await startPgWireForServe(running.engine, runtime, log, cmd);
+    // History and audit rows move from the metastore outbox into sluice_system.* tables.
+    flusher = startSystemTableFlusher(runtime);
   } catch (err) {
+    await flusher?.stop();
     await pg?.close();
     await running?.close();
     await busService?.close();
@@ -117,6 +122,7 @@ export default async function serveCommand(
     process.once('SIGTERM', () => stop('SIGTERM'));
   });
   busService?.bus.shutdown();
+  await flusher?.stop();
   await pg?.close();
   await running?.close();
   await busService?.close();
