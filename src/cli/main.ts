@@ -69,6 +69,10 @@ export function buildProgram(): Command {
     .argument('[dir]', 'directory to create the project in', '.')
     .option('--name <name>', 'project name (default: the directory name)')
     .option('--force', 'overwrite an existing sluice.yaml')
+    .option(
+      '--template <name>',
+      'start from a template: marketplace (pipelines, models and event types of the demo)',
+    )
     .action(lazy(() => import('./commands/init.js')));
 
   program

@@ -1,5 +1,6 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { basename, join, resolve } from 'node:path';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { basename, dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { InvalidInputError } from '../util/index.js';
 import { CONFIG_FILE } from './project.js';
 import { GITIGNORE_LINE, gitignore, pipelinesReadme, projectReadme, sluiceYaml } from './scaffold-files.js';
@@ -11,6 +12,29 @@ export interface ScaffoldOptions {
   name?: string;
   /** Overwrite an existing sluice.yaml. */
   force?: boolean;
+  /** A project template shipped with Sluice (`templates/<name>/`), e.g. `marketplace`. */
+  template?: string;
+}
+
+/** Templates shipped in the package's templates/ directory. */
+export const TEMPLATES = ['marketplace'] as const;
+
+/** The package's templates/ directory (next to dist/ in the installed package). */
+const TEMPLATE_ROOT = fileURLToPath(new URL('../../../templates/', import.meta.url));
+
+/** Every file of a template directory, as paths relative to it. */
+async function templateFiles(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  return entries
+    .filter((e) => e.isFile())
+    .map((e) => relative(dir, join(e.parentPath, e.name)))
+    .sort();
+}
+
+/** sluice.yaml with a template's bus settings (its `bus.yaml`: lines indented under `bus:`). */
+function withTemplateConfig(base: string, bus: string | undefined): string {
+  if (!bus) return base;
+  return base.replace('bus:\n  log: embedded\n', `bus:\n  log: embedded\n${bus.trimEnd()}\n`);
 }
 
 async function readIfExists(path: string): Promise<string | undefined> {
@@ -46,11 +70,22 @@ export async function scaffoldProject(
   const created: string[] = [];
   await mkdir(root, { recursive: true });
 
+  let template: string | undefined;
+  if (options.template !== undefined) {
+    if (!(TEMPLATES as readonly string[]).includes(options.template))
+      throw new InvalidInputError(
+        `unknown template "${options.template}"`,
+        `templates: ${TEMPLATES.join(', ')}`,
+      );
+    template = join(TEMPLATE_ROOT, options.template);
+  }
+  const extra = template ? await readIfExists(join(template, 'bus.yaml')) : undefined;
+  const configText = withTemplateConfig(sluiceYaml(name), extra);
   const config = join(root, CONFIG_FILE);
   if (options.force) {
-    await writeFile(config, sluiceYaml(name));
+    await writeFile(config, configText);
     created.push(config);
-  } else if (await writeNew(config, sluiceYaml(name))) {
+  } else if (await writeNew(config, configText)) {
     created.push(config);
   } else {
     throw new InvalidInputError(
@@ -67,6 +102,14 @@ export async function scaffoldProject(
     [join(root, 'README.md'), projectReadme(name)],
   ];
   for (const [path, text] of files) if (await writeNew(path, text)) created.push(path);
+  if (template) {
+    for (const file of await templateFiles(template)) {
+      if (file === 'bus.yaml') continue;
+      const target = join(root, file);
+      await mkdir(dirname(target), { recursive: true });
+      if (await writeNew(target, await readFile(join(template, file), 'utf8'))) created.push(target);
+    }
+  }
 
   const ignore = join(root, '.gitignore');
   const current = await readIfExists(ignore);

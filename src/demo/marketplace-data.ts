@@ -61,11 +61,11 @@ export interface Order {
 
 /** Countries of the demo's customers, with phone numbers written the way locals write them. */
 const COUNTRIES: { code: string; currency: string; phone: (r: () => number) => string }[] = [
-  { code: 'FR', currency: 'EUR', phone: (r) => `0${6 + Math.floor(r() * 2)} ${pairs(r, 4)}` },
+  { code: 'FR', currency: 'EUR', phone: (r) => `06 ${pick(r, ['12', '23', '45', '78'])} ${pairs(r, 3)}` },
   { code: 'DE', currency: 'EUR', phone: (r) => `0151 ${digits(r, 8)}` },
-  { code: 'GB', currency: 'GBP', phone: (r) => `07700 ${digits(r, 3)}${digits(r, 3)}` },
-  { code: 'US', currency: 'USD', phone: (r) => `(201) 555-0${digits(r, 3)}` },
-  { code: 'IT', currency: 'EUR', phone: (r) => `3${digits(r, 2)} ${digits(r, 7)}` },
+  { code: 'GB', currency: 'GBP', phone: (r) => `07${pick(r, ['400', '500', '800', '900'])} ${digits(r, 6)}` },
+  { code: 'US', currency: 'USD', phone: (r) => `(212) 4${digits(r, 2)}-${digits(r, 4)}` },
+  { code: 'IT', currency: 'EUR', phone: (r) => `3${pick(r, ['20', '33', '47'])} ${digits(r, 7)}` },
   { code: 'ES', currency: 'EUR', phone: (r) => `6${digits(r, 2)} ${digits(r, 3)} ${digits(r, 3)}` },
 ];
 

@@ -94,6 +94,17 @@ export const coreOpenApi: OpenApiPart = {
   },
 };
 
+/** An operation with an `operationId` (generated from method and path when a part gives none). */
+function withOperationId(method: string, path: string, op: unknown): unknown {
+  if (typeof op !== 'object' || op === null || 'operationId' in op) return op;
+  const words = path
+    .replace(/^\/api\/v1\//, '')
+    .split(/[^A-Za-z0-9]+/)
+    .filter(Boolean)
+    .map((w) => w[0]?.toUpperCase() + w.slice(1));
+  return { operationId: `${method}${words.join('')}`, ...op };
+}
+
 /**
  * Merge parts into one OpenAPI 3.1 document.
  * @throws Error when two parts define the same path method or schema differently.
@@ -110,7 +121,7 @@ export function openApiDocument(
       const merged = { ...(paths[path] ?? {}) };
       for (const [method, op] of Object.entries(item)) {
         if (method in merged) throw new Error(`OpenAPI: ${method.toUpperCase()} ${path} is defined twice`);
-        merged[method] = op;
+        merged[method] = withOperationId(method, path, op);
       }
       paths[path] = merged;
     }

@@ -1,6 +1,7 @@
 import type { ComponentType } from 'react';
 import type { IconName } from './components/icons';
 import { OverviewPage } from './pages/overview';
+import { SqlPage } from './pages/sql';
 import { TablePage } from './pages/table';
 import { TablesPage } from './pages/tables';
 import { matchPath } from './router';
@@ -21,6 +22,7 @@ export const routes: readonly PageRoute[] = [
   { path: '/', label: 'Overview', icon: 'overview', component: OverviewPage },
   { path: '/tables', label: 'Tables', icon: 'tables', component: TablesPage },
   { path: '/tables/:name', label: 'Table', component: TablePage },
+  { path: '/sql', label: 'SQL', icon: 'sql', component: SqlPage },
 ];
 
 /** The route a path opens, with its params; undefined for an unknown path. */

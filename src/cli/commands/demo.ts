@@ -1,38 +1,200 @@
 import { existsSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { openBusService } from '../../bus/index.js';
 import { scaffoldProject } from '../../config/index.js';
+import { CLICK_EVENT_TYPES, generateClickstream, publishEvents } from '../../demo/clickstream.js';
+import { startMockMarketplace } from '../../demo/mock-marketplace.js';
+import type { Engine } from '../../engine/index.js';
+import { sharedOrchestrator } from '../../orchestrator/index.js';
+import { openRuntime } from '../../runtime/index.js';
+import { startServer } from '../../serve/index.js';
+import { type PgWireServer, startPgWire } from '../../serve/pgwire/index.js';
+import { startSystemTableFlusher } from '../../system/index.js';
+import { errorMessage } from '../../util/index.js';
+import { openCommand } from '../context.js';
 import type { GlobalOptions } from '../main.js';
-import { createOutput } from '../output.js';
-import status from './status.js';
+import { formatTable } from '../output.js';
+import { RunProgress } from './run-progress.js';
+
+/** Rows of a small query through the engine, as plain values. */
+async function rows(engine: Engine, sql: string): Promise<unknown[][]> {
+  const session = await engine.openSession({ name: 'demo', readOnly: true });
+  try {
+    const result = await session.run(sql);
+    const out: unknown[][] = [];
+    for await (const batch of result.batches())
+      out.push(...batch.map((r) => r.map((v) => (v === null ? null : String(v)))));
+    return out;
+  } finally {
+    await session.close();
+  }
+}
+
+async function count(engine: Engine, table: string): Promise<number> {
+  try {
+    return Number((await rows(engine, `SELECT count(*) FROM ${table}`))[0]?.[0] ?? 0);
+  } catch {
+    return 0;
+  }
+}
+
+/** Start listening on the configured port, or any free one when it is taken. */
+async function listen<T>(start: (port: number) => Promise<T>, port: number): Promise<T> {
+  try {
+    return await start(port);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
+    return start(0);
+  }
+}
 
 /**
- * The newcomer's first command: a demo project (created once, reused after) whose
- * backends are opened and checked, so the embedded stack is proven working end to end.
+ * The newcomer's first command: a marketplace project (created once, reused after) fed by a
+ * built-in mock vendor API and a clickstream, its pipelines run once, then the whole platform
+ * served. Only the sources are mock; everything downstream is the real product.
  */
-export default async function demo(args: unknown[], globals: GlobalOptions): Promise<number> {
-  const out = createOutput(globals.json ?? false);
+export default async function demo(args: unknown[], globals: GlobalOptions, cmd: Command): Promise<number> {
   const dir = resolve(String(args[0] ?? 'sluice-demo'));
-  if (existsSync(join(dir, 'sluice.yaml'))) {
-    out.note(`Using the demo project in ${dir}`);
-  } else {
-    await scaffoldProject(dir, { name: 'sluice-demo' });
-    out.note(`Created the demo project in ${dir}`);
-  }
-  const code = await status([], { ...globals, project: dir });
-  if (!out.json) {
-    const shown = relative(process.cwd(), dir) || '.';
-    out.line('');
-    out.line('The project is plain files you can read and edit:');
-    out.line(`  ${join(shown, 'sluice.yaml')}      storage, metastore, server settings`);
-    out.line(`  ${join(shown, 'pipelines')}/       pipelines as code`);
-    out.line(`  ${join(shown, 'models')}/          SQL models`);
-    out.line(`  ${join(shown, 'events')}/          event types`);
-    out.line('');
-    out.line('Next:');
-    out.line(
-      `  npx sluice serve --project ${shown}   # web UI, health, metrics and the Iceberg REST catalog`,
+  const serve = cmd.opts<{ serve?: boolean }>().serve !== false;
+  const created = !existsSync(join(dir, 'sluice.yaml'));
+  if (created) await scaffoldProject(dir, { name: 'sluice-demo', template: 'marketplace' });
+
+  const api = await startMockMarketplace({ advanceMs: serve ? 60_000 : undefined });
+  process.env.MARKETPLACE_URL = api.url;
+  process.env.MARKETPLACE_TOKEN = api.token;
+  const { project, log, out } = await openCommand({ ...globals, project: dir });
+  const shown = relative(process.cwd(), dir) || '.';
+  const step = (text: string) => out.note(`\n▸ ${text}`);
+  out.note(
+    `${created ? 'Created' : 'Using'} the demo project in ${shown} (sluice.yaml, pipelines/, models/, events/)`,
+  );
+  out.note(`Mock marketplace API at ${api.url} (bearer auth, rate limit, occasional 500s)`);
+
+  const runtime = await openRuntime(project, log);
+  const closers: (() => Promise<unknown>)[] = [() => api.close(), () => runtime.close()];
+  const closeAll = async () => {
+    for (const close of closers) await close().catch((err) => log.warn({ err }, 'closing the demo'));
+  };
+  try {
+    step('Starting the server: HTTP API, web UI, event bus, SQL engine');
+    const bus = await openBusService(runtime);
+    closers.unshift(() => bus.close());
+    const { server } = project.config;
+    const running = await listen(
+      (port) => startServer(runtime, { host: server.host, httpPort: port, bus: bus.bus }),
+      serve ? server.http : 0,
     );
-    out.line(`  npx sluice tables list --project ${shown}`);
+    closers.unshift(() => running.close());
+    let pg: PgWireServer | undefined;
+    if (serve) {
+      pg = await listen(
+        (port) =>
+          startPgWire(running.engine, { config: project.config.pgwire, dir, host: server.host, port, log }),
+        server.pg,
+      );
+      closers.unshift(() => (pg as PgWireServer).close());
+    }
+    const flusher = startSystemTableFlusher(runtime);
+    closers.unshift(() => flusher.stop());
+    const orch = await sharedOrchestrator(runtime);
+    closers.unshift(() => orch.close({ abort: true }));
+    await orch.startWorker({ concurrency: 4, role: 'demo' });
+
+    step('Publishing a clickstream to the event bus (500 domains × 10 partners)');
+    const clicks = generateClickstream({ sessions: 3000 });
+    const expected: Record<string, number> = {};
+    for (const type of CLICK_EVENT_TYPES) {
+      const sent = await publishEvents(running.url, type, clicks[type]);
+      expected[type] = new Set(clicks[type].map((e) => e.metadata.eid)).size;
+      out.note(`  ${type}: ${sent} events published (${sent - expected[type]} duplicates on purpose)`);
+    }
+
+    step('Running pipeline "marketplace": API → raw zone → validated, upserted tables → marts');
+    const exit = await runPipeline('marketplace');
+
+    step('Landing the clickstream in the lake (deduplicated by eid)');
+    const deadline = Date.now() + 60_000;
+    for (const type of CLICK_EVENT_TYPES) {
+      const table = `events.${type.replace(/[^A-Za-z0-9_]/g, '_')}`;
+      let landed = await count(running.engine, table);
+      while (landed < (expected[type] ?? 0) && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 500));
+        landed = await count(running.engine, table);
+      }
+      out.note(`  ${table}: ${landed} rows`);
+    }
+    step('Running pipeline "clickstream": the funnel mart');
+    const exit2 = await runPipeline('clickstream');
+    await flusher.flushNow();
+
+    const summary = await summarize(running.engine);
+    out.result({ project: dir, url: running.url, tables: Object.fromEntries(summary) });
+    out.line('');
+    out.line(
+      formatTable(
+        summary.map(([t, n]) => [t, String(n)]),
+        { header: ['table', 'rows'] },
+      ),
+    );
+    out.line('');
+    out.line('Try:');
+    out.line(
+      `  npx sluice sql --project ${shown} "SELECT * FROM marts.daily_revenue ORDER BY revenue DESC LIMIT 10"`,
+    );
+    out.line(
+      `  npx sluice sql --project ${shown} "SELECT __reason, count(*) FROM marketplace.customers__quarantine GROUP BY 1"`,
+    );
+    out.line(`  npx sluice runs list --project ${shown}`);
+    if (!serve) {
+      out.line(
+        `  npx sluice serve --project ${shown}   # web UI, SQL over the PostgreSQL protocol, event bus`,
+      );
+      await closeAll();
+      return exit || exit2;
+    }
+    await orch.scheduler().start();
+    out.line('');
+    out.line(`Serving the demo (Ctrl-C stops everything):`);
+    out.line(`  web UI           ${running.url}/`);
+    if (pg) out.line(`  psql             psql -h ${server.host} -p ${pg.port} -U sluice sluice`);
+    out.line(
+      `  Iceberg catalog  ${running.url}/iceberg  (Spark, Trino, PyIceberg: type=rest, uri=${running.url}/iceberg)`,
+    );
+    out.line(`  event bus        ${running.url}/event-types`);
+    out.line(`  metrics          ${running.url}/metrics`);
+    await new Promise<void>((resolve) => {
+      process.once('SIGINT', () => resolve());
+      process.once('SIGTERM', () => resolve());
+    });
+    out.note('stopping…');
+    await closeAll();
+    return 0;
+
+    async function runPipeline(name: string): Promise<number> {
+      const { runId } = await orch.trigger(name, {});
+      const progress = out.json ? undefined : new RunProgress();
+      const run = await orch.waitForRun(runId, { onUpdate: (r, t) => progress?.update(r, t) });
+      const tasks = await orch.taskRuns(runId);
+      for (const t of tasks.filter((x) => x.state !== 'success'))
+        out.note(`  task ${t.taskId} ${t.state}${t.error ? `: ${t.error.split('\n')[0]}` : ''}`);
+      out.note(`  run ${runId} ${run.state}`);
+      return run.state === 'success' ? 0 : 1;
+    }
+  } catch (err) {
+    out.note(`the demo failed: ${errorMessage(err)}`);
+    await closeAll();
+    throw err;
   }
-  return code;
+}
+
+/** Row counts of every table the demo builds. */
+async function summarize(engine: Engine): Promise<[string, number][]> {
+  const tables = await rows(
+    engine,
+    "SELECT table_schema || '.' || table_name FROM information_schema.tables WHERE table_schema IN ('marketplace', 'events', 'marts') ORDER BY 1",
+  );
+  const out: [string, number][] = [];
+  for (const [name] of tables) out.push([String(name), await count(engine, String(name))]);
+  return out;
 }

@@ -7,8 +7,12 @@ import { createOutput } from '../output.js';
 export default async function init(args: unknown[], globals: GlobalOptions, cmd: Command): Promise<number> {
   const out = createOutput(globals.json ?? false);
   const dir = resolve(globals.project ?? '.', String(args[0] ?? '.'));
-  const opts = cmd.opts<{ name?: string; force?: boolean }>();
-  const { created } = await scaffoldProject(dir, { name: opts.name, force: opts.force });
+  const opts = cmd.opts<{ name?: string; force?: boolean; template?: string }>();
+  const { created } = await scaffoldProject(dir, {
+    name: opts.name,
+    force: opts.force,
+    template: opts.template,
+  });
   out.result({ dir, created });
   out.line(`Created a Sluice project in ${dir}:`);
   for (const file of created) out.line(`  ${relative(dir, file) || file}`);

@@ -15,6 +15,12 @@ const paths = {
       <path d="M3 9h18M3 14h18M9 9v11" />
     </>
   ),
+  sql: (
+    <>
+      <ellipse cx="12" cy="5.5" rx="7.5" ry="2.5" />
+      <path d="M4.5 5.5v13c0 1.4 3.4 2.5 7.5 2.5s7.5-1.1 7.5-2.5v-13M4.5 12c0 1.4 3.4 2.5 7.5 2.5s7.5-1.1 7.5-2.5" />
+    </>
+  ),
 } satisfies Record<string, ReactNode>;
 
 /** Names of the navigation icons. */

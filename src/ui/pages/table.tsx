@@ -86,8 +86,9 @@ export function TablePage({ params }: { params: Record<string, string> }) {
           <section className="panel" aria-labelledby="snapshots-title">
             <h2 id="snapshots-title">Snapshots</h2>
             <p className="muted">
-              Read any of them with <code>{`SELECT * FROM ${name} AT (VERSION => <id>)`}</code>, or roll back
-              with <code>{`sluice tables rollback ${name} <id>`}</code>.
+              Read any of them with{' '}
+              <code>{`SELECT * FROM ${name.split('.').slice(0, -1).join('.')}."${name.split('.').at(-1)}@<id>"`}</code>
+              , or roll back with <code>{`sluice tables rollback ${name} <id>`}</code>.
               {tags.length > 0 && ` Tags: ${tags.map(([t, r]) => `${t} → ${r['snapshot-id']}`).join(', ')}.`}
             </p>
             <table className="grid">
