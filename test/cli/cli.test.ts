@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { runCli, tempDir } from '../helpers/cli.js';
@@ -57,19 +57,6 @@ describe('sluice CLI', () => {
     const again = await runCli(['init', dir]);
     assert.equal(again.code, 1, 'init refuses to overwrite an existing project');
     assert.match(again.stderr, /sluice\.yaml/);
-  });
-
-  test('demo creates its project once and reuses it', async () => {
-    const cwd = join(tmp.dir, 'demo-home');
-    mkdirSync(cwd);
-    const first = await runCli(['demo', '--no-serve'], { cwd });
-    assert.equal(first.code, 0, first.stderr + first.stdout);
-    assert.match(first.stderr, /Created the demo project/);
-    assert.ok(existsSync(join(cwd, 'sluice-demo', 'sluice.yaml')));
-    assert.match(first.stdout, /metastore\s+ok/);
-    const second = await runCli(['demo', '--no-serve'], { cwd });
-    assert.equal(second.code, 0, second.stderr);
-    assert.match(second.stderr, /Using the demo project/);
   });
 
   test('a config error names file, line and the closest key', async () => {

@@ -51,7 +51,10 @@ tasks:
     });
     assert.match(msg, /pipelines\/bad\.yaml:2:\d+: schedule: invalid cron expression "61 \* \* \* \*"/);
     assert.match(msg, /pipelines\/bad\.yaml:5:\d+: .*task "b" depends on "nope", which is not a task/);
-    assert.match(msg, /pipelines\/bad\.yaml:6:\d+: .*unknown task kind "frobnicate"; known kinds: [a-z, ]*noop, publish, run/);
+    assert.match(
+      msg,
+      /pipelines\/bad\.yaml:6:\d+: .*unknown task kind "frobnicate"; known kinds: [a-z, ]*noop, publish, run/,
+    );
     assert.match(msg, /pipelines\/bad\.yaml:7:\d+: .*duplicate task id "a"/);
   });
 
