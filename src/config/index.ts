@@ -13,6 +13,7 @@ export {
 export { projectPath } from './resolve.js';
 export { type ScaffoldOptions, scaffoldProject } from './scaffold.js';
 export {
+  type AuthConfig,
   type BusConfig,
   type EngineConfig,
   type EnvironmentConfig,

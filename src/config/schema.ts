@@ -265,7 +265,42 @@ export const orchestratorSchema = z
   })
   .describe('Orchestrator: pools, workers, scheduler and alert delivery.');
 
+/** The `auth` section: who may use the HTTP surfaces. */
+export const authSchema = z
+  .strictObject({
+    required: z
+      .boolean()
+      .default(false)
+      .describe(
+        'Require credentials from every caller. When false, callers on loopback are the local administrator (like a local PostgreSQL `trust` line); other addresses always need credentials.',
+      ),
+    jwt: z
+      .strictObject({
+        jwksUrl: z
+          .url({ error: 'expected the URL of a JWKS document' })
+          .describe('JWKS of the identity provider.'),
+        issuer: z.string().optional().describe('Required `iss` claim.'),
+        audience: z.string().optional().describe('Required `aud` claim.'),
+        userClaim: z.string().default('sub').describe('Claim naming the user.'),
+        rolesClaim: z.string().default('groups').describe('Claim listing groups or roles.'),
+        roleMap: z.record(z.string(), z.string()).default({}).describe('Claim value → Sluice role.'),
+      })
+      .optional()
+      .describe('Accept JWTs from an external identity provider as bearer tokens.'),
+    rateLimit: z
+      .strictObject({
+        perSecond: z.number().positive().default(100).describe('Sustained requests per second per caller.'),
+        burst: z.number().int().positive().default(200).describe('Requests allowed in a burst.'),
+      })
+      .prefault({})
+      .describe('Rate limit of the HTTP API per caller (token, user, or client address).'),
+  })
+  .describe(
+    'Authentication of the HTTP API and Iceberg REST catalog: users, tokens, JWTs (see docs/security.md).',
+  );
+
 const sections = {
+  auth: authSchema.prefault({}),
   storage: storageSchema.prefault({}),
   metastore: metastoreSchema.prefault({}),
   bus: busSchema.prefault({}),
@@ -279,6 +314,7 @@ const sections = {
 /** One entry of `environments`: partial overrides of the sections. */
 export const environmentSchema = z
   .strictObject({
+    auth: overlayOf(authSchema),
     storage: overlayOf(storageSchema),
     metastore: overlayOf(metastoreSchema),
     bus: overlayOf(busSchema),
@@ -324,6 +360,8 @@ export type ServerConfig = z.infer<typeof serverSchema>;
 export type LogConfig = z.infer<typeof logSchema>;
 /** Orchestrator settings. */
 export type OrchestratorConfig = z.infer<typeof orchestratorSchema>;
+/** Authentication settings. */
+export type AuthConfig = z.infer<typeof authSchema>;
 /** SQL engine settings. */
 export type EngineConfig = z.infer<typeof engineSchema>;
 /** PostgreSQL wire endpoint settings. */

@@ -1,14 +1,25 @@
-import { Hono } from 'hono';
+import { type Context, Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
+import {
+  AuthStore,
+  authorize,
+  createAuthenticator,
+  isAdmin,
+  type Principal,
+  type ResourceKind,
+} from '../auth/index.js';
 import { createBusApp, type EventBus } from '../bus/index.js';
 import { createIcebergRestApp, openCatalog, restTableConfig } from '../catalog/index.js';
 import type { Engine } from '../engine/index.js';
 import type { Metrics } from '../observe/index.js';
 import type { Runtime } from '../runtime/index.js';
 import { runtimeHealth } from '../runtime/index.js';
-import { packageVersion } from '../util/index.js';
+import { PermissionError, packageVersion } from '../util/index.js';
+import { type AuthVariables, authenticate, principalOf } from './auth.js';
 import { httpErrorInfo } from './errors.js';
 import { coreOpenApi, openApiDocument } from './openapi.js';
+import { rateLimit } from './rate-limit.js';
+import { authRoutes } from './routes/auth.js';
 import { infoRoutes } from './routes/info.js';
 import { pipelineRoutes } from './routes/pipelines.js';
 import { pipelineOpenApiPaths, pipelineOpenApiSchemas } from './routes/pipelines-openapi.js';
@@ -38,7 +49,9 @@ export const DEFAULT_BODY_LIMIT_BYTES = 10 * 1024 * 1024;
 export function createApp(ctx: ServeContext): Hono {
   const { runtime, metrics } = ctx;
   const log = runtime.log.child({ component: 'http' });
-  const app = new Hono();
+  const app = new Hono<{ Variables: AuthVariables }>();
+  const authStore = new AuthStore(runtime.meta);
+  const authConfig = runtime.project.config.auth;
 
   app.use('*', async (c, next) => {
     const started = performance.now();
@@ -79,6 +92,29 @@ export function createApp(ctx: ServeContext): Hono {
     c.json({ error: { code: 'not_found', message: `no route for ${c.req.method} ${c.req.path}` } }, 404),
   );
 
+  // Every surface but health checks, the web UI's files and the event bus (which has its own
+  // Nakadi-style authorization) needs a caller: a token, a JWT, a password, or loopback trust.
+  const authn = createAuthenticator(authStore, { required: authConfig.required, jwt: authConfig.jwt });
+  const guarded = authenticate(authn, { skip: (path) => path === '/api/v1/health', audit: runtime.meta });
+  const limited = rateLimit(authConfig.rateLimit);
+  for (const path of ['/api/*', '/iceberg/*', '/metrics']) {
+    app.use(path, guarded);
+    app.use(path, limited);
+  }
+  app.use('/iceberg/*', async (c, next) => {
+    if (c.req.method !== 'GET' && c.req.method !== 'HEAD')
+      await requireWrite(c, authStore, 'namespace', namespaceOfPath(c.req.path));
+    await next();
+  });
+  app.use('/api/v1/pipelines/*', async (c, next) => {
+    if (c.req.method !== 'GET') await requireWrite(c, authStore, 'pipeline', c.req.path.split('/')[4] ?? '*');
+    await next();
+  });
+  app.use('/api/v1/runs/*', async (c, next) => {
+    if (c.req.method !== 'GET') await requireWrite(c, authStore, 'pipeline', '*');
+    await next();
+  });
+
   app.get('/api/v1/health', async (c) => {
     const backends = await runtimeHealth(runtime, 3000);
     const ready = backends.every((b) => b.ok);
@@ -117,11 +153,49 @@ export function createApp(ctx: ServeContext): Hono {
     { version: packageVersion() },
   );
   app.get('/api/v1/openapi.json', (c) => c.json(openApi));
-  if (ctx.engine) app.route('/api/v1', sqlRoutes({ engine: ctx.engine }));
+  app.route('/api/v1', authRoutes(authStore, runtime.meta));
+  if (ctx.engine)
+    app.route(
+      '/api/v1',
+      sqlRoutes({ engine: ctx.engine, userOf: async (c) => sessionUserOf(principalOf(c), authStore) }),
+    );
   else
     app.post('/api/v1/sql', (c) =>
       c.json({ error: { code: 'backend_unavailable', message: 'this server runs no SQL engine' } }, 503),
     );
   app.get('*', serveUi());
-  return app;
+  return app as unknown as Hono;
+}
+
+/** The namespace an Iceberg REST path names (`.../namespaces/{ns}/...`), else `*`. */
+function namespaceOfPath(path: string): string {
+  const m = /\/namespaces\/([^/]+)/.exec(path);
+  return m
+    ? decodeURIComponent(m[1] as string)
+        .split('\u001f')
+        .join('.')
+    : '*';
+}
+
+/** @throws PermissionError unless the caller may change `kind` `name` (write on data, run on pipelines) */
+async function requireWrite(c: Context, store: AuthStore, kind: ResourceKind, name: string): Promise<void> {
+  const principal = principalOf(c);
+  const { grants } = await store.snapshot();
+  const privilege = kind === 'pipeline' ? 'run' : 'write';
+  const decision = authorize(principal, grants, { kind, name, privilege });
+  if (!decision.allowed) throw new PermissionError(decision.reason);
+}
+
+/**
+ * The SQL session of a caller: administrators and holders of write on every namespace may
+ * write; everyone else reads (SQLSTATE 42501 on writes).
+ */
+async function sessionUserOf(
+  principal: Principal,
+  store: AuthStore,
+): Promise<{ name: string; readOnly: boolean }> {
+  if (isAdmin(principal)) return { name: principal.name, readOnly: false };
+  const { grants } = await store.snapshot();
+  const write = authorize(principal, grants, { kind: 'namespace', name: '*', privilege: 'write' });
+  return { name: principal.name, readOnly: !write.allowed };
 }

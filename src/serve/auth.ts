@@ -23,7 +23,9 @@ export type AuthVariables = { principal: Principal };
 /** Where the request came from (the TCP peer; proxies are not trusted). */
 export function remoteAddressOf(c: Context): string | undefined {
   const env = c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined;
-  return env?.incoming?.socket?.remoteAddress;
+  // A request made in-process (app.request) has no network peer: it is this machine.
+  if (!env?.incoming) return '127.0.0.1';
+  return env.incoming.socket?.remoteAddress;
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
+import { AuthStore } from '../auth/index.js';
 import type { EventBus } from '../bus/index.js';
 import { type Engine, openEngine } from '../engine/index.js';
 import { createMetrics } from '../observe/index.js';
@@ -30,17 +31,20 @@ export function isLoopback(host: string): boolean {
 }
 
 /**
- * Start the HTTP server. Binding a non-loopback address requires authentication, which
- * this version does not configure yet, so such binds are refused rather than exposing
- * the platform unauthenticated.
- * @throws InvalidInputError for a non-loopback host.
+ * Start the HTTP server. Binding a non-loopback address requires that someone can
+ * authenticate (a user, or JWTs from an identity provider): callers from other machines
+ * always need credentials, so a server nobody can log in to is refused rather than started.
+ * @throws InvalidInputError for a non-loopback host without users or JWT configuration.
  */
 export async function startServer(runtime: Runtime, o: ServerOptions): Promise<RunningServer> {
   if (!isLoopback(o.host)) {
-    throw new InvalidInputError(
-      `refusing to listen on ${o.host}: only loopback addresses (127.0.0.1, ::1, localhost) may be served without authentication`,
-      'bind 127.0.0.1 and put an authenticating proxy in front, or keep the default host',
-    );
+    const users = await new AuthStore(runtime.meta).listUsers();
+    if (users.length === 0 && !runtime.project.config.auth.jwt) {
+      throw new InvalidInputError(
+        `refusing to listen on ${o.host}: no user could authenticate (callers from other machines need credentials)`,
+        'create one first: sluice users create NAME --password-stdin --role admin, then sluice tokens create NAME',
+      );
+    }
   }
   const engine = o.engine ?? (await openEngine(runtime, { fileAccess: 'lake' }));
   const app = createApp({ runtime, metrics: createMetrics(), startedAt: new Date(), engine, bus: o.bus });

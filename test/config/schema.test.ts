@@ -17,6 +17,7 @@ describe('sluice.yaml schema', () => {
     const config = parse('');
     assert.deepEqual(config, {
       name: 'shop',
+      auth: { required: false, rateLimit: { perSecond: 100, burst: 200 } },
       storage: {
         url: pathToFileURL(`${DIR}/.sluice/warehouse`).href,
         cache: { dir: `${DIR}/.sluice/cache`, maxBytes: 10 * 1024 ** 3 },

@@ -2,7 +2,7 @@
  * `POST /api/v1/sql`: run one statement. JSON in; JSON out (rows up to a limit), or NDJSON
  * streamed as DuckDB produces rows. A client that disconnects cancels its statement.
  */
-import { Hono } from 'hono';
+import { type Context, Hono } from 'hono';
 import { z } from 'zod';
 import {
   type Engine,
@@ -32,7 +32,7 @@ const requestSchema = z.strictObject({
 export interface SqlRouteOptions {
   engine: Engine;
   /** The session user of a request (default: `sluice`, allowed to write; the body may ask for read-only). */
-  userOf?: (req: Request) => SessionUser;
+  userOf?: (c: Context) => SessionUser | Promise<SessionUser>;
 }
 
 interface ErrorBody {
@@ -172,7 +172,7 @@ export function sqlRoutes(o: SqlRouteOptions): Hono {
           : 'the body must be JSON: {"sql": "SELECT ..."}';
       return c.json({ error: { code: 'invalid_input', message, sqlState: '22023' } }, 400);
     }
-    const base = o.userOf?.(c.req.raw) ?? { name: 'sluice', readOnly: false };
+    const base = (await o.userOf?.(c)) ?? { name: 'sluice', readOnly: false };
     const user = { ...base, readOnly: base.readOnly || input.readOnly === true };
     const ndjson =
       input.format === 'ndjson' ||
