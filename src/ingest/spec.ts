@@ -105,6 +105,12 @@ export const httpSourceSchema = z
     concurrency: z.number().int().min(1).max(64).default(4).describe('Streams fetched at once.'),
     timeout: durationMs().default(30_000).describe('Timeout of one request.'),
     rate_limit: z.number().positive().optional().describe('Most requests per second (all streams together).'),
+    allow_link_local: z
+      .boolean()
+      .default(false)
+      .describe(
+        'Allow link-local and cloud-metadata addresses such as 169.254.169.254 (refused by default).',
+      ),
     retry: z
       .strictObject({
         max_attempts: z.number().int().min(1).max(100).default(6).describe('Attempts per request.'),

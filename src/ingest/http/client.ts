@@ -4,7 +4,7 @@
  * 408 and 429 (honouring Retry-After). When retries are spent the error names the last status
  * and an excerpt of the last body.
  */
-import { BackendError, redactText } from '../../util/index.js';
+import { assertReachableUrl, BackendError, InvalidInputError, redactText } from '../../util/index.js';
 import type { Authenticator } from './auth.js';
 import { type BackoffOptions, backoffDelayMs, retryAfterMs, wait } from './backoff.js';
 import type { RateLimiter } from './rate-limit.js';
@@ -27,6 +27,8 @@ export interface HttpResponse {
 /** Policies of an HTTP client. */
 export interface HttpClientOptions {
   auth?: Authenticator;
+  /** Allow link-local and cloud-metadata addresses (refused by default: they hand out credentials). */
+  allowLinkLocal?: boolean;
   limiter?: RateLimiter;
   timeoutMs: number;
   maxAttempts: number;
@@ -102,7 +104,7 @@ export class HttpClient {
         delayMs = retryAfterMs(res.headers['retry-after']);
         if (delayMs !== undefined) delayMs = Math.min(delayMs, this.#o.backoff.maxMs);
       } catch (err) {
-        if (err instanceof BackendError || signal?.aborted) throw err;
+        if (err instanceof BackendError || err instanceof InvalidInputError || signal?.aborted) throw err;
         last = `${(err as Error).name === 'TimeoutError' ? `no response within ${this.#o.timeoutMs} ms` : networkMessage(err)}`;
       }
       if (attempt >= this.#o.maxAttempts)
@@ -118,6 +120,7 @@ export class HttpClient {
 
   async #once(req: HttpRequest, signal?: AbortSignal): Promise<HttpResponse> {
     const url = new URL(req.url);
+    await assertReachableUrl(url, { allowLinkLocal: this.#o.allowLinkLocal });
     const headers = new Headers(req.headers);
     if (!headers.has('accept'))
       headers.set('accept', 'application/json, application/x-ndjson, text/csv, application/xml, */*');

@@ -167,6 +167,7 @@ function fetchAll(spec: HttpSourceSpec, ctx: SourceContext): AsyncIterable<Fetch
     auth: authenticator(spec.auth, spec.timeout),
     limiter: spec.rate_limit ? new RateLimiter(spec.rate_limit) : undefined,
     timeoutMs: spec.timeout,
+    allowLinkLocal: spec.allow_link_local,
     maxAttempts: spec.retry.max_attempts,
     backoff: { initialMs: spec.retry.initial, maxMs: spec.retry.max },
     onRetry: (info) => {
