@@ -44,4 +44,4 @@ export * from './updates.js';
 export * from './updates-schema.js';
 export * from './values.js';
 export * from './writer.js';
-export { assertWritableSchema, assignable, sourceSql, type WriteSource } from './writer-sql.js';
+export { assertWritableSchema, assignable, describeSql, sourceSql, type WriteSource } from './writer-sql.js';

@@ -187,6 +187,35 @@ describe('web UI in a real browser', {
     assert.deepEqual(problems, []);
   });
 
+  test('SQL page runs a query, shows rows and a chart, and reports errors with their position', {
+    timeout: 30_000,
+  }, async () => {
+    const page = await browser.newPage();
+    const problems = watchProblems(page);
+    await page.goto(`${server.url}/sql`);
+    await page
+      .getByLabel('Query')
+      .fill("SELECT 'p' || range AS partner, range * 10 AS revenue FROM range(5)");
+    await page.getByRole('button', { name: 'Run' }).click();
+    await page.getByText('5 rows').waitFor({ timeout: 15_000 });
+    assert.equal(await page.locator('table.grid tbody tr').count(), 5);
+    await page.getByRole('tab', { name: 'Chart' }).click();
+    assert.equal(await page.locator('svg[data-bars]').getAttribute('data-bars'), '5');
+    await page.screenshot({ path: join(ARTIFACTS, 'ui-sql.png'), fullPage: true });
+    await page.getByLabel('Query').fill('SELECT nope FROM nowhere');
+    await page.getByRole('button', { name: 'Run' }).click();
+    await page
+      .getByRole('alert')
+      .getByText(/nowhere/)
+      .waitFor({ timeout: 15_000 });
+    await page.close();
+    // The failed query is an expected 400, not a page problem.
+    assert.deepEqual(
+      problems.filter((p) => !/HTTP 400: .*\/api\/v1\/sql/.test(p) && !/status of 400/.test(p)),
+      [],
+    );
+  });
+
   test('the connection indicator notices a stopped server', { timeout: 20_000 }, async () => {
     const own = await startServer(runtime, { host: '127.0.0.1', httpPort: 0 });
     const page = await browser.newPage();

@@ -5,6 +5,7 @@
 import type { DuckConnection } from '../../duck/index.js';
 import {
   canonicalPrimitive,
+  describeSql,
   duckdbToIcebergType,
   type IcebergType,
   icebergToDuckdbType,
@@ -39,12 +40,7 @@ export async function recordColumns(
   sql: string,
   signal?: AbortSignal,
 ): Promise<SourceColumn[]> {
-  const rows = await conn.all<{ column_name: string; column_type: string }>(`DESCRIBE ${sql}`, undefined, {
-    signal,
-  });
-  return rows
-    .filter((r) => !LINEAGE.has(r.column_name))
-    .map((r) => ({ name: r.column_name, type: r.column_type }));
+  return (await describeSql(conn, sql, signal)).filter((c) => !LINEAGE.has(c.name));
 }
 
 /** Iceberg type of a declared type: an Iceberg name (`long`, `decimal(12,2)`) or a DuckDB one (`BIGINT`). */
