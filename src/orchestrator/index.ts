@@ -40,6 +40,7 @@ export {
   type TaskRunInfo,
   type TaskState,
 } from './state.js';
+export { REPROCESS_FROM_PARAM, REPROCESS_PARAM } from './task-exec.js';
 export { publishTriggerEvent } from './trigger.js';
 export type { Explanation } from './why.js';
 export { CancelledError, Worker } from './worker.js';

@@ -111,6 +111,7 @@ async function runAttempt(o: ExecuteOptions): Promise<void> {
       dataIntervalStart: run.dataIntervalStart,
       dataIntervalEnd: run.dataIntervalEnd,
       params: run.params,
+      options: taskOptions(run.params),
       signal,
       progress(p) {
         progress = p;
@@ -352,4 +353,14 @@ function raceAbort<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
       signal.removeEventListener('abort', onAbort);
     });
   });
+}
+
+/** Run parameters that ask tasks to rebuild from the raw zone (`sluice run P --reprocess --from D`). */
+export const REPROCESS_PARAM = 'sluice.reprocess';
+export const REPROCESS_FROM_PARAM = 'sluice.reprocess_from';
+
+/** Task options carried by a run's parameters. */
+function taskOptions(params: Record<string, string>): Record<string, unknown> | undefined {
+  if (params[REPROCESS_PARAM] !== 'true') return undefined;
+  return { reprocess: true, from: params[REPROCESS_FROM_PARAM] || undefined };
 }

@@ -52,4 +52,21 @@ test('the demo runs the marketplace end to end, and a second run loads nothing t
     assert.equal(again[table], t[table], table);
   // A new clickstream arrives; the old one is not loaded twice.
   assert.ok((again['events.marketplace_page_view'] ?? 0) > (t['events.marketplace_page_view'] ?? 0));
+
+  // Reprocessing rebuilds the tables from the raw zone: the vendor API is not called (it is down).
+  const project = join(cwd, 'sluice-demo');
+  const env = { MARKETPLACE_URL: 'http://127.0.0.1:1' };
+  const reprocess = await runCli(['run', 'marketplace', '--reprocess', '--project', project], { env });
+  assert.equal(reprocess.code, 0, reprocess.stderr + reprocess.stdout);
+  const orders = await runCli([
+    'sql',
+    '--project',
+    project,
+    '--format',
+    'csv',
+    'SELECT count(*) AS n FROM marketplace.orders',
+  ]);
+  assert.match(orders.stdout, new RegExp(`^n\\n${t['marketplace.orders']}\\n`));
+  const fetch = await runCli(['run', 'marketplace', '--project', project], { env });
+  assert.equal(fetch.code, 1, 'without --reprocess the run needs the API');
 });

@@ -21,7 +21,14 @@ export function registerOrchestratorCommands(program: Command, lazy: Lazy): void
       're-run this task and everything downstream (of --resume RUN, else the latest run)',
     )
     .option('--backfill', 'one run per schedule interval between --from and --to')
-    .option('--from <date>', 'first logical date of a backfill (YYYY-MM-DD or ISO time)')
+    .option(
+      '--reprocess',
+      'rebuild the tables of ingest tasks from the raw zone, without calling the sources',
+    )
+    .option(
+      '--from <date>',
+      'first logical date of a backfill, or first raw-zone date of --reprocess (YYYY-MM-DD)',
+    )
     .option('--to <date>', 'last logical date of a backfill (inclusive)')
     .option('--parallel <n>', 'backfill runs active at once (default 1)')
     .option('--dry-run', 'show what a resume or backfill would run, and run nothing')

@@ -4,6 +4,7 @@
  */
 import type { Command } from 'commander';
 import type { Orchestrator, RunInfo } from '../../orchestrator/index.js';
+import { REPROCESS_FROM_PARAM, REPROCESS_PARAM } from '../../orchestrator/index.js';
 import { InvalidInputError } from '../../util/index.js';
 import type { GlobalOptions } from '../main.js';
 import { formatTable, type Output } from '../output.js';
@@ -22,6 +23,7 @@ interface RunOptions {
   resume?: string;
   fromTask?: string;
   backfill?: boolean;
+  reprocess?: boolean;
   from?: string;
   to?: string;
   parallel?: string;
@@ -38,8 +40,14 @@ export default async function runCommand(
 ): Promise<number> {
   const name = args[0] as string;
   const o = cmd.opts<RunOptions>();
-  if ((o.from || o.to || o.parallel) && !o.backfill)
-    throw new InvalidInputError('--from, --to and --parallel go with --backfill');
+  if ((o.to || o.parallel) && !o.backfill)
+    throw new InvalidInputError('--to and --parallel go with --backfill');
+  if (o.from && !o.backfill && !o.reprocess)
+    throw new InvalidInputError('--from goes with --backfill or --reprocess');
+  if (o.reprocess && (o.backfill || o.resume || o.fromTask))
+    throw new InvalidInputError(
+      '--reprocess starts a new run: it cannot be combined with --backfill, --resume or --from-task',
+    );
   if (o.backfill && (o.resume || o.fromTask))
     throw new InvalidInputError('--backfill cannot be combined with --resume or --from-task');
   const c = await openOrchestratorCommand(globals);
@@ -65,7 +73,11 @@ export default async function runCommand(
       out.note(`re-running ${what} of run ${runId}`);
     } else {
       if (o.dryRun) throw new InvalidInputError('--dry-run goes with --resume, --from-task or --backfill');
-      runId = (await orch.trigger(name, { params: parseParams(o.param) })).runId;
+      const params = parseParams(o.param);
+      // Ingest tasks rebuild their tables from the raw zone instead of calling their sources.
+      if (o.reprocess)
+        Object.assign(params, { [REPROCESS_PARAM]: 'true', [REPROCESS_FROM_PARAM]: o.from ?? '' });
+      runId = (await orch.trigger(name, { params })).runId;
       out.note(`run ${runId} of ${name} started`);
     }
     if (!o.wait) {
