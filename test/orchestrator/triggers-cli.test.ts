@@ -81,7 +81,20 @@ tasks:
 
       const bad = await cli('run', 'cli', '--from', '2026-01-01');
       assert.equal(bad.code, 1);
-      assert.match(bad.stderr, /--from, --to and --parallel go with --backfill/);
+      assert.match(bad.stderr, /--from goes with --backfill or --reprocess/);
+      const badTo = await cli('run', 'cli', '--to', '2026-01-01');
+      assert.match(badTo.stderr, /--to and --parallel go with --backfill/);
+      const mixed = await cli(
+        'run',
+        'cli',
+        '--reprocess',
+        '--backfill',
+        '--from',
+        '2026-01-01',
+        '--to',
+        '2026-01-02',
+      );
+      assert.match(mixed.stderr, /--reprocess starts a new run/);
       const unknown = await cli('run', 'clj');
       assert.match(unknown.stderr, /no pipeline "clj".*\n.*did you mean "cli"/);
       const date = await cli('run', 'cli', '--backfill', '--from', 'yesterday', '--to', '2026-01-02');
