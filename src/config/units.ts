@@ -44,12 +44,12 @@ const DURATION_UNITS: Record<string, number> = {
 };
 
 /**
- * Milliseconds in a duration such as `500ms`, `30s`, `5m`, `12h`, `30d`, `1h30m` or a bare
- * number of milliseconds. Undefined when not a duration.
+ * Milliseconds in a duration such as `500ms`, `30s`, `5m`, `12h`, `30d`, `1h30m`, or a bare
+ * number in `bareUnit` (milliseconds unless said otherwise). Undefined when not a duration.
  */
-export function parseDuration(text: string): number | undefined {
+export function parseDuration(text: string, o: { bareUnit?: 'ms' | 's' } = {}): number | undefined {
   const s = text.trim().toLowerCase();
-  if (/^\d+$/.test(s)) return Number(s);
+  if (/^\d+(\.\d+)?$/.test(s)) return Math.round(Number(s) * (o.bareUnit === 's' ? 1000 : 1));
   const parts = [...s.matchAll(/(\d+(?:\.\d+)?)\s*(ms|sec|min|s|m|h|d|w)/g)];
   if (
     parts.length === 0 ||

@@ -1,22 +1,14 @@
 /** Small zod building blocks shared by the ingest spec schemas. */
 import { z } from 'zod';
-import { parseSize } from '../config/index.js';
+import { parseDuration, parseSize } from '../config/index.js';
 
 const DURATION = 'expected a duration such as "30s", "500ms", "2m" or a number of milliseconds';
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-
-/** Milliseconds in `"30s"`, `"500ms"`, `"2m"`, `"1h"`; undefined when not a duration. */
-export function parseDurationMs(text: string): number | undefined {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$/i.exec(text);
-  if (!m) return undefined;
-  return Math.round(Number(m[1]) * (UNIT_MS[(m[2] ?? 'ms').toLowerCase()] ?? 1));
-}
 
 /** A duration: a number of milliseconds or a string with a unit; parsed to milliseconds. */
 export const durationMs = () =>
   z.union([z.number().int().nonnegative(), z.string()], { error: DURATION }).transform((v, ctx) => {
     if (typeof v === 'number') return v;
-    const ms = parseDurationMs(v);
+    const ms = parseDuration(v);
     if (ms === undefined) {
       ctx.addIssue({ code: 'custom', message: `${DURATION}, found ${JSON.stringify(v)}`, input: v });
       return z.NEVER;

@@ -1,6 +1,5 @@
 import { z } from 'zod';
-
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+import { parseDuration as parseConfigDuration } from '../config/index.js';
 
 /**
  * Milliseconds in a duration such as `500ms`, `10s`, `5m`, `1h30m`, `2d`; a bare number is
@@ -8,14 +7,7 @@ const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_00
  */
 export function parseDuration(value: string | number): number | undefined {
   if (typeof value === 'number') return Number.isFinite(value) && value >= 0 ? value * 1000 : undefined;
-  const text = value.trim();
-  if (/^\d+(\.\d+)?$/.test(text)) return Number(text) * 1000;
-  if (!/^(\d+(\.\d+)?\s*(ms|s|m|h|d)\s*)+$/.test(text)) return undefined;
-  let ms = 0;
-  for (const [, amount = '0', unit = 's'] of text.matchAll(/(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)/g)) {
-    ms += Number(amount) * (UNIT_MS[unit] ?? 0);
-  }
-  return Math.round(ms);
+  return parseConfigDuration(value, { bareUnit: 's' });
 }
 
 const EXPECTED = 'expected a duration such as "30s", "5m", "1h" or a number of seconds';

@@ -4,6 +4,7 @@ import type { ObjectStore } from './types.js';
 
 export type { ReadCacheStats } from './cache.js';
 export { compareKeys, MAX_KEY_LENGTH, validateKey, validatePrefix } from './keys.js';
+export { fsyncDir, mkdirDurably } from './local-fs.js';
 export type { OpenStoreOptions, StorageLogger, StorageOptions } from './options.js';
 export type { Body, GetOptions, ListOptions, ObjectInfo, ObjectStore, SignalOptions } from './types.js';
 

@@ -1,22 +1,10 @@
 /** Small file-system helpers of the embedded log. */
-import { type FileHandle, mkdir, open, rename } from 'node:fs/promises';
+import { type FileHandle, open, rename } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { fsyncDir } from '../../storage/index.js';
 
-/** fsync a directory so that file creations, renames and deletions in it are durable. */
-export async function syncDir(dir: string): Promise<void> {
-  const fh = await open(dir, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
-
-/** Create a directory (and its parents) and make its entry durable. */
-export async function mkdirDurable(dir: string): Promise<void> {
-  const created = await mkdir(dir, { recursive: true });
-  if (created !== undefined) await syncDir(dirname(dir));
-}
+/** The storage layer's durable directory helpers, under the names the log uses. */
+export { fsyncDir as syncDir, mkdirDurably as mkdirDurable } from '../../storage/index.js';
 
 /** Write a small file atomically: temp file, fsync, rename, fsync of the directory. */
 export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
@@ -29,7 +17,7 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
     await fh.close();
   }
   await rename(tmp, path);
-  await syncDir(dirname(path));
+  await fsyncDir(dirname(path));
 }
 
 /** Write all of `bytes` at `position` (a single write may be short). */

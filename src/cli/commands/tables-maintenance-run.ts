@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { formatIdentifier } from '../../catalog/index.js';
+import { parseDuration } from '../../config/index.js';
 import { openDuck } from '../../duck/index.js';
 import { openTable } from '../../table/index.js';
 import { InvalidInputError } from '../../util/index.js';
@@ -7,24 +8,15 @@ import { openCommand } from '../context.js';
 import type { GlobalOptions } from '../main.js';
 import { emit, loadNamed, openTables } from './tables-common.js';
 
-const UNITS: Record<string, number> = {
-  ms: 1,
-  s: 1000,
-  m: 60_000,
-  h: 3_600_000,
-  d: 86_400_000,
-  w: 604_800_000,
-};
-
 /** Milliseconds of `30m`, `12h`, `5d` (a bare number is milliseconds). @throws InvalidInputError */
 export function parseDurationMs(text: string, flag: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)?$/.exec(text.trim());
-  if (!m)
+  const ms = parseDuration(text);
+  if (ms === undefined)
     throw new InvalidInputError(
       `${flag} ${JSON.stringify(text)} is not a duration`,
       'write e.g. 90m, 12h or 5d',
     );
-  return Number(m[1]) * (UNITS[m[2] ?? 'ms'] ?? 1);
+  return ms;
 }
 
 function positiveInt(text: string, flag: string): number {
