@@ -22,6 +22,7 @@ const error = {
 const RUN_STATE = { type: 'string', enum: [...RUN_STATES] };
 const TASK_STATE = { type: 'string', enum: [...TASK_STATES] };
 const time = { type: ['string', 'null'], format: 'date-time' };
+const STATE_COUNTS = Object.fromEntries(RUN_STATES.map((s) => [s, { type: 'integer' }]));
 
 /** Schemas the paths refer to, for `components.schemas`. */
 export const pipelineOpenApiSchemas = {
@@ -68,6 +69,14 @@ export const pipelineOpenApiSchemas = {
       schedule: { type: ['string', 'null'] },
       timezone: { type: 'string' },
       paused: { type: 'boolean' },
+      nextRunAt: {
+        ...time,
+        description: 'When the scheduler next starts a run; null without a schedule or when paused',
+      },
+      lastRun: {
+        description: 'The newest run (in the list only)',
+        oneOf: [{ $ref: '#/components/schemas/Run' }, { type: 'null' }],
+      },
       tasks: {
         type: 'array',
         items: {
@@ -155,6 +164,44 @@ export const pipelineOpenApiPaths = {
         },
       }),
       responses: { 201: json(ref('Run'), 'Created'), 400: error, 404: error },
+    },
+  },
+  '/api/v1/runs/summary': {
+    get: {
+      tags: ['orchestrator'],
+      summary: 'Runs created per hour or day (UTC) and state, and per pipeline, for charts',
+      parameters: [
+        { name: 'bucket', in: 'query', schema: { type: 'string', enum: ['hour', 'day'], default: 'hour' } },
+        {
+          name: 'buckets',
+          in: 'query',
+          description: 'How many buckets back from now (default 24 hours or 14 days)',
+          schema: { type: 'integer', minimum: 1, maximum: 1000 },
+        },
+      ],
+      responses: {
+        200: json({
+          type: 'object',
+          properties: {
+            bucket: { type: 'string', enum: ['hour', 'day'] },
+            since: { type: 'string', format: 'date-time', description: 'Start of the first bucket' },
+            buckets: {
+              type: 'array',
+              description: 'One entry per bucket, oldest first, with a count per run state',
+              items: {
+                type: 'object',
+                properties: { start: { type: 'string', format: 'date-time' }, ...STATE_COUNTS },
+              },
+            },
+            pipelines: {
+              type: 'array',
+              description: 'Counts per run state of each pipeline that has runs in the window',
+              items: { type: 'object', properties: { pipeline: { type: 'string' }, ...STATE_COUNTS } },
+            },
+          },
+        }),
+        400: error,
+      },
     },
   },
   '/api/v1/runs/{id}': {

@@ -2,8 +2,10 @@
  * The orchestrator's HTTP API under /api/v1: pipelines, runs (list, get, trigger, resume,
  * cancel, mark, logs) and `why`. The orchestrator is the process's shared one.
  */
+import { Cron } from 'croner';
 import { Hono } from 'hono';
 import { z } from 'zod';
+import type { SqlRunner } from '../../metastore/index.js';
 import {
   exposeOrchestratorMetrics,
   type LoadedPipeline,
@@ -75,19 +77,83 @@ export function pipelineJson(p: LoadedPipeline): Record<string, unknown> {
   };
 }
 
+/** When the scheduler next starts a run of the pipeline; null when it has no schedule or is paused. */
+export function nextRunAt(p: LoadedPipeline, now = new Date()): string | null {
+  const { schedule, timezone, paused } = p.def;
+  if (!schedule || paused) return null;
+  return new Cron(schedule, { timezone, paused: true }).nextRun(now)?.toISOString() ?? null;
+}
+
+const BUCKETS = { hour: 3_600_000, day: 86_400_000 } as const;
+
+/**
+ * Runs created since `since`, counted per time bucket (UTC hours or days) and state, and per
+ * pipeline: what the runs-over-time and failing-pipelines charts draw.
+ */
+async function runsSummary(
+  db: SqlRunner,
+  bucket: keyof typeof BUCKETS,
+  since: Date,
+): Promise<Record<string, unknown>> {
+  const width = BUCKETS[bucket];
+  const from = Math.floor(since.getTime() / width) * width;
+  const rows = await db.query(
+    `SELECT pipeline, state, (created_at - ?) / ? AS slot, COUNT(*) AS n
+       FROM sluice_runs WHERE created_at >= ? GROUP BY pipeline, state, (created_at - ?) / ?`,
+    [from, width, from, from, width],
+  );
+  const buckets = new Map<number, Record<string, number>>();
+  const pipelines = new Map<string, Record<string, number>>();
+  const add = <K>(m: Map<K, Record<string, number>>, key: K, state: string, n: number) => {
+    const counts = m.get(key) ?? Object.fromEntries(RUN_STATES.map((s) => [s, 0]));
+    counts[state] = (counts[state] ?? 0) + n;
+    m.set(key, counts);
+  };
+  for (const r of rows) {
+    const n = Number(r.n);
+    add(buckets, Math.floor(Number(r.slot)), String(r.state), n);
+    add(pipelines, String(r.pipeline), String(r.state), n);
+  }
+  const last = Math.floor((Date.now() - from) / width);
+  return {
+    bucket,
+    since: new Date(from).toISOString(),
+    buckets: Array.from({ length: last + 1 }, (_, i) => ({
+      start: new Date(from + i * width).toISOString(),
+      ...(buckets.get(i) ?? Object.fromEntries(RUN_STATES.map((s) => [s, 0]))),
+    })),
+    pipelines: [...pipelines.entries()]
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([pipeline, counts]) => ({ pipeline, ...counts })),
+  };
+}
+
 /** Routes mounted under /api/v1. */
 export function pipelineRoutes(ctx: ServeContext): Hono {
   const app = new Hono();
   exposeOrchestratorMetrics(ctx.runtime, ctx.metrics.registry);
   const orch = (): Promise<Orchestrator> => sharedOrchestrator(ctx.runtime);
 
-  app.get('/pipelines', async (c) =>
-    c.json({ pipelines: [...(await orch()).pipelines().values()].map(pipelineJson) }),
-  );
+  app.get('/pipelines', async (c) => {
+    const o = await orch();
+    const now = new Date();
+    const pipelines = await Promise.all(
+      [...o.pipelines().values()].map(async (p) => ({
+        ...pipelineJson(p),
+        nextRunAt: nextRunAt(p, now),
+        lastRun: (await o.listRuns({ pipeline: p.name, limit: 1 }))[0] ?? null,
+      })),
+    );
+    return c.json({ pipelines });
+  });
   app.get('/pipelines/:name', async (c) => {
     const o = await orch();
     const p = o.pipeline(c.req.param('name'));
-    return c.json({ ...pipelineJson(p), recentRuns: await o.listRuns({ pipeline: p.name, limit: 10 }) });
+    return c.json({
+      ...pipelineJson(p),
+      nextRunAt: nextRunAt(p),
+      recentRuns: await o.listRuns({ pipeline: p.name, limit: 10 }),
+    });
   });
   app.get('/pipelines/:name/why', async (c) =>
     c.json(await (await orch()).why(c.req.param('name'), c.req.query('task'))),
@@ -104,6 +170,15 @@ export function pipelineRoutes(ctx: ServeContext): Hono {
       limit: int(c.req.query('limit'), 'limit', 50),
     });
     return c.json({ runs });
+  });
+  app.get('/runs/summary', async (c) => {
+    const bucket = c.req.query('bucket') ?? 'hour';
+    if (!(bucket in BUCKETS)) throw new InvalidInputError('bucket must be one of hour, day');
+    const b = bucket as keyof typeof BUCKETS;
+    const count = int(c.req.query('buckets'), 'buckets', b === 'hour' ? 24 : 14);
+    if (count > 1000) throw new InvalidInputError('buckets must be at most 1000');
+    const since = new Date(Date.now() - (count - 1) * BUCKETS[b]);
+    return c.json(await runsSummary(ctx.runtime.meta, b, since));
   });
   app.post('/runs', async (c) => {
     const b = await body(c.req.raw, triggerBody);
