@@ -39,3 +39,18 @@ export function formatTime(iso: string): string {
 function trimZeros(fixed: string): string {
   return fixed.includes('.') ? fixed.replace(/\.?0+$/, '') : fixed;
 }
+
+/** "5 min ago" for a past ISO time, "in 12 min" for a future one. */
+export function formatRelative(iso: string, now = Date.now()): string {
+  const seconds = (Date.parse(iso) - now) / 1000;
+  if (Math.abs(seconds) < 1) return 'now';
+  return seconds > 0 ? `in ${formatDuration(seconds)}` : `${formatDuration(-seconds)} ago`;
+}
+
+/** A duration in seconds, finer below a minute ("850 ms", "4.2 s", "3 min 5 s"). */
+export function formatElapsed(seconds: number | undefined): string {
+  if (seconds === undefined || !Number.isFinite(seconds)) return '—';
+  if (seconds < 1) return `${Math.round(seconds * 1000)} ms`;
+  if (seconds < 60) return `${trimZeros(seconds.toFixed(1))} s`;
+  return formatDuration(seconds);
+}

@@ -1,6 +1,12 @@
 import type { ComponentType } from 'react';
 import type { IconName } from './components/icons';
+import { EventsPage } from './pages/events';
+import { MonitoringPage } from './pages/monitoring';
 import { OverviewPage } from './pages/overview';
+import { PipelinePage } from './pages/pipeline';
+import { PipelinesPage } from './pages/pipelines';
+import { RunPage } from './pages/run';
+import { RunsPage } from './pages/runs';
 import { SqlPage } from './pages/sql';
 import { TablePage } from './pages/table';
 import { TablesPage } from './pages/tables';
@@ -20,9 +26,15 @@ export interface PageRoute {
 /** Every page, in navigation order. */
 export const routes: readonly PageRoute[] = [
   { path: '/', label: 'Overview', icon: 'overview', component: OverviewPage },
+  { path: '/pipelines', label: 'Pipelines', icon: 'pipelines', component: PipelinesPage },
+  { path: '/pipelines/:name', label: 'Pipeline', component: PipelinePage },
+  { path: '/runs', label: 'Runs', icon: 'runs', component: RunsPage },
+  { path: '/runs/:id', label: 'Run', component: RunPage },
   { path: '/tables', label: 'Tables', icon: 'tables', component: TablesPage },
   { path: '/tables/:name', label: 'Table', component: TablePage },
   { path: '/sql', label: 'SQL', icon: 'sql', component: SqlPage },
+  { path: '/events', label: 'Events', icon: 'events', component: EventsPage },
+  { path: '/monitoring', label: 'Monitoring', icon: 'monitoring', component: MonitoringPage },
 ];
 
 /** The route a path opens, with its params; undefined for an unknown path. */

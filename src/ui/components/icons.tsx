@@ -21,6 +21,28 @@ const paths = {
       <path d="M4.5 5.5v13c0 1.4 3.4 2.5 7.5 2.5s7.5-1.1 7.5-2.5v-13M4.5 12c0 1.4 3.4 2.5 7.5 2.5s7.5-1.1 7.5-2.5" />
     </>
   ),
+  pipelines: (
+    <>
+      <rect x="2.5" y="4" width="6" height="5" rx="1.2" />
+      <rect x="15.5" y="4" width="6" height="5" rx="1.2" />
+      <rect x="9" y="15" width="6" height="5" rx="1.2" />
+      <path d="M8.5 6.5h7M5.5 9v3.5h6.5V15M18.5 9v3.5H12" />
+    </>
+  ),
+  runs: (
+    <>
+      <circle cx="12" cy="12" r="8.5" />
+      <path d="M12 7v5l3.5 2.5" />
+    </>
+  ),
+  events: <path d="M4 12h3l2.5-6 5 12 2.5-6h3" />,
+  monitoring: (
+    <>
+      <path d="M3.5 20.5h17" />
+      <path d="M5 16l4-5 4 3 6-8" />
+      <circle cx="19" cy="6" r="1.5" />
+    </>
+  ),
 } satisfies Record<string, ReactNode>;
 
 /** Names of the navigation icons. */

@@ -17,6 +17,8 @@ export interface LineChartProps {
   format: (value: number) => string;
   /** Label of the left end of the time axis ("2 min ago"). */
   windowLabel: string;
+  /** Label of the right end of the time axis (default "now"). */
+  endLabel?: string;
   /** Caption under the chart: what is counted. */
   caption?: string;
   /** The scale's top is a round multiple of this unit (1 MiB for bytes). */
@@ -33,6 +35,7 @@ export function LineChart({
   capacity,
   format,
   windowLabel,
+  endLabel = 'now',
   caption,
   unit = 1,
 }: LineChartProps) {
@@ -88,7 +91,7 @@ export function LineChart({
       </div>
       <div className="axis-x" aria-hidden="true">
         <span>{windowLabel}</span>
-        <span>now</span>
+        <span>{endLabel}</span>
       </div>
       {caption && <figcaption>{caption}</figcaption>}
     </figure>

@@ -4,6 +4,7 @@ import { formatBytes, formatDuration, formatRate, formatTime } from '../format';
 import { HISTORY_POINTS, METRICS_POLL_MS, useMetricsHistory } from '../metrics-history';
 import { useServerStatus } from '../server-status';
 import { useNow } from '../use-poll';
+import { BusOverview, RunsOverview, TablesOverview } from './overview-platform';
 import './overview.css';
 
 const WINDOW = `${formatDuration((HISTORY_POINTS * METRICS_POLL_MS) / 1000)} ago`;
@@ -56,6 +57,10 @@ export function OverviewPage() {
           <p className="muted">{status.error ? status.error.message : 'Checking backends…'}</p>
         )}
       </section>
+
+      <RunsOverview />
+      <TablesOverview />
+      <BusOverview />
 
       <section className="panel" aria-labelledby="activity-title">
         <h2 id="activity-title">Activity</h2>

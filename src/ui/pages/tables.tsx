@@ -13,13 +13,14 @@ import './tables.css';
 
 const POLL_MS = 10_000;
 
-interface TableRow {
+export interface TableRow {
   ref: TableRef;
   metadata?: IcebergMetadata;
   error?: string;
 }
 
-async function loadTables(signal: AbortSignal): Promise<TableRow[]> {
+/** Every table with its current metadata, fetched a few at a time. */
+export async function loadTables(signal: AbortSignal): Promise<TableRow[]> {
   const refs = await fetchAllTables(signal);
   const rows: TableRow[] = refs.map((ref) => ({ ref }));
   // A few at a time: a catalog of hundreds of tables must not open hundreds of requests.
