@@ -61,7 +61,11 @@ export interface DimensionSeries {
   values: number[];
   total: number;
   latest: number;
-  /** Mean of the BASELINE buckets before the latest; undefined when there are none. */
+  /**
+   * Mean of the BASELINE buckets before the latest, scaled to the part of the latest bucket
+   * that has passed when it is still open (today at 10:00 expects 10/24 of a day's volume);
+   * undefined when there are none.
+   */
   baseline?: number;
   /** Newest time seen for this value (local ISO without zone, as the table stores it). */
   newest: string;
@@ -95,7 +99,8 @@ export function flagOf(latest: number, baseline: number | undefined): DimensionS
 export function toSeries(
   rows: readonly unknown[][],
   bucket: Bucket,
-): { buckets: string[]; series: DimensionSeries[] } {
+  now = Date.now(),
+): { buckets: string[]; series: DimensionSeries[]; openFraction?: number } {
   const stamps = rows.map((r) => String(r[1]));
   if (stamps.length === 0) return { buckets: [], series: [] };
   const sorted = [...stamps].sort();
@@ -110,10 +115,16 @@ export function toSeries(
     if (String(newest) > entry.newest) entry.newest = String(newest);
     byDim.set(key, entry);
   }
+  const step = bucket === 'hour' ? 3_600_000 : 86_400_000;
+  const lastStart = Date.parse(`${buckets[buckets.length - 1]}Z`);
+  const passed = (now - lastStart) / step;
+  // A bucket still open is compared with the share of the baseline its elapsed part stands for.
+  const openFraction = passed > 0 && passed < 1 ? Math.max(0.05, passed) : undefined;
   const series = [...byDim.entries()].map(([value, { values, newest }]) => {
     const latest = values[values.length - 1] ?? 0;
     const base = values.slice(Math.max(0, values.length - 1 - BASELINE), values.length - 1);
-    const baseline = base.length > 0 ? base.reduce((a, b) => a + b, 0) / base.length : undefined;
+    const mean = base.length > 0 ? base.reduce((a, b) => a + b, 0) / base.length : undefined;
+    const baseline = mean === undefined ? undefined : mean * (openFraction ?? 1);
     return {
       value,
       values,
@@ -124,5 +135,5 @@ export function toSeries(
       flag: flagOf(latest, baseline),
     };
   });
-  return { buckets, series };
+  return { buckets, series, openFraction };
 }

@@ -4,10 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import { type BusService, openBusService } from '../../src/bus/index.js';
 import { openCatalog } from '../../src/catalog/index.js';
 import { loadProject, scaffoldProject } from '../../src/config/index.js';
+import { CLICK_EVENT_TYPES, generateClickstream, publishEvents } from '../../src/demo/clickstream.js';
+import { type MockMarketplace, startMockMarketplace } from '../../src/demo/mock-marketplace.js';
 import { openDuck } from '../../src/duck/index.js';
 import { createLogger } from '../../src/observe/index.js';
+import { type Orchestrator, sharedOrchestrator } from '../../src/orchestrator/index.js';
 import { openRuntime, type Runtime } from '../../src/runtime/index.js';
 import { DEFAULT_UI_ROOT, type RunningServer, startServer } from '../../src/serve/index.js';
 import { openTable } from '../../src/table/index.js';
@@ -40,9 +44,10 @@ function watchProblems(page: Page): string[] {
   return problems;
 }
 
-/** The number of drawn values in each chart of the page. */
-async function chartPoints(page: Page): Promise<number[]> {
-  const charts = await page.locator('svg[data-points]').all();
+/** The number of drawn values in each chart of the page (or of one of its regions). */
+async function chartPoints(page: Page, region?: string): Promise<number[]> {
+  const scope = region ? page.getByRole('region', { name: region }) : page;
+  const charts = await scope.locator('svg[data-points]').all();
   return Promise.all(charts.map(async (c) => Number(await c.getAttribute('data-points'))));
 }
 
@@ -64,25 +69,56 @@ describe('web UI in a real browser', {
   let runtime: Runtime;
   let server: RunningServer;
   let browser: BrowserContext;
+  let api: MockMarketplace;
+  let bus: BusService;
+  let orch: Orchestrator;
+  let runId: string;
+  const savedEnv = { url: process.env.MARKETPLACE_URL, token: process.env.MARKETPLACE_TOKEN };
 
   before(async () => {
     assert.ok(existsSync(join(DEFAULT_UI_ROOT, 'index.html')), `the UI is not built in ${DEFAULT_UI_ROOT}`);
+    // The demo's marketplace project against a small mock vendor API: real runs, tables,
+    // quarantine, marts and event types for every page to show.
     const dir = join(tmp.dir, 'proj');
-    await scaffoldProject(dir, { name: 'browser-proj' });
+    await scaffoldProject(dir, { name: 'browser-proj', template: 'marketplace' });
+    api = await startMockMarketplace({
+      failEvery: 0,
+      size: { partners: 4, domainsPerPartner: 3, products: 40, customers: 260, orders: 400 },
+    });
+    process.env.MARKETPLACE_URL = api.url;
+    process.env.MARKETPLACE_TOKEN = api.token;
     runtime = await openRuntime(await loadProject(dir), createLogger({ level: 'silent', stderr: false }));
-    server = await startServer(runtime, { host: '127.0.0.1', httpPort: 0 });
-    browser = await chromium.launchPersistentContext(profile, {
+    bus = await openBusService(runtime);
+    server = await startServer(runtime, { host: '127.0.0.1', httpPort: 0, bus: bus.bus });
+    const clicks = generateClickstream({ sessions: 40, partners: 4, domainsPerPartner: 3 });
+    for (const type of CLICK_EVENT_TYPES) await publishEvents(server.url, type, clicks[type]);
+    // Chromium starts while the pipeline runs.
+    const launching = chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,
       headless: true,
       args: ARGS,
       viewport: { width: 1280, height: 860 },
     });
+    orch = await sharedOrchestrator(runtime);
+    await orch.startWorker({ concurrency: 4 });
+    runId = (await orch.trigger('marketplace', {})).runId;
+    const run = await orch.waitForRun(runId);
+    browser = await launching;
+    assert.equal(run.state, 'success', JSON.stringify(await orch.taskRuns(runId)));
     mkdirSync(ARTIFACTS, { recursive: true });
   });
   after(async () => {
     await browser?.close();
+    await orch?.close({ abort: true });
     await server?.close();
+    bus?.bus.shutdown();
+    await bus?.close();
     await runtime?.close();
+    await api?.close();
+    process.env.MARKETPLACE_URL = savedEnv.url;
+    process.env.MARKETPLACE_TOKEN = savedEnv.token;
+    if (savedEnv.url === undefined) delete process.env.MARKETPLACE_URL;
+    if (savedEnv.token === undefined) delete process.env.MARKETPLACE_TOKEN;
     rmSync(profile, { recursive: true, force: true });
     tmp.remove();
   });
@@ -107,10 +143,32 @@ describe('web UI in a real browser', {
 
     // Two readings draw the memory lines; three give two request-rate points.
     await waitUntil(async () => {
-      const counts = await chartPoints(page);
+      const counts = await chartPoints(page, 'Activity');
       return counts.length === 2 && counts.every((n) => n >= 2);
     }, 15_000);
-    const points = await page.locator('svg polyline').first().getAttribute('points');
+    // Platform charts: runs per hour (the run of the setup), freshness and quarantine bars, bus lines.
+    const runs = page.getByRole('region', { name: 'Runs' });
+    await waitUntil(
+      async () => Number(await runs.locator('svg[data-bars]').first().getAttribute('data-bars')) >= 1,
+      10_000,
+    );
+    const tables = page.getByRole('region', { name: 'Tables' });
+    await tables.getByRole('img', { name: /^Freshness/ }).waitFor({ timeout: 10_000 });
+    const quarantine = tables.getByRole('img', { name: 'Quarantined rows' });
+    await quarantine.waitFor({ timeout: 10_000 });
+    assert.ok(
+      Number(await quarantine.getAttribute('data-bars')) >= 1,
+      'the bad vendor records are quarantined',
+    );
+    await waitUntil(async () => {
+      const counts = await chartPoints(page, 'Event bus');
+      return counts.length === 2 && counts.every((n) => n >= 1);
+    }, 15_000);
+    const points = await page
+      .getByRole('region', { name: 'Activity' })
+      .locator('svg polyline')
+      .first()
+      .getAttribute('points');
     assert.ok((points ?? '').trim().split(' ').length >= 2, `polyline points: ${points}`);
     await page.screenshot({ path: join(ARTIFACTS, 'ui-overview.png'), fullPage: true });
 
@@ -121,6 +179,8 @@ describe('web UI in a real browser', {
     await page.screenshot({ path: join(ARTIFACTS, 'ui-overview-narrow.png'), fullPage: true });
     const overflow = Number(await page.evaluate('document.documentElement.scrollWidth - window.innerWidth'));
     assert.ok(overflow <= 0, `page is ${overflow}px wider than a narrow window`);
+    // Its polling would only load the server during the next tests.
+    await page.goto('about:blank');
 
     assert.deepEqual(problems, []);
   });
@@ -215,6 +275,120 @@ describe('web UI in a real browser', {
       [],
     );
   });
+
+  test('pipelines, the task graph, run history and a run with its tasks and logs', {
+    timeout: 40_000,
+  }, async () => {
+    const page = await browser.newPage();
+    const problems = watchProblems(page);
+    await page.goto(`${server.url}/pipelines`);
+    const row = page.locator('tr[data-pipeline="marketplace"]');
+    await row.locator('[data-state="success"]').waitFor({ timeout: 10_000 });
+    assert.match((await row.textContent()) ?? '', /\*\/15 \* \* \* \*/);
+    assert.match((await row.textContent()) ?? '', /in \d+ (min|s)/, 'the next scheduled run');
+    await page.screenshot({ path: join(ARTIFACTS, 'ui-pipelines.png'), fullPage: true });
+
+    await row.getByRole('link', { name: 'marketplace' }).click();
+    const tasks = orch.pipeline('marketplace').def.tasks;
+    const nodes = page.locator('svg[data-tasks] g.dag-node');
+    await page
+      .locator('svg[data-tasks] g.dag-node[data-state="success"]')
+      .first()
+      .waitFor({ timeout: 10_000 });
+    assert.equal(await nodes.count(), tasks.length);
+    assert.equal(
+      await page.locator('svg[data-tasks] path.dag-edge').count(),
+      tasks.flatMap((t) => t.depends_on).length,
+    );
+    assert.deepEqual(
+      new Set(await nodes.evaluateAll((els) => els.map((e) => e.getAttribute('data-state')))),
+      new Set(['success']),
+    );
+    await page.getByRole('region', { name: 'Run history' }).locator(`tr[data-run="${runId}"]`).waitFor();
+    await page.screenshot({ path: join(ARTIFACTS, 'ui-pipeline.png'), fullPage: true });
+
+    await page.goto(`${server.url}/runs`);
+    await page.locator(`tr[data-run="${runId}"]`).waitFor({ timeout: 10_000 });
+    await page.locator(`tr[data-run="${runId}"]`).getByRole('link').first().click();
+    await page.getByRole('heading', { name: /^Run / }).waitFor();
+    const bars = page.getByRole('table', { name: 'Task instances' }).locator('tr[data-task]');
+    await bars.first().waitFor({ timeout: 10_000 });
+    assert.equal(await bars.count(), tasks.length);
+    assert.equal(await page.locator('.gantt .span').count(), tasks.length, 'a time bar per task');
+    await bars.first().getByRole('button').click();
+    const logs = page.getByRole('region', { name: /^Logs of / });
+    await logs.waitFor();
+    await logs.locator('pre.logs, p.muted').first().waitFor({ timeout: 10_000 });
+    await page.screenshot({ path: join(ARTIFACTS, 'ui-run.png'), fullPage: true });
+    await page.close();
+    assert.deepEqual(problems, []);
+  });
+
+  test('a run triggered from the pipeline page runs and shows its state', { timeout: 30_000 }, async () => {
+    const page = await browser.newPage();
+    const problems = watchProblems(page);
+    await page.goto(`${server.url}/pipelines/clickstream`);
+    await page.getByRole('button', { name: 'Trigger run' }).click();
+    await page.waitForURL(/\/runs\/[^/]+$/, { timeout: 10_000 });
+    const id = decodeURIComponent(new URL(page.url()).pathname.split('/').pop() ?? '');
+    assert.notEqual(id, runId);
+    const state = page.locator('.page-head > [data-state]');
+    await waitUntil(
+      async () => ['success', 'failed'].includes((await state.getAttribute('data-state')) ?? ''),
+      20_000,
+    );
+    assert.equal((await orch.getRun(id)).trigger, 'manual');
+    assert.equal(await state.getAttribute('data-state'), (await orch.getRun(id)).state);
+    await page.close();
+    assert.deepEqual(problems, []);
+  });
+
+  test('events page lists event types with stored events and shows a schema', {
+    timeout: 20_000,
+  }, async () => {
+    const page = await browser.newPage();
+    const problems = watchProblems(page);
+    await page.goto(`${server.url}/events`);
+    const row = page.locator('tr[data-event-type="marketplace.page_view"]');
+    await row.waitFor({ timeout: 10_000 });
+    const stored = Number(((await row.locator('td').nth(4).textContent()) ?? '').replace(/\D/g, ''));
+    assert.ok(stored > 0, `stored events: ${stored}`);
+    await row.getByRole('button', { name: 'marketplace.page_view' }).click();
+    const schema = page.getByRole('region', { name: 'Schema of marketplace.page_view' });
+    await schema.getByText('"partner_id"').first().waitFor({ timeout: 10_000 });
+    await page.screenshot({ path: join(ARTIFACTS, 'ui-events.png'), fullPage: true });
+    await page.close();
+    assert.deepEqual(problems, []);
+  });
+
+  test('monitoring page charts the revenue mart per partner, with checks', { timeout: 20_000 }, async () => {
+    const page = await browser.newPage();
+    const problems = watchProblems(page);
+    await page.goto(`${server.url}/monitoring`);
+    const charts = page.locator('[data-dimension] svg[data-points]');
+    await charts.first().waitFor({ timeout: 15_000 });
+    const partners = Number(
+      (await runtimeRows(`SELECT count(DISTINCT partner) FROM marts.daily_revenue`))[0]?.[0] ?? 0,
+    );
+    assert.ok(partners > 0);
+    assert.equal(await charts.count(), Math.min(partners, 12));
+    assert.ok(Number(await charts.first().getAttribute('data-points')) > 0);
+    assert.equal(await page.locator('tr[data-check]').count(), partners);
+    assert.match(page.url(), /table=marts\.daily_revenue.*dimension=partner/);
+    await page.screenshot({ path: join(ARTIFACTS, 'ui-monitoring.png'), fullPage: true });
+    await page.close();
+    assert.deepEqual(problems, []);
+  });
+
+  async function runtimeRows(sql: string): Promise<unknown[][]> {
+    const res = await fetch(`${server.url}/api/v1/sql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ sql }),
+    });
+    assert.equal(res.status, 200);
+    return ((await res.json()) as { rows: unknown[][] }).rows;
+  }
 
   test('the connection indicator notices a stopped server', { timeout: 20_000 }, async () => {
     const own = await startServer(runtime, { host: '127.0.0.1', httpPort: 0 });

@@ -113,7 +113,7 @@ export function Dag({
               <rect width={NODE_W} height={NODE_H} rx={6} />
               <circle cx={14} cy={NODE_H / 2} r={5} className="dag-dot" />
               <text x={26} y={kind ? 17 : 25} className="dag-label">
-                {n.id.length > 19 ? `${n.id.slice(0, 18)}…` : n.id}
+                {n.id.length > 18 ? `${n.id.slice(0, 16)}…` : n.id}
               </text>
               {kind && (
                 <text x={26} y={31} className="dag-kind">

@@ -248,6 +248,12 @@ function Results({ spec }: { spec: MonitorSpec }) {
             <dt>Flagged</dt>
             <dd className={flagged > 0 ? 'tone-bad' : 'tone-ok'}>{flagged}</dd>
           </div>
+          {data.openFraction !== undefined && (
+            <div>
+              <dt>Latest {spec.bucket}</dt>
+              <dd>{Math.round(data.openFraction * 100)}% elapsed, baseline prorated</dd>
+            </div>
+          )}
           <div>
             <dt>Range</dt>
             <dd>

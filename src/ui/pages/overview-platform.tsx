@@ -60,6 +60,8 @@ export function RunsOverview() {
           {failedRuns.length > 0 && (
             <BarChart
               title="Failed runs in the last 24 hours"
+              width={460}
+              labelWidth={160}
               labels={failedRuns.map((p) => p.pipeline)}
               values={failedRuns.map((p) => p.failed)}
             />
@@ -101,6 +103,8 @@ export function TablesOverview() {
         {stale.length > 0 && (
           <BarChart
             title="Freshness: minutes since the last snapshot (stalest first)"
+            width={460}
+            labelWidth={240}
             labels={stale.map((s) => s.name)}
             values={stale.map((s) => Math.round(s.minutes))}
           />
@@ -110,6 +114,8 @@ export function TablesOverview() {
             {quarantine.length > 0 ? (
               <BarChart
                 title="Quarantined rows"
+                width={460}
+                labelWidth={240}
                 labels={quarantine.map((q) => q.name)}
                 values={quarantine.map((q) => q.rows)}
               />
