@@ -1,11 +1,9 @@
 import { useEffect, useState } from 'react';
 import type { EventType } from '../api-events';
-import { BUS_POINTS, BUS_POLL_MS, useBusHistory } from '../bus-history';
-import { LineChart } from '../components/line-chart';
-import { formatDuration, formatRate, formatTime } from '../format';
+import { useBusHistory } from '../bus-history';
+import { formatRate, formatTime } from '../format';
+import { BusCharts } from './overview-platform';
 import './runs.css';
-
-const WINDOW = `${formatDuration((BUS_POINTS * BUS_POLL_MS) / 1000)} ago`;
 
 interface SchemaVersion {
   version: string;
@@ -31,24 +29,7 @@ export function EventsPage() {
       )}
       <section className="panel" aria-labelledby="flow-title">
         <h2 id="flow-title">Flow</h2>
-        <div className="charts">
-          <LineChart
-            title="Published"
-            capacity={BUS_POINTS}
-            format={formatRate}
-            series={[{ label: 'events', values: bus.totalRate, className: 'series-1' }]}
-            windowLabel={WINDOW}
-            caption="Events per second over every event type (from partition offsets)"
-          />
-          <LineChart
-            title="Consumer lag"
-            capacity={BUS_POINTS}
-            format={(v) => Math.round(v).toLocaleString()}
-            series={[{ label: 'unconsumed', values: bus.totalLag, className: 'series-2' }]}
-            windowLabel={WINDOW}
-            caption="Events not yet committed, over every subscription"
-          />
-        </div>
+        <BusCharts bus={bus} />
       </section>
       <section className="panel table-wrap" aria-labelledby="types-title">
         <h2 id="types-title" className="panel-title">

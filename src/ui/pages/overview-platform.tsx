@@ -1,6 +1,6 @@
 import { fetchPipelines, fetchRunsSummary } from '../api-runs';
 import { qualifiedName } from '../api-tables';
-import { BUS_POINTS, BUS_POLL_MS, useBusHistory } from '../bus-history';
+import { BUS_POINTS, BUS_POLL_MS, type BusHistory, useBusHistory } from '../bus-history';
 import { BarChart } from '../components/bar-chart';
 import { LineChart } from '../components/line-chart';
 import { TimeBars } from '../components/time-bars';
@@ -143,24 +143,31 @@ export function BusOverview() {
         {types !== undefined && <span className="muted small"> · {types} event types</span>}
       </h2>
       {bus.error && <p className="tone-bad">{bus.error.message}</p>}
-      <div className="charts">
-        <LineChart
-          title="Published"
-          capacity={BUS_POINTS}
-          format={formatRate}
-          series={[{ label: 'events', values: bus.totalRate, className: 'series-1' }]}
-          windowLabel={BUS_WINDOW}
-          caption="Events per second over every event type"
-        />
-        <LineChart
-          title="Consumer lag"
-          capacity={BUS_POINTS}
-          format={(v) => Math.round(v).toLocaleString()}
-          series={[{ label: 'unconsumed', values: bus.totalLag, className: 'series-2' }]}
-          windowLabel={BUS_WINDOW}
-          caption="Events not yet committed by subscriptions (lake sinks included)"
-        />
-      </div>
+      <BusCharts bus={bus} />
     </section>
+  );
+}
+
+/** Publish rate and consumer lag of the bus over the last minutes, side by side. */
+export function BusCharts({ bus }: { bus: BusHistory }) {
+  return (
+    <div className="charts">
+      <LineChart
+        title="Published"
+        capacity={BUS_POINTS}
+        format={formatRate}
+        series={[{ label: 'events', values: bus.totalRate, className: 'series-1' }]}
+        windowLabel={BUS_WINDOW}
+        caption="Events per second over every event type"
+      />
+      <LineChart
+        title="Consumer lag"
+        capacity={BUS_POINTS}
+        format={(v) => Math.round(v).toLocaleString()}
+        series={[{ label: 'unconsumed', values: bus.totalLag, className: 'series-2' }]}
+        windowLabel={BUS_WINDOW}
+        caption="Events not yet committed by subscriptions (lake sinks included)"
+      />
+    </div>
   );
 }
