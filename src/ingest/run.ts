@@ -13,8 +13,8 @@ import { parseSize } from '../config/index.js';
 import { openDuck } from '../duck/index.js';
 import type { TaskContext, TaskResult } from '../runtime/tasks.js';
 import { InvalidInputError } from '../util/index.js';
-import { type BatchContext, loadBatch, type Totals } from './batch.js';
-import { consumedBy, lastCursor, refKey } from './commit-log.js';
+import { type BatchContext, loadBatch, quarantineLog, type Totals, tableName } from './batch.js';
+import { consumedBy, consumingSnapshots, lastCursor, refKey } from './commit-log.js';
 import { Ledger, type RawObject } from './ledger.js';
 import { keySegment, payloadExtension, rawKey, storeRaw } from './raw-zone.js';
 import { QuarantineSink } from './sink/quarantine.js';
@@ -34,6 +34,10 @@ function sourceOf(spec: IngestSpec): Source {
   if (s.postgres) return postgresSource(s.postgres);
   throw new InvalidInputError('the ingest source has no kind');
 }
+
+/** The source kind of a spec: `http`, `files`, `postgres`. */
+const sourceKind = (spec: IngestSpec): string =>
+  Object.keys(spec.source).find((k) => spec.source[k as keyof IngestSpec['source']] !== undefined) ?? '';
 
 /** `--reprocess [--from DATE]` from the task options. */
 function reprocessOf(options: Record<string, unknown> | undefined): { from?: Date } | undefined {
@@ -78,15 +82,21 @@ export async function runIngest(ctx: TaskContext, spec: IngestSpec): Promise<Tas
     // Reconcile: objects named by committed snapshots are done, whatever the ledger says.
     const sinkSnaps = await sink.snapshots();
     const qSnaps = await quarantine.snapshots();
-    const consumed = consumedBy(sinkSnaps, task);
+    const bySink = consumingSnapshots(sinkSnaps, task);
+    const consumed = new Set(bySink.keys());
     for (const k of consumedBy(qSnaps, task, true)) consumed.add(k);
     const stored = await ledger.pending(task);
     const done = stored.filter((o) => consumed.has(refKey(o)));
-    if (done.length)
-      await ledger.markCommitted(
-        done.map((o) => o.id),
-        'reconciled',
-      );
+    // Also records quarantine appends of an interrupted run not yet in sluice_system.quarantine.
+    await ledger.markCommitted(
+      {
+        task,
+        runId: ctx.runId,
+        table: tableName(sink.id),
+        objects: done.map((o) => ({ id: o.id, snapshotId: bySink.get(refKey(o)), how: 'reconciled' })),
+      },
+      await quarantineLog(task, sink.id, quarantine, qSnaps),
+    );
     const pending = stored.filter((o) => !consumed.has(refKey(o)));
     totals.cursor = lastCursor(sinkSnaps, task) ?? (await loadCursor(runtime.meta, task))?.cursor ?? {};
     const read = {
@@ -173,7 +183,7 @@ export async function runIngest(ctx: TaskContext, spec: IngestSpec): Promise<Tas
         },
       });
       for await (const p of payloads) {
-        const o = await storePayload(ctx, attemptId, task, ledger, p, seq++);
+        const o = await storePayload(ctx, attemptId, task, ledger, p, seq++, sourceKind(spec));
         pages++;
         if (pages % 10 === 0) report('fetching');
         if (o) await add(o);
@@ -213,6 +223,7 @@ async function storePayload(
   ledger: Ledger,
   p: FetchedPayload,
   seq: number,
+  kind: string,
 ): Promise<RawObject | undefined> {
   const store = ctx.runtime.store;
   const key = rawKey(task, p.fetchedAt, attemptId, seq, payloadExtension(p.format, p.compression));
@@ -242,6 +253,6 @@ async function storePayload(
     fetchedAt: p.fetchedAt,
     malformed: p.malformed,
   };
-  await ledger.record(o);
+  await ledger.record(o, kind);
   return { ...o, status: 'stored' };
 }
