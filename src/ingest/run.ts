@@ -14,6 +14,7 @@ import { openDuck } from '../duck/index.js';
 import type { TaskContext, TaskResult } from '../runtime/tasks.js';
 import { InvalidInputError } from '../util/index.js';
 import { type BatchContext, loadBatch, quarantineLog, type Totals, tableName } from './batch.js';
+import { replicationName, runCdcTask } from './cdc/index.js';
 import { consumedBy, consumingSnapshots, lastCursor, refKey } from './commit-log.js';
 import { Ledger, type RawObject } from './ledger.js';
 import { keySegment, payloadExtension, rawKey, storeRaw } from './raw-zone.js';
@@ -23,7 +24,7 @@ import { filesSource } from './sources/files-source.js';
 import { httpSource } from './sources/http-source.js';
 import { postgresSource } from './sources/postgres-source.js';
 import type { FetchedPayload, Source } from './sources/types.js';
-import type { IngestSpec } from './spec.js';
+import type { IngestSpec, TableSinkSpec } from './spec.js';
 import { loadCursor, saveCursor } from './state.js';
 
 /** The source of a spec. */
@@ -52,11 +53,29 @@ function reprocessOf(options: Record<string, unknown> | undefined): { from?: Dat
 
 /** Run an ingest task; the summary counts rows in, written, quarantined, objects and the snapshot. */
 export async function runIngest(ctx: TaskContext, spec: IngestSpec): Promise<TaskResult> {
+  const cdcSource = spec.source.postgres_cdc;
+  if (cdcSource) {
+    // Change data capture: the CDC machinery, named after the task, until caught up.
+    const name = replicationName(ctx.pipeline, ctx.taskId);
+    const namespace = spec.sink.namespace ?? cdcSource.namespace;
+    return runCdcTask(ctx, { name, source: { postgres_cdc: { ...cdcSource, namespace } } }, true);
+  }
+  const { table } = spec.sink;
+  if (!table)
+    throw new InvalidInputError('the ingest sink has no table', 'give sink: { table: namespace.name }');
+  return runTableIngest(ctx, spec, { ...spec.sink, table });
+}
+
+async function runTableIngest(
+  ctx: TaskContext,
+  spec: IngestSpec,
+  declaredSink: TableSinkSpec,
+): Promise<TaskResult> {
   const { runtime, signal } = ctx;
   const task = `${ctx.pipeline}.${ctx.taskId}`;
   const log = ctx.log.child({ component: 'ingest', task });
   const reprocess = reprocessOf(ctx.options);
-  if (reprocess?.from && spec.sink.mode === 'append')
+  if (reprocess?.from && declaredSink.mode === 'append')
     throw new InvalidInputError(
       '--reprocess --from cannot replay into an append table: the rows loaded since then would be loaded twice',
       'reprocess without --from to rebuild the whole table, or use mode upsert/delete_insert/overwrite_partitions',
@@ -71,7 +90,8 @@ export async function runIngest(ctx: TaskContext, spec: IngestSpec): Promise<Tas
     maxConnections: 4,
   });
   const catalog = openCatalog({ meta: runtime.meta, store: runtime.store, log });
-  const sinkSpec = reprocess && !reprocess.from ? { ...spec.sink, mode: 'overwrite' as const } : spec.sink;
+  const sinkSpec =
+    reprocess && !reprocess.from ? { ...declaredSink, mode: 'overwrite' as const } : declaredSink;
   const sink = new TableSink(catalog, runtime.store, duck, sinkSpec, log);
   const quarantine = new QuarantineSink(catalog, runtime.store, duck, sink.id);
   const totals: Totals = { written: 0, quarantined: 0, objects: 0, bytes: 0, batches: 0, cursor: {} };
@@ -202,7 +222,7 @@ export async function runIngest(ctx: TaskContext, spec: IngestSpec): Promise<Tas
         bytes: totals.bytes,
         batches: totals.batches,
         retries,
-        table: spec.sink.table,
+        table: declaredSink.table,
         snapshot_id: totals.snapshotId,
         quarantine_snapshot_id: totals.quarantineSnapshotId,
         ...(source.cursorField ? { cursor: totals.cursor } : {}),
