@@ -17,7 +17,7 @@ import { type BatchContext, loadBatch, quarantineLog, type Totals, tableName } f
 import { replicationName, runCdcTask } from './cdc/index.js';
 import { consumedBy, consumingSnapshots, lastCursor, refKey } from './commit-log.js';
 import { Ledger, type RawObject } from './ledger.js';
-import { keySegment, payloadExtension, rawKey, storeRaw } from './raw-zone.js';
+import { keySegment, payloadExtension, rawKey, type StoredBytes, storeRaw } from './raw-zone.js';
 import { QuarantineSink } from './sink/quarantine.js';
 import { TableSink } from './sink/table-sink.js';
 import { filesSource } from './sources/files-source.js';
@@ -26,6 +26,9 @@ import { postgresSource } from './sources/postgres-source.js';
 import type { FetchedPayload, Source } from './sources/types.js';
 import type { IngestSpec, TableSinkSpec } from './spec.js';
 import { loadCursor, saveCursor } from './state.js';
+
+/** Payloads written to the raw zone at once while earlier ones are recorded. */
+const STORE_AHEAD = 4;
 
 /** The source of a spec. */
 function sourceOf(spec: IngestSpec): Source {
@@ -202,11 +205,29 @@ async function runTableIngest(
           retries++;
         },
       });
-      for await (const p of payloads) {
-        const o = await storePayload(ctx, attemptId, task, ledger, p, seq++, sourceKind(spec));
+      // Up to STORE_AHEAD payloads are written to the raw zone at once (their fsyncs overlap,
+      // and the source fetches the next page meanwhile); each is recorded in the ledger in fetch
+      // order, and only once its bytes are durable, before it is loaded.
+      const writing: { p: FetchedPayload; stored: Promise<StoredBytes> }[] = [];
+      const recordOldest = async () => {
+        const w = writing.shift() as (typeof writing)[number];
+        const o = await recordPayload(ctx, task, ledger, w.p, await w.stored, sourceKind(spec));
         pages++;
         if (pages % 10 === 0) report('fetching');
         if (o) await add(o);
+      };
+      try {
+        for await (const p of payloads) {
+          const key = rawKey(task, p.fetchedAt, attemptId, seq++, payloadExtension(p.format, p.compression));
+          const stored = storeRaw(runtime.store, key, p.body, signal);
+          stored.catch(() => {});
+          writing.push({ p, stored });
+          if (writing.length >= STORE_AHEAD) await recordOldest();
+        }
+        while (writing.length > 0) await recordOldest();
+      } finally {
+        // Writes left by a failure are never recorded: unreferenced bytes, like after a crash.
+        await Promise.allSettled(writing.map((w) => w.stored));
       }
     }
     await flush();
@@ -235,26 +256,22 @@ async function runTableIngest(
   }
 }
 
-/** Store a payload in the raw zone and record it in the ledger; undefined for a duplicate file. */
-async function storePayload(
+/** Record a payload stored in the raw zone in the ledger; undefined for a duplicate file. */
+async function recordPayload(
   ctx: TaskContext,
-  attemptId: string,
   task: string,
   ledger: Ledger,
   p: FetchedPayload,
-  seq: number,
+  stored: StoredBytes,
   kind: string,
 ): Promise<RawObject | undefined> {
-  const store = ctx.runtime.store;
-  const key = rawKey(task, p.fetchedAt, attemptId, seq, payloadExtension(p.format, p.compression));
-  const stored = await storeRaw(store, key, p.body, ctx.signal);
   if (p.dedupeByChecksum && (await ledger.seen(task, 'checksum', stored.checksum))) {
-    await store.delete([key]);
+    await ctx.runtime.store.delete([stored.key]);
     ctx.log.info({ file: p.name }, 'file skipped: already loaded (same checksum)');
     return undefined;
   }
   const o: Omit<RawObject, 'status' | 'snapshotId'> = {
-    id: key,
+    id: stored.key,
     task,
     stream: p.stream,
     epoch: p.epoch,
