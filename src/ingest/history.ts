@@ -154,9 +154,7 @@ export async function recordQuarantine(tx: SqlRunner, q: QuarantineLog): Promise
     [QUARANTINE_SCOPE, q.task],
   );
   const done = Number(row?.value ?? 0);
-  const fresh = q.snapshots.filter(
-    (s) => s.summary[SUMMARY.task] === q.task && s['sequence-number'] > done,
-  );
+  const fresh = q.snapshots.filter((s) => s.summary[SUMMARY.task] === q.task && s['sequence-number'] > done);
   if (fresh.length === 0) return;
   await recordSystemRows(
     tx,

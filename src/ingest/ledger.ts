@@ -5,8 +5,15 @@
  * summaries after a crash.
  */
 import type { MetaStore, Row, SqlValue } from '../metastore/index.js';
-import { type Loads, type QuarantineLog, RAW_OBJECTS, rawObjectRow, recordLoads, recordQuarantine } from './history.js';
 import { recordSystemRows } from '../system/index.js';
+import {
+  type Loads,
+  type QuarantineLog,
+  RAW_OBJECTS,
+  rawObjectRow,
+  recordLoads,
+  recordQuarantine,
+} from './history.js';
 import type { PayloadFormat } from './spec-common.js';
 
 /** One raw object as the ledger records it. */

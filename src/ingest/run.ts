@@ -14,7 +14,6 @@ import { openDuck } from '../duck/index.js';
 import type { TaskContext, TaskResult } from '../runtime/tasks.js';
 import { InvalidInputError } from '../util/index.js';
 import { type BatchContext, loadBatch, quarantineLog, type Totals, tableName } from './batch.js';
-import { replicationName, runCdcTask } from './cdc/index.js';
 import { consumedBy, consumingSnapshots, lastCursor, refKey } from './commit-log.js';
 import { Ledger, type RawObject } from './ledger.js';
 import { keySegment, payloadExtension, rawKey, type StoredBytes, storeRaw } from './raw-zone.js';
@@ -58,7 +57,9 @@ function reprocessOf(options: Record<string, unknown> | undefined): { from?: Dat
 export async function runIngest(ctx: TaskContext, spec: IngestSpec): Promise<TaskResult> {
   const cdcSource = spec.source.postgres_cdc;
   if (cdcSource) {
-    // Change data capture: the CDC machinery, named after the task, until caught up.
+    // Change data capture: the CDC machinery, named after the task, until caught up. Loaded
+    // only here, so other ingest tasks do not pay for its modules at start-up.
+    const { replicationName, runCdcTask } = await import('./cdc/index.js');
     const name = replicationName(ctx.pipeline, ctx.taskId);
     const namespace = spec.sink.namespace ?? cdcSource.namespace;
     return runCdcTask(ctx, { name, source: { postgres_cdc: { ...cdcSource, namespace } } }, true);

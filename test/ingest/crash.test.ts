@@ -122,14 +122,20 @@ test(`SIGKILL at random moments over ${KILLS} runs, then resume: every row exact
     const sql = await engine.openSession({ name: 'check', readOnly: true });
     const fetched = await query(sql, 'SELECT object_id, count(*) FROM sluice_system.raw_objects GROUP BY 1');
     assert.equal(fetched.length, ledger.length);
-    assert.ok(fetched.every(([, n]) => n === 1), 'no raw object recorded twice');
+    assert.ok(
+      fetched.every(([, n]) => n === 1),
+      'no raw object recorded twice',
+    );
     assert.deepEqual(fetched.map(([id]) => id).sort(), ledger.map((o) => o.id).sort());
     const loads = await query(
       sql,
       'SELECT object_id, count(*), any_value(snapshot_id) FROM sluice_system.raw_object_loads GROUP BY 1',
     );
     assert.equal(loads.length, ledger.length, 'every raw object has its load');
-    assert.ok(loads.every(([, n]) => n === 1), 'no load recorded twice');
+    assert.ok(
+      loads.every(([, n]) => n === 1),
+      'no load recorded twice',
+    );
     const ledgerSnap = new Map(ledger.map((o) => [o.id, o.snapshotId]));
     const sinkIds = new Set(sinkSnaps.map((x) => String(x['snapshot-id'])));
     for (const [id, , snap] of loads) {

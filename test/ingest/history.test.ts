@@ -52,10 +52,7 @@ describe('ingest history in sluice_system', () => {
        FROM sluice_system.raw_objects WHERE task = 'hist.fetch' ORDER BY seq`,
     );
     assert.equal(fetched.length, 6);
-    assert.deepEqual(
-      fetched.map((r) => r[0]).sort(),
-      ledger.map((o) => o.id).sort(),
-    );
+    assert.deepEqual(fetched.map((r) => r[0]).sort(), ledger.map((o) => o.id).sort());
     for (const [id, source, runId, size, checksum, url, ctype] of fetched) {
       const o = ledger.find((x) => x.id === id);
       assert.equal(source, 'http');
