@@ -5,7 +5,7 @@ import { describe, test } from 'node:test';
 import { cdcTaskSchema, replicationName, resetCdc } from '../../src/ingest/cdc/index.js';
 import { ingestSpecSchema } from '../../src/ingest/index.js';
 import { runCli } from '../helpers/cli.js';
-import { assertLakeEqualsSource, cdcSuite, pgExec } from './cdc-helpers.js';
+import { assertLakeEqualsSource, cdcSuite, pgExec, testSpec } from './cdc-helpers.js';
 import { tableSnapshots } from './helpers.js';
 
 describe('ingest with a postgres_cdc source', () => {
@@ -19,14 +19,8 @@ describe('ingest with a postgres_cdc source', () => {
     );
   });
 
-  const source = (url: string) => ({
-    url,
-    tables: ['orders', 'line_items', 'events'],
-    keys: { events: ['event_id'] },
-    batch: { interval: '200ms', max_changes: 1000 },
-    heartbeat: '1s',
-    snapshot: { chunk_rows: 25, parallel: 2 },
-  });
+  // The options of the cdc task tests (parsed: durations in ms, defaults filled in).
+  const source = (url: string) => testSpec(url).source.postgres_cdc;
 
   test('a pipeline run snapshots, later runs apply inserts, updates and deletes', async () => {
     const proj = join(s.dir, 'proj');

@@ -72,10 +72,16 @@ test(`SIGKILL at random moments over ${KILLS} runs, then resume: every row exact
   };
   // Each run fetches the whole endpoint again (no incremental cursor): only the ledger and the
   // snapshot summaries keep rows from being loaded twice across interrupted runs.
-  let completed = 0;
+  // One run to the end first: its duration scales the kill moments to this machine's speed.
+  const started = Date.now();
+  const warm = await runWorker(env.dir, spec, 'warm');
+  assert.equal(warm.code, 0, warm.err);
+  const full = Date.now() - started;
+  let completed = 1;
   for (let i = 0; i < KILLS; i++) {
     // Kill moments spread over start-up, fetching and committing, with jitter.
-    const r = await runWorker(env.dir, spec, `run-${i}`, 300 + i * 100 + Math.floor(Math.random() * 100));
+    const at = full * (0.1 + (0.6 * i) / KILLS) + Math.random() * full * 0.05;
+    const r = await runWorker(env.dir, spec, `run-${i}`, Math.round(at));
     if (!r.killed) {
       // Finished before the kill: the next run fetches the endpoint again, which the assertions count.
       assert.equal(r.code, 0, r.err);
@@ -106,7 +112,9 @@ test(`SIGKILL at random moments over ${KILLS} runs, then resume: every row exact
   );
   const q = plainRows(await tableRows(env.runtime, 'crash.items__quarantine', '__raw_object, __raw_row'));
   const sinkSnaps = await tableSnapshots(env.runtime, 'crash.items');
-  const byKilledRuns = sinkSnaps.filter((x) => x.summary['sluice.ingest.run'] !== 'final').length;
+  const byKilledRuns = sinkSnaps.filter(
+    (x) => !['final', 'warm'].includes(x.summary['sluice.ingest.run'] as string),
+  ).length;
   assert.ok(byKilledRuns > 0, 'some batches were committed by runs that were killed later');
   const seen = new Map<string, number>();
   for (const r of q)
