@@ -4,6 +4,8 @@
 //  - a local mock HTTP API, BENCH_HTTP_RECORDS (default 1,000,000) records at 1,000 per page,
 //    to a table end to end (target ≥ 50,000 records/s).
 // Each side runs in its own child process so peak RSS is its own.
+// BENCH_ONLY=csv|http runs one case; BENCH_CPU_PROF_DIR=DIR writes a CPU profile of each
+// Sluice child (node --cpu-prof) there.
 import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
@@ -70,7 +72,9 @@ async function child(mode: string, dir: string, arg: string): Promise<void> {
 
 function measure(mode: string, dir: string, arg: string): Promise<ChildResult> {
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [SELF, 'child', mode, dir, arg], {
+    const prof = process.env.BENCH_CPU_PROF_DIR;
+    const flags = prof && mode !== 'duckdb' ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : [];
+    const p = spawn(process.execPath, [...flags, SELF, 'child', mode, dir, arg], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     let out = '';
@@ -155,34 +159,34 @@ async function httpBench(root: string) {
 async function main(): Promise<void> {
   const root = await mkdtemp(join(tmpdir(), 'sluice-bench-ingest-'));
   try {
-    const csv = await csvBench(root);
-    const ratio = csv.baseline.ms / csv.sluice.ms;
-    const http = await httpBench(root);
-    const rate = http.records / (http.sluice.ms / 1000);
-    printTable(
-      ['case', 'size', 'Sluice s', 'baseline s', 'ratio', 'Sluice peak RSS MiB', 'target'],
-      [
-        [
-          'CSV → table vs DuckDB COPY to Parquet',
-          `${(csv.bytes / 1024 ** 3).toFixed(2)} GiB, ${csv.rows.toLocaleString()} rows`,
-          (csv.sluice.ms / 1000).toFixed(1),
-          (csv.baseline.ms / 1000).toFixed(1),
-          `${ratio.toFixed(2)}×`,
-          Math.round(csv.sluice.maxRssMiB),
-          `≥ 0.8× and ≤ 1536 MiB: ${ratio >= 0.8 && csv.sluice.maxRssMiB <= 1536 ? 'met' : 'NOT met'}`,
-        ],
-        [
-          'mock HTTP API → table',
-          `${http.records.toLocaleString()} records, ${http.pages} pages`,
-          (http.sluice.ms / 1000).toFixed(1),
-          '',
-          `${Math.round(rate).toLocaleString()} rec/s`,
-          Math.round(http.sluice.maxRssMiB),
-          `≥ 50,000 rec/s: ${rate >= 50_000 ? 'met' : 'NOT met'}`,
-        ],
-      ],
-    );
-    console.log(`DuckDB baseline peak RSS: ${Math.round(csv.baseline.maxRssMiB)} MiB`);
+    const only = process.env.BENCH_ONLY;
+    const csv = only === 'http' ? undefined : await csvBench(root);
+    const ratio = csv ? csv.baseline.ms / csv.sluice.ms : Number.NaN;
+    const http = only === 'csv' ? undefined : await httpBench(root);
+    const rate = http ? http.records / (http.sluice.ms / 1000) : Number.NaN;
+    const rows: (string | number)[][] = [];
+    if (csv)
+      rows.push([
+        'CSV → table vs DuckDB COPY to Parquet',
+        `${(csv.bytes / 1024 ** 3).toFixed(2)} GiB, ${csv.rows.toLocaleString()} rows`,
+        (csv.sluice.ms / 1000).toFixed(1),
+        (csv.baseline.ms / 1000).toFixed(1),
+        `${ratio.toFixed(2)}×`,
+        Math.round(csv.sluice.maxRssMiB),
+        `≥ 0.8× and ≤ 1536 MiB: ${ratio >= 0.8 && csv.sluice.maxRssMiB <= 1536 ? 'met' : 'NOT met'}`,
+      ]);
+    if (http)
+      rows.push([
+        'mock HTTP API → table',
+        `${http.records.toLocaleString()} records, ${http.pages} pages`,
+        (http.sluice.ms / 1000).toFixed(1),
+        '',
+        `${Math.round(rate).toLocaleString()} rec/s`,
+        Math.round(http.sluice.maxRssMiB),
+        `≥ 50,000 rec/s: ${rate >= 50_000 ? 'met' : 'NOT met'}`,
+      ]);
+    printTable(['case', 'size', 'Sluice s', 'baseline s', 'ratio', 'Sluice peak RSS MiB', 'target'], rows);
+    if (csv) console.log(`DuckDB baseline peak RSS: ${Math.round(csv.baseline.maxRssMiB)} MiB`);
     saveResult('ingest', { csv, http, csvRatio: ratio, httpRecordsPerSecond: rate });
   } finally {
     await rm(root, { recursive: true, force: true });

@@ -8,9 +8,10 @@
 import { type Duck, type DuckConnection, isUserQueryError, sqlString } from '../duck/index.js';
 import type { Logger } from '../observe/index.js';
 import type { ObjectStore } from '../storage/index.js';
-import { quoteIdent } from '../table/index.js';
+import { quoteIdent, type Snapshot, type TableIdentifier } from '../table/index.js';
 import { InvalidInputError } from '../util/index.js';
 import { encodeRefs, laterCursor, refKey, SUMMARY } from './commit-log.js';
+import type { QuarantineLog } from './history.js';
 import type { Ledger, RawObject } from './ledger.js';
 import { isSmallBatch, type ReadOptions, stageBatch } from './load/stage.js';
 import { type ProcessorSpec, processors } from './processors/index.js';
@@ -182,7 +183,7 @@ async function attempt(
     const q = (await c.quarantine.table())?.currentSnapshot();
     if (q) totals.quarantineSnapshotId = String(q['snapshot-id']);
   }
-  let snapshotId = 'none';
+  let snapshotId: string | undefined;
   let written = prepared?.goodCount ?? 0;
   if (prepared?.table) {
     const props = { ...base, ...(c.cursorField ? { [SUMMARY.cursor]: JSON.stringify(cursor) } : {}) };
@@ -198,8 +199,17 @@ async function attempt(
     }
   }
   await c.ledger.markCommitted(
-    objects.map((o) => o.id),
-    snapshotId,
+    {
+      task: c.task,
+      runId: c.runId,
+      table: tableName(c.sink.id),
+      objects: objects.map((o) => ({
+        id: o.id,
+        snapshotId,
+        how: o.status === 'committed' ? 'reprocessed' : 'loaded',
+      })),
+    },
+    await quarantineLog(c.task, c.sink.id, c.quarantine),
   );
   totals.written += written;
   totals.quarantined += bad;
@@ -207,6 +217,24 @@ async function attempt(
   totals.bytes += objects.reduce((n, o) => n + o.size, 0);
   totals.batches += 1;
   totals.cursor = cursor;
+}
+
+/** `namespace.name` of a table. */
+export const tableName = (id: TableIdentifier): string => [...id.namespace, id.name].join('.');
+
+/** The quarantine table's snapshots, for recording its appends in `sluice_system.quarantine`. */
+export async function quarantineLog(
+  task: string,
+  sinkId: TableIdentifier,
+  quarantine: QuarantineSink,
+  snapshots?: readonly Snapshot[],
+): Promise<QuarantineLog> {
+  return {
+    task,
+    table: tableName(sinkId),
+    quarantineTable: tableName(quarantine.id),
+    snapshots: snapshots ?? (await quarantine.snapshots()),
+  };
 }
 
 /**

@@ -69,11 +69,21 @@ export function decodeRefs(text: string | undefined): string[] {
 
 /** The objects a task's snapshots name (`onlyFinal`: only snapshots marked final). */
 export function consumedBy(snapshots: readonly Snapshot[], task: string, onlyFinal = false): Set<string> {
-  const out = new Set<string>();
+  return new Set(consumingSnapshots(snapshots, task, onlyFinal).keys());
+}
+
+/** For each object a task's snapshots name, the (first) snapshot naming it. */
+export function consumingSnapshots(
+  snapshots: readonly Snapshot[],
+  task: string,
+  onlyFinal = false,
+): Map<string, string> {
+  const out = new Map<string, string>();
   for (const s of snapshots) {
     if (s.summary[SUMMARY.task] !== task) continue;
     if (onlyFinal && s.summary[SUMMARY.final] !== 'true') continue;
-    for (const k of decodeRefs(s.summary[SUMMARY.objects])) out.add(k);
+    for (const k of decodeRefs(s.summary[SUMMARY.objects]))
+      if (!out.has(k)) out.set(k, String(s['snapshot-id']));
   }
   return out;
 }

@@ -5,6 +5,15 @@
  * summaries after a crash.
  */
 import type { MetaStore, Row, SqlValue } from '../metastore/index.js';
+import { recordSystemRows } from '../system/index.js';
+import {
+  type Loads,
+  type QuarantineLog,
+  RAW_OBJECTS,
+  rawObjectRow,
+  recordLoads,
+  recordQuarantine,
+} from './history.js';
 import type { PayloadFormat } from './spec-common.js';
 
 /** One raw object as the ledger records it. */
@@ -90,8 +99,11 @@ export class Ledger {
     this.#meta = meta;
   }
 
-  /** Record a stored payload (status `stored`). */
-  async record(o: Omit<RawObject, 'status' | 'snapshotId'>): Promise<void> {
+  /**
+   * Record a stored payload (status `stored`) and its `sluice_system.raw_objects` row, in one
+   * transaction. `source` is the source kind (http, files, postgres).
+   */
+  async record(o: Omit<RawObject, 'status' | 'snapshotId'>, source?: string): Promise<void> {
     const values: SqlValue[] = [
       o.id,
       o.task,
@@ -115,10 +127,13 @@ export class Ledger {
       null,
       null,
     ];
-    await this.#meta.execute(
-      `INSERT INTO sluice_raw_objects (${COLUMNS}) VALUES (${values.map(() => '?').join(', ')})`,
-      values,
-    );
+    await this.#meta.transaction(async (tx) => {
+      await tx.execute(
+        `INSERT INTO sluice_raw_objects (${COLUMNS}) VALUES (${values.map(() => '?').join(', ')})`,
+        values,
+      );
+      await recordSystemRows(tx, RAW_OBJECTS, [rawObjectRow(o, source)]);
+    });
   }
 
   /** Objects of a task not yet known to be committed, in fetch order. */
@@ -148,16 +163,29 @@ export class Ledger {
     return rows.length > 0;
   }
 
-  /** Mark objects as committed by a snapshot. */
-  async markCommitted(ids: readonly string[], snapshotId: string): Promise<void> {
+  /**
+   * Mark objects as committed, each by its snapshot (`loads.objects`), and record their
+   * `raw_object_loads` rows and the quarantine appends not yet recorded, in one transaction.
+   */
+  async markCommitted(loads: Loads, quarantine?: QuarantineLog): Promise<void> {
     const now = Date.now();
-    for (let i = 0; i < ids.length; i += 500) {
-      const chunk = ids.slice(i, i + 500);
-      await this.#meta.execute(
-        `UPDATE sluice_raw_objects SET status = 'committed', snapshot_id = ?, committed_at = ? WHERE id IN (${chunk.map(() => '?').join(', ')})`,
-        [snapshotId, now, ...chunk],
-      );
+    const bySnapshot = new Map<string, string[]>();
+    for (const o of loads.objects) {
+      const key = o.snapshotId ?? 'none';
+      bySnapshot.set(key, [...(bySnapshot.get(key) ?? []), o.id]);
     }
+    await this.#meta.transaction(async (tx) => {
+      for (const [snapshotId, ids] of bySnapshot)
+        for (let i = 0; i < ids.length; i += 500) {
+          const chunk = ids.slice(i, i + 500);
+          await tx.execute(
+            `UPDATE sluice_raw_objects SET status = 'committed', snapshot_id = ?, committed_at = ? WHERE id IN (${chunk.map(() => '?').join(', ')})`,
+            [snapshotId, now, ...chunk],
+          );
+        }
+      await recordLoads(tx, loads);
+      if (quarantine) await recordQuarantine(tx, quarantine);
+    });
   }
 
   /** Ledger rows, newest first. */

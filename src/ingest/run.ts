@@ -13,18 +13,21 @@ import { parseSize } from '../config/index.js';
 import { openDuck } from '../duck/index.js';
 import type { TaskContext, TaskResult } from '../runtime/tasks.js';
 import { InvalidInputError } from '../util/index.js';
-import { type BatchContext, loadBatch, type Totals } from './batch.js';
-import { consumedBy, lastCursor, refKey } from './commit-log.js';
+import { type BatchContext, loadBatch, quarantineLog, type Totals, tableName } from './batch.js';
+import { consumedBy, consumingSnapshots, lastCursor, refKey } from './commit-log.js';
 import { Ledger, type RawObject } from './ledger.js';
-import { keySegment, payloadExtension, rawKey, storeRaw } from './raw-zone.js';
+import { keySegment, payloadExtension, rawKey, type StoredBytes, storeRaw } from './raw-zone.js';
 import { QuarantineSink } from './sink/quarantine.js';
 import { TableSink } from './sink/table-sink.js';
 import { filesSource } from './sources/files-source.js';
 import { httpSource } from './sources/http-source.js';
 import { postgresSource } from './sources/postgres-source.js';
 import type { FetchedPayload, Source } from './sources/types.js';
-import type { IngestSpec } from './spec.js';
+import type { IngestSpec, TableSinkSpec } from './spec.js';
 import { loadCursor, saveCursor } from './state.js';
+
+/** Payloads written to the raw zone at once while earlier ones are recorded. */
+const STORE_AHEAD = 4;
 
 /** The source of a spec. */
 function sourceOf(spec: IngestSpec): Source {
@@ -34,6 +37,10 @@ function sourceOf(spec: IngestSpec): Source {
   if (s.postgres) return postgresSource(s.postgres);
   throw new InvalidInputError('the ingest source has no kind');
 }
+
+/** The source kind of a spec: `http`, `files`, `postgres`. */
+const sourceKind = (spec: IngestSpec): string =>
+  Object.keys(spec.source).find((k) => spec.source[k as keyof IngestSpec['source']] !== undefined) ?? '';
 
 /** `--reprocess [--from DATE]` from the task options. */
 function reprocessOf(options: Record<string, unknown> | undefined): { from?: Date } | undefined {
@@ -48,11 +55,31 @@ function reprocessOf(options: Record<string, unknown> | undefined): { from?: Dat
 
 /** Run an ingest task; the summary counts rows in, written, quarantined, objects and the snapshot. */
 export async function runIngest(ctx: TaskContext, spec: IngestSpec): Promise<TaskResult> {
+  const cdcSource = spec.source.postgres_cdc;
+  if (cdcSource) {
+    // Change data capture: the CDC machinery, named after the task, until caught up. Loaded
+    // only here, so other ingest tasks do not pay for its modules at start-up.
+    const { replicationName, runCdcTask } = await import('./cdc/index.js');
+    const name = replicationName(ctx.pipeline, ctx.taskId);
+    const namespace = spec.sink.namespace ?? cdcSource.namespace;
+    return runCdcTask(ctx, { name, source: { postgres_cdc: { ...cdcSource, namespace } } }, true);
+  }
+  const { table } = spec.sink;
+  if (!table)
+    throw new InvalidInputError('the ingest sink has no table', 'give sink: { table: namespace.name }');
+  return runTableIngest(ctx, spec, { ...spec.sink, table });
+}
+
+async function runTableIngest(
+  ctx: TaskContext,
+  spec: IngestSpec,
+  declaredSink: TableSinkSpec,
+): Promise<TaskResult> {
   const { runtime, signal } = ctx;
   const task = `${ctx.pipeline}.${ctx.taskId}`;
   const log = ctx.log.child({ component: 'ingest', task });
   const reprocess = reprocessOf(ctx.options);
-  if (reprocess?.from && spec.sink.mode === 'append')
+  if (reprocess?.from && declaredSink.mode === 'append')
     throw new InvalidInputError(
       '--reprocess --from cannot replay into an append table: the rows loaded since then would be loaded twice',
       'reprocess without --from to rebuild the whole table, or use mode upsert/delete_insert/overwrite_partitions',
@@ -67,7 +94,8 @@ export async function runIngest(ctx: TaskContext, spec: IngestSpec): Promise<Tas
     maxConnections: 4,
   });
   const catalog = openCatalog({ meta: runtime.meta, store: runtime.store, log });
-  const sinkSpec = reprocess && !reprocess.from ? { ...spec.sink, mode: 'overwrite' as const } : spec.sink;
+  const sinkSpec =
+    reprocess && !reprocess.from ? { ...declaredSink, mode: 'overwrite' as const } : declaredSink;
   const sink = new TableSink(catalog, runtime.store, duck, sinkSpec, log);
   const quarantine = new QuarantineSink(catalog, runtime.store, duck, sink.id);
   const totals: Totals = { written: 0, quarantined: 0, objects: 0, bytes: 0, batches: 0, cursor: {} };
@@ -78,15 +106,21 @@ export async function runIngest(ctx: TaskContext, spec: IngestSpec): Promise<Tas
     // Reconcile: objects named by committed snapshots are done, whatever the ledger says.
     const sinkSnaps = await sink.snapshots();
     const qSnaps = await quarantine.snapshots();
-    const consumed = consumedBy(sinkSnaps, task);
+    const bySink = consumingSnapshots(sinkSnaps, task);
+    const consumed = new Set(bySink.keys());
     for (const k of consumedBy(qSnaps, task, true)) consumed.add(k);
     const stored = await ledger.pending(task);
     const done = stored.filter((o) => consumed.has(refKey(o)));
-    if (done.length)
-      await ledger.markCommitted(
-        done.map((o) => o.id),
-        'reconciled',
-      );
+    // Also records quarantine appends of an interrupted run not yet in sluice_system.quarantine.
+    await ledger.markCommitted(
+      {
+        task,
+        runId: ctx.runId,
+        table: tableName(sink.id),
+        objects: done.map((o) => ({ id: o.id, snapshotId: bySink.get(refKey(o)), how: 'reconciled' })),
+      },
+      await quarantineLog(task, sink.id, quarantine, qSnaps),
+    );
     const pending = stored.filter((o) => !consumed.has(refKey(o)));
     totals.cursor = lastCursor(sinkSnaps, task) ?? (await loadCursor(runtime.meta, task))?.cursor ?? {};
     const read = {
@@ -172,11 +206,29 @@ export async function runIngest(ctx: TaskContext, spec: IngestSpec): Promise<Tas
           retries++;
         },
       });
-      for await (const p of payloads) {
-        const o = await storePayload(ctx, attemptId, task, ledger, p, seq++);
+      // Up to STORE_AHEAD payloads are written to the raw zone at once (their fsyncs overlap,
+      // and the source fetches the next page meanwhile); each is recorded in the ledger in fetch
+      // order, and only once its bytes are durable, before it is loaded.
+      const writing: { p: FetchedPayload; stored: Promise<StoredBytes> }[] = [];
+      const recordOldest = async () => {
+        const w = writing.shift() as (typeof writing)[number];
+        const o = await recordPayload(ctx, task, ledger, w.p, await w.stored, sourceKind(spec));
         pages++;
         if (pages % 10 === 0) report('fetching');
         if (o) await add(o);
+      };
+      try {
+        for await (const p of payloads) {
+          const key = rawKey(task, p.fetchedAt, attemptId, seq++, payloadExtension(p.format, p.compression));
+          const stored = storeRaw(runtime.store, key, p.body, signal);
+          stored.catch(() => {});
+          writing.push({ p, stored });
+          if (writing.length >= STORE_AHEAD) await recordOldest();
+        }
+        while (writing.length > 0) await recordOldest();
+      } finally {
+        // Writes left by a failure are never recorded: unreferenced bytes, like after a crash.
+        await Promise.allSettled(writing.map((w) => w.stored));
       }
     }
     await flush();
@@ -192,7 +244,7 @@ export async function runIngest(ctx: TaskContext, spec: IngestSpec): Promise<Tas
         bytes: totals.bytes,
         batches: totals.batches,
         retries,
-        table: spec.sink.table,
+        table: declaredSink.table,
         snapshot_id: totals.snapshotId,
         quarantine_snapshot_id: totals.quarantineSnapshotId,
         ...(source.cursorField ? { cursor: totals.cursor } : {}),
@@ -205,25 +257,22 @@ export async function runIngest(ctx: TaskContext, spec: IngestSpec): Promise<Tas
   }
 }
 
-/** Store a payload in the raw zone and record it in the ledger; undefined for a duplicate file. */
-async function storePayload(
+/** Record a payload stored in the raw zone in the ledger; undefined for a duplicate file. */
+async function recordPayload(
   ctx: TaskContext,
-  attemptId: string,
   task: string,
   ledger: Ledger,
   p: FetchedPayload,
-  seq: number,
+  stored: StoredBytes,
+  kind: string,
 ): Promise<RawObject | undefined> {
-  const store = ctx.runtime.store;
-  const key = rawKey(task, p.fetchedAt, attemptId, seq, payloadExtension(p.format, p.compression));
-  const stored = await storeRaw(store, key, p.body, ctx.signal);
   if (p.dedupeByChecksum && (await ledger.seen(task, 'checksum', stored.checksum))) {
-    await store.delete([key]);
+    await ctx.runtime.store.delete([stored.key]);
     ctx.log.info({ file: p.name }, 'file skipped: already loaded (same checksum)');
     return undefined;
   }
   const o: Omit<RawObject, 'status' | 'snapshotId'> = {
-    id: key,
+    id: stored.key,
     task,
     stream: p.stream,
     epoch: p.epoch,
@@ -242,6 +291,6 @@ async function storePayload(
     fetchedAt: p.fetchedAt,
     malformed: p.malformed,
   };
-  await ledger.record(o);
+  await ledger.record(o, kind);
   return { ...o, status: 'stored' };
 }

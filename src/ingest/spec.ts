@@ -1,8 +1,9 @@
 /**
- * The `ingest:` value of a pipeline task: a source (`http`, `files` or `postgres`), the
- * processors, and the sink. Parsed with zod; the orchestrator reports issues with file:line.
+ * The `ingest:` value of a pipeline task: a source (`http`, `files`, `postgres` or
+ * `postgres_cdc`), the processors, and the sink. Parsed with zod; the orchestrator reports issues with file:line.
  */
 import { z } from 'zod';
+import { cdcSourceSchema } from './cdc/spec.js';
 import { processorsSchema } from './processors/index.js';
 import { csvOptionsSchema, durationMs, PAYLOAD_FORMATS, scalar, sizeBytes, text } from './spec-common.js';
 
@@ -175,16 +176,19 @@ const sourceSchema = z
     http: httpSourceSchema.optional(),
     files: filesSourceSchema.optional(),
     postgres: postgresSourceSchema.optional(),
+    postgres_cdc: cdcSourceSchema
+      .optional()
+      .describe('Change data capture from PostgreSQL (same options as a cdc task, see docs/cdc.md).'),
   })
   .superRefine((v, ctx) => {
     const kinds = Object.keys(v).filter((k) => v[k as keyof typeof v] !== undefined);
     if (kinds.length !== 1)
       ctx.addIssue({
         code: 'custom',
-        message: `a source has exactly one kind (http, files or postgres), found ${kinds.length ? kinds.join(', ') : 'none'}`,
+        message: `a source has exactly one kind (http, files, postgres or postgres_cdc), found ${kinds.length ? kinds.join(', ') : 'none'}`,
       });
   })
-  .describe('Where records come from: one of http, files, postgres.');
+  .describe('Where records come from: one of http, files, postgres, postgres_cdc.');
 
 /** Write modes of the sink. */
 export const SINK_MODES = ['append', 'overwrite', 'overwrite_partitions', 'upsert', 'delete_insert'] as const;
@@ -195,7 +199,17 @@ export const sinkSchema = z
     table: z
       .string()
       .regex(/^[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)+$/, { error: 'expected a table name such as shop.orders' })
-      .describe('Target table `namespace.name`; created on the first run.'),
+      .optional()
+      .describe(
+        'Target table `namespace.name`; created on the first run (required except for postgres_cdc).',
+      ),
+    namespace: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_$]*$/, { error: 'expected a namespace such as cdc' })
+      .optional()
+      .describe(
+        'postgres_cdc only: lake namespace of the replicated tables (default: postgres_cdc.namespace).',
+      ),
     mode: z
       .enum(SINK_MODES)
       .default('append')
@@ -238,7 +252,7 @@ export const ingestSpecSchema = z
       .optional()
       .transform((v) => v ?? [])
       .describe('Cleaning steps between the source and the sink (see docs/processors.md).'),
-    sink: sinkSchema,
+    sink: sinkSchema.prefault({}),
     max_bad_ratio: z
       .number()
       .min(0)
@@ -262,6 +276,36 @@ export const ingestSpecSchema = z
       .prefault({})
       .describe('How much is loaded per table commit (overwrite modes commit once per run).'),
   })
+  .superRefine((v, ctx) => {
+    const issue = (path: (string | number)[], message: string) =>
+      ctx.addIssue({ code: 'custom', path, message });
+    if (!v.source.postgres_cdc) {
+      if (!v.sink.table) issue(['sink', 'table'], 'the sink needs a table: table: namespace.name');
+      if (v.sink.namespace !== undefined)
+        issue(['sink', 'namespace'], 'sink.namespace is for postgres_cdc; give table: namespace.name');
+      return;
+    }
+    // CDC writes one table per source table, upserted by the source key: no table options.
+    if (v.sink.table !== undefined)
+      issue(
+        ['sink', 'table'],
+        'postgres_cdc writes one lake table per source table: give sink: { namespace: NS } instead of a table',
+      );
+    const unused = [
+      v.sink.mode !== 'append' && 'mode',
+      v.sink.key !== undefined && 'key',
+      v.sink.partition_by.length > 0 && 'partition_by',
+      v.sink.sort_by.length > 0 && 'sort_by',
+      v.sink.schema !== undefined && 'schema',
+    ].filter((k): k is string => typeof k === 'string');
+    for (const k of unused)
+      issue(
+        ['sink', k],
+        `sink.${k} does not apply to postgres_cdc (tables follow the source schema and are upserted by its key; keys of tables without a primary key go under postgres_cdc.keys)`,
+      );
+    if (v.processors.length > 0)
+      issue(['processors'], 'processors do not apply to postgres_cdc: changes are applied as they are');
+  })
   .describe('Take records from a source through processors into a table.');
 
 /** A parsed `ingest:` spec. */
@@ -274,6 +318,8 @@ export type FilesSourceSpec = z.infer<typeof filesSourceSchema>;
 export type PostgresSourceSpec = z.infer<typeof postgresSourceSchema>;
 /** A parsed sink. */
 export type SinkSpec = z.infer<typeof sinkSchema>;
+/** The sink of a table-writing source (every kind but postgres_cdc): its table is set. */
+export type TableSinkSpec = SinkSpec & { table: string };
 /** Authentication settings. */
 export type AuthSpec = z.infer<typeof authSchema>;
 /** Pagination settings. */

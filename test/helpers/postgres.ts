@@ -26,8 +26,11 @@ export interface TestDatabase {
 const BIN_DIRS = ['/usr/lib/postgresql/17/bin', '/usr/lib/postgresql/16/bin', '/usr/lib/postgresql/15/bin'];
 const START_TIMEOUT_MS = 30_000;
 
-/** Start a fresh server; rejects with the server log if it does not come up. */
-export async function startPostgres(): Promise<PostgresServer> {
+/**
+ * Start a fresh server; rejects with the server log if it does not come up. `walLevel`
+ * defaults to `logical` (CDC tests); `replica` gives a server logical replication refuses.
+ */
+export async function startPostgres(o: { walLevel?: 'logical' | 'replica' } = {}): Promise<PostgresServer> {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-pg-'));
   const data = join(dir, 'data');
   const log = join(dir, 'server.log');
@@ -64,7 +67,7 @@ export async function startPostgres(): Promise<PostgresServer> {
       `-p ${port}`,
       `-k ${dir}`,
       '-h 127.0.0.1',
-      '-c wal_level=logical',
+      `-c wal_level=${o.walLevel ?? 'logical'}`,
       '-c max_connections=200',
       '-c fsync=off',
       '-c synchronous_commit=off',

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { after, describe, test } from 'node:test';
 import { cdcTaskSchema, resetCdc, runCdc, SlotLostError } from '../../src/ingest/cdc/index.js';
 import { InvalidInputError, PermissionError } from '../../src/util/index.js';
+import { startPostgres } from '../helpers/postgres.js';
 import { cdcSuite, pgExec, testSpec } from './cdc-helpers.js';
 
 describe('postgres_cdc: bad input', () => {
@@ -65,6 +66,24 @@ describe('postgres_cdc: bad input', () => {
       /declared key column "zz"/,
     );
     await assert.rejects(run(s.db.url, { tables: ['missing'] }), /public\.missing does not exist/);
+  });
+
+  test('a source without wal_level=logical is refused with how to change it', async () => {
+    const server = await startPostgres({ walLevel: 'replica' });
+    try {
+      await pgExec(server.url, 'CREATE TABLE orders (id bigint PRIMARY KEY)');
+      await assert.rejects(run(server.url, { tables: ['orders'] }), (err: Error) => {
+        assert.ok(err instanceof InvalidInputError);
+        assert.match(err.message, /wal_level=replica; logical replication needs wal_level=logical/);
+        assert.match(String((err as InvalidInputError).hint), /ALTER SYSTEM SET wal_level = logical/);
+        return true;
+      });
+      // Nothing was created on the refused server.
+      const slots = await pgExec(server.url, 'SELECT count(*)::int AS n FROM pg_replication_slots');
+      assert.equal(slots.rows[0].n, 0);
+    } finally {
+      await server.stop();
+    }
   });
 
   test('malformed specs are rejected with the path of the problem', () => {

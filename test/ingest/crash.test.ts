@@ -2,7 +2,10 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { openEngine } from '../../src/engine/index.js';
 import { listRawObjects } from '../../src/ingest/index.js';
+import { flushSystemTables } from '../../src/system/index.js';
+import { query } from '../engine/helpers.js';
 import { type IngestEnv, openIngestEnv, plainRows, tableRows, tableSnapshots } from './helpers.js';
 import { type MockApi, makeRecords, startMockApi } from './mock-api.js';
 
@@ -69,10 +72,16 @@ test(`SIGKILL at random moments over ${KILLS} runs, then resume: every row exact
   };
   // Each run fetches the whole endpoint again (no incremental cursor): only the ledger and the
   // snapshot summaries keep rows from being loaded twice across interrupted runs.
-  let completed = 0;
+  // One run to the end first: its duration scales the kill moments to this machine's speed.
+  const started = Date.now();
+  const warm = await runWorker(env.dir, spec, 'warm');
+  assert.equal(warm.code, 0, warm.err);
+  const full = Date.now() - started;
+  let completed = 1;
   for (let i = 0; i < KILLS; i++) {
     // Kill moments spread over start-up, fetching and committing, with jitter.
-    const r = await runWorker(env.dir, spec, `run-${i}`, 300 + i * 100 + Math.floor(Math.random() * 100));
+    const at = full * (0.1 + (0.6 * i) / KILLS) + Math.random() * full * 0.05;
+    const r = await runWorker(env.dir, spec, `run-${i}`, Math.round(at));
     if (!r.killed) {
       // Finished before the kill: the next run fetches the endpoint again, which the assertions count.
       assert.equal(r.code, 0, r.err);
@@ -103,7 +112,9 @@ test(`SIGKILL at random moments over ${KILLS} runs, then resume: every row exact
   );
   const q = plainRows(await tableRows(env.runtime, 'crash.items__quarantine', '__raw_object, __raw_row'));
   const sinkSnaps = await tableSnapshots(env.runtime, 'crash.items');
-  const byKilledRuns = sinkSnaps.filter((x) => x.summary['sluice.ingest.run'] !== 'final').length;
+  const byKilledRuns = sinkSnaps.filter(
+    (x) => !['final', 'warm'].includes(x.summary['sluice.ingest.run'] as string),
+  ).length;
   assert.ok(byKilledRuns > 0, 'some batches were committed by runs that were killed later');
   const seen = new Map<string, number>();
   for (const r of q)
@@ -111,4 +122,41 @@ test(`SIGKILL at random moments over ${KILLS} runs, then resume: every row exact
   const dupes = [...seen].filter(([, n]) => n > 1);
   const snaps = (await tableSnapshots(env.runtime, 'crash.items__quarantine')).map((s) => s.summary);
   assert.equal(q.length, bad.length * times, JSON.stringify({ dupes, snaps }, null, 1));
+
+  // The history in sluice_system holds every raw object, load and quarantine append once.
+  await flushSystemTables(env.runtime);
+  const engine = await openEngine(env.runtime);
+  try {
+    const sql = await engine.openSession({ name: 'check', readOnly: true });
+    const fetched = await query(sql, 'SELECT object_id, count(*) FROM sluice_system.raw_objects GROUP BY 1');
+    assert.equal(fetched.length, ledger.length);
+    assert.ok(
+      fetched.every(([, n]) => n === 1),
+      'no raw object recorded twice',
+    );
+    assert.deepEqual(fetched.map(([id]) => id).sort(), ledger.map((o) => o.id).sort());
+    const loads = await query(
+      sql,
+      'SELECT object_id, count(*), any_value(snapshot_id) FROM sluice_system.raw_object_loads GROUP BY 1',
+    );
+    assert.equal(loads.length, ledger.length, 'every raw object has its load');
+    assert.ok(
+      loads.every(([, n]) => n === 1),
+      'no load recorded twice',
+    );
+    const ledgerSnap = new Map(ledger.map((o) => [o.id, o.snapshotId]));
+    const sinkIds = new Set(sinkSnaps.map((x) => String(x['snapshot-id'])));
+    for (const [id, , snap] of loads) {
+      assert.equal(snap === null ? 'none' : String(snap), ledgerSnap.get(String(id)));
+      if (snap !== null) assert.ok(sinkIds.has(String(snap)));
+    }
+    const [[records, appends]] = (await query(
+      sql,
+      'SELECT sum(records), count(DISTINCT snapshot_id) FROM sluice_system.quarantine',
+    )) as [[number, number]];
+    assert.equal(records, q.length);
+    assert.equal(appends, snaps.length);
+  } finally {
+    await engine.close();
+  }
 });

@@ -62,7 +62,7 @@ function readCall(
 function documentsSql(items: LoadItem[], path: string[]): string {
   const list = path.map(quoteIdent).join('.');
   const keys = items.map((i) => `(${sqlString(i.localPath)}, ${sqlString(i.key)})`).join(', ');
-  return `SELECT unnest(__r), __k.k AS __raw_object, __i AS __raw_row FROM (SELECT unnest(${list}) AS __r, unnest(range(len(${list}))) AS __i, filename AS __f FROM ${readCall(
+  return `SELECT unnest(__r), __k.k AS __raw_object, __i AS __raw_row FROM (SELECT unnest(${list}) AS __r, generate_subscripts(${list}, 1) - 1 AS __i, filename AS __f FROM ${readCall(
     'json',
     items.map((i) => i.localPath),
     undefined,

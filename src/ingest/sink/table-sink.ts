@@ -9,7 +9,7 @@ import type { Duck, DuckConnection } from '../../duck/index.js';
 import type { Logger } from '../../observe/index.js';
 import type { ObjectStore } from '../../storage/index.js';
 import { type CommitResult, quoteIdent, type Table, type TableIdentifier } from '../../table/index.js';
-import type { SinkSpec } from '../spec.js';
+import type { SinkSpec, TableSinkSpec } from '../spec.js';
 import { type CastPlan, planCast } from './cast.js';
 import { LazyTable } from './lazy-table.js';
 import {
@@ -53,10 +53,10 @@ let counter = 0;
 
 /** The sink table of one ingest task. */
 export class TableSink extends LazyTable {
-  readonly #spec: SinkSpec;
+  readonly #spec: TableSinkSpec;
   readonly #log: Logger;
 
-  constructor(catalog: JdbcCatalog, store: ObjectStore, duck: Duck, spec: SinkSpec, log: Logger) {
+  constructor(catalog: JdbcCatalog, store: ObjectStore, duck: Duck, spec: TableSinkSpec, log: Logger) {
     super(catalog, store, duck, tableIdOf(spec.table));
     this.#spec = spec;
     this.#log = log;
