@@ -96,15 +96,12 @@ function positioned(err: unknown, file: string, lineOffset: number): JinjaError 
   const text = err instanceof Error ? err.message.replace(/^Template render error: /, '') : String(err);
   const m = NUNJUCKS_POSITION.exec(text.trim());
   if (!m) return new JinjaError(file, undefined, text);
-  const where = m[1] || file;
-  const message = (m[3] ?? '').trim().replace(/^Error: /, '');
-  const nested = /^\(([^)]*)\) \[Line (\d+)/.exec(message);
-  if (nested) return positioned(new Error(message), file, lineOffset);
-  return new JinjaError(
-    where,
-    Number(m[2]) + lineOffset,
-    message.replace(/which is undefined or falsey/, 'which is not a macro of the project nor a dbt function'),
-  );
+  const message = (m[3] ?? '')
+    .replace(/(Template render error: \([^)\n]*\)|\([^)\n]*\) \[Line \d+, Column \d+\])\s*/g, '')
+    .trim()
+    .replace(/^(Error: )+/, '')
+    .replace(/which is undefined or falsey/, 'which is no macro of the project nor a dbt function');
+  return new JinjaError(m[1] || file, Number(m[2]) + lineOffset, message);
 }
 
 function envVar(name: unknown, fallback?: unknown): string {

@@ -71,15 +71,19 @@ function sourcesRead(project: ModelsProject, names: Iterable<string>): Set<strin
   return out;
 }
 
-/** The tests a selection covers: tests of selected nodes, and singular tests reading them. */
+/** The tests a selection covers: tests of selected nodes and of the sources they read. */
 export function selectTests(project: ModelsProject, select?: string | string[]): DataTest[] {
   const empty = (Array.isArray(select) ? select.join(' ') : (select ?? '')).trim() === '';
   if (empty) return project.tests;
   const names = selectNodes(project, select);
   const sources = sourcesRead(project, names);
-  return project.tests.filter(
-    (t) => names.has(t.attachedTo) || sources.has(t.attachedTo) || t.refs.some((r) => names.has(r)),
-  );
+  // A test runs when everything it reads is selected (a relationships test of `orders`
+  // against `customers` needs both built).
+  return project.tests.filter((t) => {
+    const needs = [...new Set([...(project.nodes.has(t.attachedTo) ? [t.attachedTo] : []), ...t.refs])];
+    if (needs.length === 0) return sources.has(t.attachedTo);
+    return needs.every((n) => names.has(n));
+  });
 }
 
 async function runOne(
