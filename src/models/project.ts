@@ -26,6 +26,8 @@ import type {
 export interface LoadOptions {
   /** Schema of models without a custom schema (default: the project's name). */
   targetSchema?: string;
+  /** The Sluice environment (`--env`): other than prod, it prefixes the target schema. */
+  environment?: string;
   /** Overrides of dbt_project.yml `vars`. */
   vars?: Record<string, unknown>;
 }
@@ -72,6 +74,15 @@ function pathList(value: unknown, fallback: string): string[] {
   if (value === undefined) return [fallback];
   const list = Array.isArray(value) ? value : [value];
   return list.map((v) => String(v).replace(/\/+$/, ''));
+}
+
+/**
+ * The target schema of an environment: the project name for `prod`/`production` (or none),
+ * `<env>_<project name>` for the others, so `--env dev` builds never touch prod tables.
+ */
+export function environmentSchema(projectName: string, environment?: string): string | undefined {
+  if (!environment || /^prod(uction)?$/i.test(environment)) return undefined;
+  return schemaName(`${environment}_${projectName}`);
 }
 
 /** A schema name Sluice accepts as a namespace: lower case letters, digits, `_`. */
@@ -258,7 +269,7 @@ export function loadModelsProject(dir: string, o: LoadOptions = {}): ModelsProje
   if (typeof conf.name !== 'string' || !conf.name)
     throw new InvalidInputError('dbt_project.yml: name is required');
   const name = conf.name;
-  const targetSchema = schemaName(o.targetSchema ?? name);
+  const targetSchema = schemaName(o.targetSchema ?? environmentSchema(name, o.environment) ?? name);
   if (!targetSchema) throw new InvalidInputError(`"${o.targetSchema ?? name}" is no usable schema name`);
   const vars = { ...(isObject(conf.vars) ? conf.vars : {}), ...(o.vars ?? {}) };
   const modelPaths = pathList(conf['model-paths'] ?? conf['source-paths'], 'models');

@@ -43,7 +43,10 @@ export function modelsDirOf(projectDir: string, dir?: string): string {
 
 /** Load the models project of a Sluice project. */
 export function loadProjectModels(runtime: Runtime, dir?: string, o: LoadOptions = {}): ModelsProject {
-  return loadModelsProject(modelsDirOf(runtime.project.dir, dir), o);
+  return loadModelsProject(modelsDirOf(runtime.project.dir, dir), {
+    environment: runtime.project.environment,
+    ...o,
+  });
 }
 
 /** Build (and test) with an engine of its own that may read the project's seed files. */

@@ -6,7 +6,8 @@ type Lazy = (load: () => Promise<{ default: Action }>) => (...args: unknown[]) =
 
 const DIR_HELP = 'directory of dbt_project.yml, relative to the project (default: the project directory)';
 const SELECT_HELP = 'models: name, +name (and ancestors), name+ (and descendants), tag:x, path:models/dir';
-const TARGET_HELP = 'schema of models without a custom schema (default: the dbt project name)';
+const TARGET_HELP =
+  'schema of models without a custom schema (default: the dbt project name, prefixed by --env unless prod)';
 
 /** Register `sluice models list|show|compile|build` and `sluice test`; each runs ./models.js. */
 export function registerModelsCommands(program: Command, lazy: Lazy): void {
@@ -43,6 +44,17 @@ export function registerModelsCommands(program: Command, lazy: Lazy): void {
     .option('-s, --select <selector...>', SELECT_HELP)
     .option('--full-refresh', 'rebuild incremental models from scratch')
     .option('--skip-tests', 'do not run data tests after the build')
+    .option('--threads <n>', 'models built at once', '4')
+    .option('--target-schema <schema>', TARGET_HELP)
+    .action(action);
+  program
+    .command('deploy')
+    .description(
+      'build models and run their tests; if any fails, put their tables back on the previous snapshots',
+    )
+    .option('--dir <path>', DIR_HELP)
+    .option('-s, --select <selector...>', SELECT_HELP)
+    .option('--full-refresh', 'rebuild incremental models from scratch')
     .option('--threads <n>', 'models built at once', '4')
     .option('--target-schema <schema>', TARGET_HELP)
     .action(action);

@@ -5,6 +5,7 @@ import {
   buildAndTest,
   buildOrder,
   Compiler,
+  deployModels,
   loadModelsProject,
   type ModelsProject,
   modelsDirOf,
@@ -32,7 +33,10 @@ interface Flags {
 }
 
 function load(ctx: CommandContext, flags: Flags): ModelsProject {
-  return loadModelsProject(modelsDirOf(ctx.project.dir, flags.dir), { targetSchema: flags.targetSchema });
+  return loadModelsProject(modelsDirOf(ctx.project.dir, flags.dir), {
+    targetSchema: flags.targetSchema,
+    environment: ctx.project.environment,
+  });
 }
 
 function list(ctx: CommandContext, project: ModelsProject, flags: Flags): number {
@@ -162,6 +166,23 @@ export default async function models(args: unknown[], globals: GlobalOptions, cm
   selectNodes(project, flags.select);
   const runtime = await openRuntime(ctx.project, ctx.log);
   try {
+    if (sub === 'deploy') {
+      const result = await deployModels(runtime, project, {
+        select: flags.select,
+        fullRefresh: flags.fullRefresh,
+        threads: parsePositive(flags.threads, '--threads', 4),
+      });
+      ctx.out.result(result);
+      printModels(ctx, result.models);
+      printTests(ctx, result.tests);
+      if (result.ok) ctx.out.line('\ndeployed');
+      else {
+        ctx.out.line('\ndeploy failed: the tables are back on their previous snapshots');
+        for (const r of result.rolledBack)
+          ctx.out.line(`  ${r.relation} → ${r.snapshotId ?? '(dropped: created by this deploy)'}`);
+      }
+      return result.ok ? 0 : 1;
+    }
     if (sub === 'build') {
       const threads = parsePositive(flags.threads, '--threads', 4);
       const { models, tests } = await buildAndTest(runtime, project, {
