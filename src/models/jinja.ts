@@ -4,8 +4,9 @@
  * macros callable by name from every model. Errors name the file and line.
  */
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import nunjucks from 'nunjucks';
+import type Nunjucks from 'nunjucks';
 import { InvalidInputError } from '../util/index.js';
 
 /** What a template may call while it renders. */
@@ -41,11 +42,18 @@ function splitKeywords(args: unknown[]): { positional: unknown[]; kw: Record<str
   return { positional: args, kw: {} };
 }
 
+/** Nunjucks, loaded on first use: servers and the CLI start without it. */
+let loaded: typeof Nunjucks | undefined;
+function nunjucks(): typeof Nunjucks {
+  loaded ??= createRequire(import.meta.url)('nunjucks') as typeof Nunjucks;
+  return loaded;
+}
+
 const NUNJUCKS_POSITION = /^\(([^)]*)\) \[Line (\d+), Column \d+\]\s*(?:Error: )?([\s\S]*)$/;
 
 /** Renders the project's models, tests and macros. */
 export class Renderer {
-  readonly #env: nunjucks.Environment;
+  readonly #env: Nunjucks.Environment;
   readonly #prefix: string;
 
   /** `macros`: macro names by file path relative to `dir`. */
@@ -55,7 +63,7 @@ export class Renderer {
         return { src: readFileSync(join(dir, name), 'utf8'), path: name, noCache: true };
       },
     };
-    this.#env = new nunjucks.Environment(loader as unknown as nunjucks.ILoader, {
+    this.#env = new (nunjucks().Environment)(loader as unknown as Nunjucks.ILoader, {
       autoescape: false,
       throwOnUndefined: false,
     });
@@ -76,9 +84,9 @@ export class Renderer {
    * @throws JinjaError naming the file and line of a syntax error, an unknown ref or macro.
    */
   render(file: string, raw: string, scope: JinjaScope): string {
-    let template: nunjucks.Template;
+    let template: Nunjucks.Template;
     try {
-      template = new nunjucks.Template(this.#prefix + raw, this.#env, file, true);
+      template = new (nunjucks().Template)(this.#prefix + raw, this.#env, file, true);
     } catch (err) {
       throw positioned(err, file, 0);
     }

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { cpSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -6,8 +7,40 @@ import { loadProject, scaffoldProject } from '../../src/config/index.js';
 import { createLogger, createMetrics } from '../../src/observe/index.js';
 import { openRuntime } from '../../src/runtime/index.js';
 import { createApp } from '../../src/serve/index.js';
-import { runCli, tempDir } from '../helpers/cli.js';
+import { runCli, sluiceBin, tempDir } from '../helpers/cli.js';
 import { SHOP } from './helpers.js';
+
+/** Start `sluice models build` and SIGKILL it once `after` models have started building. */
+function killDuringBuild(dir: string, after: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      [
+        sluiceBin,
+        '--project',
+        dir,
+        'models',
+        'build',
+        '--dir',
+        'shop',
+        '--threads',
+        '1',
+        '-s',
+        '+customers +orders',
+      ],
+      {
+        stdio: ['ignore', 'ignore', 'pipe'],
+      },
+    );
+    let started = 0;
+    child.stderr.on('data', (d: Buffer) => {
+      started += (String(d).match(/^building /gm) ?? []).length;
+      if (started >= after) child.kill('SIGKILL');
+    });
+    child.on('error', reject);
+    child.on('close', () => resolve());
+  });
+}
 
 describe('sluice models / sluice test, and GET /api/v1/models', () => {
   const tmp = tempDir('sluice-models-');
@@ -19,7 +52,7 @@ describe('sluice models / sluice test, and GET /api/v1/models', () => {
   });
   after(() => tmp.remove());
 
-  test('list, show and compile need no backend; build and test report per model and test', async () => {
+  test('list, show and compile need no backend; errors name the file and line', async () => {
     const list = await cli('--json', 'models', 'list', '--dir', 'shop', '-s', '+orders');
     assert.equal(list.code, 0, list.stderr);
     const rows = JSON.parse(list.stdout) as { name: string; relation: string | null }[];
@@ -47,21 +80,55 @@ describe('sluice models / sluice test, and GET /api/v1/models', () => {
     assert.equal(bad.code, 1);
     assert.match(bad.stderr, /selector "tag:nope" matches no model or seed/);
 
-    const build = await cli('--json', 'models', 'build', '--dir', 'shop', '-s', '+orders');
-    assert.equal(build.code, 0, build.stderr);
-    const out = JSON.parse(build.stdout) as { models: { status: string }[]; tests: { status: string }[] };
-    assert.equal(out.models.length, 5);
-    assert.ok(out.models.every((m) => m.status === 'success'));
-    assert.ok(out.tests.length >= 10 && out.tests.every((t) => t.status === 'pass'));
-
-    const tests = await cli('test', '--dir', 'shop', '-s', 'stg_orders');
-    assert.equal(tests.code, 0, tests.stderr);
-    assert.match(tests.stdout, /PASS +unique_stg_orders_order_id/);
-
     writeFileSync(join(dir, 'shop/models/marts/broken.sql'), 'select\n  1\n{{ ref("missing") }}\n');
     const broken = await cli('models', 'list', '--dir', 'shop');
     assert.equal(broken.code, 1);
     assert.match(broken.stderr, /models\/marts\/broken\.sql:3: ref\('missing'\)/);
+    writeFileSync(join(dir, 'shop/models/marts/broken.sql'), 'select 1 as x');
+  });
+
+  test('a build killed mid-way leaves whole tables; the next build and `sluice test` pass', async () => {
+    await killDuringBuild(dir, 6);
+    // Whatever was committed before the kill is readable and complete.
+    const tables = await runCli([
+      '--project',
+      dir,
+      '--json',
+      'sql',
+      "SELECT table_schema || '.' || table_name AS t FROM information_schema.tables WHERE table_schema LIKE 'shop%' ORDER BY 1",
+    ]);
+    assert.equal(tables.code, 0, tables.stderr);
+    const built = (JSON.parse(tables.stdout) as { t: string }[]).map((r) => r.t);
+    assert.ok(built.length >= 1 && built.length < 9, `built before the kill: ${built.join(', ')}`);
+    if (built.includes('shop_raw.raw_orders')) {
+      const n = await runCli([
+        '--project',
+        dir,
+        '--json',
+        'sql',
+        'SELECT count(*) AS n FROM shop_raw.raw_orders',
+      ]);
+      assert.deepEqual(JSON.parse(n.stdout), [{ n: 10 }]);
+    }
+    const again = await runCli(
+      ['--project', dir, '--json', 'models', 'build', '--dir', 'shop', '-s', '+customers +orders'],
+      { timeoutMs: 120_000 },
+    );
+    assert.equal(again.code, 0, again.stderr);
+    const result = JSON.parse(again.stdout) as { models: { status: string }[]; tests: { status: string }[] };
+    assert.ok(result.models.every((m) => m.status === 'success'));
+    assert.ok(result.tests.every((t) => t.status === 'pass'));
+    const tests = await cli('test', '--dir', 'shop', '-s', 'stg_orders');
+    assert.equal(tests.code, 0, tests.stderr);
+    assert.match(tests.stdout, /PASS +unique_stg_orders_order_id/);
+    const check = await runCli([
+      '--project',
+      dir,
+      '--json',
+      'sql',
+      'SELECT count(*) AS n, sum(number_of_orders) AS o FROM shop.customers',
+    ]);
+    assert.deepEqual(JSON.parse(check.stdout), [{ n: 6, o: 10 }]);
   });
 
   test('GET /api/v1/models: the graph with columns, descriptions, tests and builds', async () => {
@@ -70,7 +137,6 @@ describe('sluice models / sluice test, and GET /api/v1/models', () => {
       createLogger({ level: 'silent', stderr: false }),
     );
     try {
-      writeFileSync(join(dir, 'shop/models/marts/broken.sql'), 'select 1 as x');
       const app = createApp({ runtime, metrics: createMetrics(), startedAt: new Date() });
       const res = await app.request('/api/v1/models?dir=shop');
       assert.equal(res.status, 200);
@@ -98,7 +164,7 @@ describe('sluice models / sluice test, and GET /api/v1/models', () => {
       });
       assert.ok(node('model:orders')?.tests.includes('unique_orders_order_id'));
       assert.ok(node('model:orders')?.build?.snapshotId);
-      assert.equal(node('model:customers')?.build, null);
+      assert.equal(node('model:customer_activity')?.build, null);
       assert.equal(node('source:app.events')?.relation, 'app_raw.events');
       assert.ok(graph.edges.some((e) => e.from === 'seed:raw_orders' && e.to === 'model:stg_orders'));
       assert.ok(graph.edges.some((e) => e.from === 'source:app.events' && e.to === 'model:stg_events'));
