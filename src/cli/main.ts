@@ -2,6 +2,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { registerAuthCommands } from './commands/auth-register.js';
 import { registerCdcCommands } from './commands/cdc-register.js';
 import { registerEventsCommands } from './commands/events-register.js';
+import { registerModelsCommands } from './commands/models-register.js';
 import { registerOrchestratorCommands } from './commands/orchestrator-register.js';
 import { registerTablesCommands } from './commands/tables-register.js';
 import { reportError } from './output.js';
@@ -112,6 +113,7 @@ export function buildProgram(): Command {
     .option('-o, --output <file>', 'write the result to a file instead of stdout')
     .option('--read-only', 'refuse statements that write')
     .action(lazy(() => import('./commands/sql.js')));
+  registerModelsCommands(program, lazy);
   registerEventsCommands(program, lazy);
   registerCdcCommands(program, lazy);
 

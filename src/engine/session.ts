@@ -62,7 +62,7 @@ export class Session implements EngineSession {
       await this.#host.views.sync(this.#host.admin, mentionsOf(sql), ctl.signal);
       ctl.signal.throwIfAborted();
       if (plan.kind !== 'duck' && targetsLake(this.#host, plan)) {
-        const result = await runWrite(this.#host, plan, o.params, ctl.signal);
+        const result = await runWrite(this.#host, plan, o.params, ctl.signal, o.replaceKey);
         ctl.done();
         return result;
       }

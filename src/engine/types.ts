@@ -19,6 +19,11 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Overrides the engine's default statement timeout (ms; 0 = none). */
   timeoutMs?: number;
+  /**
+   * Key columns of an `INSERT OR REPLACE` into a table without identifier columns (model
+   * builds merge by their `unique_key`); default: the table's identifier columns.
+   */
+  replaceKey?: string[];
 }
 
 /** A result column. */

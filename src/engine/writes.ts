@@ -105,6 +105,7 @@ async function runInsert(
   plan: Extract<WritePlan, { kind: 'insert' }>,
   params: readonly unknown[] | undefined,
   signal?: AbortSignal,
+  replaceKey?: string[],
 ): Promise<SummaryResult> {
   const lake = requireLake(ctx, plan.target);
   const table = await openTable(ctx.catalog, ctx.store, ctx.duck, lake.id);
@@ -114,7 +115,7 @@ async function runInsert(
     const r = await table.append(source, { signal });
     return new SummaryResult('INSERT', r.addedRecords);
   }
-  const key = keyOf(schema);
+  const key = replaceKey?.length ? replaceKey : keyOf(schema);
   const [count] = await ctx.duck.all<{ n: bigint }>(`SELECT count(*) AS n FROM (${source})`, undefined, {
     signal,
   });
@@ -216,10 +217,11 @@ export function runWrite(
   plan: WritePlan,
   params: readonly unknown[] | undefined,
   signal?: AbortSignal,
+  replaceKey?: string[],
 ): Promise<SummaryResult> {
   switch (plan.kind) {
     case 'insert':
-      return runInsert(ctx, plan, params, signal);
+      return runInsert(ctx, plan, params, signal, replaceKey);
     case 'create':
       return runCreate(ctx, plan, params, signal);
     case 'delete':

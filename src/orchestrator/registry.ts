@@ -7,6 +7,7 @@ import { publishTaskKind } from '../bus/index.js';
 import { sqlTaskKind } from '../engine/index.js';
 import { cdc as cdcTaskKind } from '../ingest/cdc/index.js';
 import { ingestTaskKind } from '../ingest/index.js';
+import { modelTaskKind } from '../models/index.js';
 import type { TaskKind } from '../runtime/tasks.js';
 import { InvalidInputError } from '../util/index.js';
 import { noopTaskKind } from './kinds/noop.js';
@@ -60,6 +61,7 @@ export function defaultTaskKinds(): TaskKindRegistry {
     .register(noopTaskKind)
     .register(ingestTaskKind)
     .register(sqlTaskKind)
+    .register(modelTaskKind)
     .register(publishTaskKind)
     .register(cdcTaskKind);
 }

@@ -21,6 +21,8 @@ import { coreOpenApi, openApiDocument } from './openapi.js';
 import { rateLimit } from './rate-limit.js';
 import { authRoutes } from './routes/auth.js';
 import { infoRoutes } from './routes/info.js';
+import { modelRoutes } from './routes/models.js';
+import { modelOpenApiPaths, modelOpenApiSchemas } from './routes/models-openapi.js';
 import { pipelineRoutes } from './routes/pipelines.js';
 import { pipelineOpenApiPaths, pipelineOpenApiSchemas } from './routes/pipelines-openapi.js';
 import { sqlRoutes } from './routes/sql.js';
@@ -148,8 +150,14 @@ export function createApp(ctx: ServeContext): Hono {
   if (ctx.bus) app.route('/', createBusApp(ctx.bus));
   app.route('/api/v1', infoRoutes(ctx));
   app.route('/api/v1', pipelineRoutes(ctx));
+  app.route('/api/v1', modelRoutes(ctx));
   const openApi = openApiDocument(
-    [coreOpenApi, sqlOpenApi, { paths: pipelineOpenApiPaths, schemas: pipelineOpenApiSchemas }],
+    [
+      coreOpenApi,
+      sqlOpenApi,
+      { paths: pipelineOpenApiPaths, schemas: pipelineOpenApiSchemas },
+      { paths: modelOpenApiPaths, schemas: modelOpenApiSchemas },
+    ],
     { version: packageVersion() },
   );
   app.get('/api/v1/openapi.json', (c) => c.json(openApi));

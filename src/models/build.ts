@@ -1,0 +1,221 @@
+/**
+ * Build models on the lake through the SQL engine, in ref order with bounded parallelism.
+ * Each model build is one statement, so one Iceberg commit: readers never see a half-built
+ * model and the previous snapshot stays for time travel and rollback.
+ *
+ * - `table` and `view`: `CREATE OR REPLACE TABLE schema.model AS <select>` (views are built as
+ *   tables: the lake catalog holds tables only, and a table is what every reader can query).
+ * - `incremental`: the first build (or `--full-refresh`) creates the table; later builds
+ *   render with `is_incremental()` true and `INSERT INTO ... BY NAME` (append) or, with a
+ *   `unique_key`, `INSERT OR REPLACE INTO ... BY NAME` (merge by the key).
+ * - `ephemeral`: nothing is built; models that ref it get it as a CTE.
+ * - seeds: `CREATE OR REPLACE TABLE schema.seed AS SELECT * FROM read_csv(...)`.
+ */
+import { join } from 'node:path';
+import { openCatalog } from '../catalog/index.js';
+import { sqlString } from '../duck/index.js';
+import type { Engine, EngineSession } from '../engine/index.js';
+import type { Runtime } from '../runtime/index.js';
+import { errorMessage, InvalidInputError } from '../util/index.js';
+import { Compiler, relationOf } from './compile.js';
+import { buildOrder, selectNodes } from './select.js';
+import type { ModelNode, ModelsProject } from './types.js';
+
+/** Options of a build. */
+export interface BuildOptions {
+  /** `--select` expression (default: every model and seed). */
+  select?: string | string[];
+  /** Rebuild incremental models from scratch. */
+  fullRefresh?: boolean;
+  /** Models built at once (default 4). */
+  threads?: number;
+  signal?: AbortSignal;
+  /** Called when a node starts and when it ends. */
+  onEvent?: (e: { name: string; status: 'started' | NodeResult['status']; result?: NodeResult }) => void;
+}
+
+/** The outcome of one node of a build. */
+export interface NodeResult {
+  name: string;
+  kind: ModelNode['kind'];
+  materialized: string;
+  /** `schema.name`, or undefined for ephemeral models. */
+  relation?: string;
+  status: 'success' | 'error' | 'skipped';
+  rows?: number;
+  ms: number;
+  error?: string;
+  /** The Iceberg snapshot the build committed. */
+  snapshotId?: string;
+  /** Whether an incremental model was built incrementally. */
+  incremental?: boolean;
+}
+
+function idOf(node: ModelNode) {
+  return { namespace: [node.schema], name: node.name };
+}
+
+async function drain(
+  session: EngineSession,
+  sql: string,
+  o: { signal?: AbortSignal; replaceKey?: string[] },
+) {
+  const result = await session.run(sql, { signal: o.signal, replaceKey: o.replaceKey, timeoutMs: 0 });
+  for await (const _ of result.batches()) {
+    // Writes return no rows; reading finishes the statement.
+  }
+  return result.rowsChanged;
+}
+
+/** Statements of one node's build. */
+async function buildNode(
+  ctx: {
+    runtime: Runtime;
+    project: ModelsProject;
+    compiler: Compiler;
+    catalog: ReturnType<typeof openCatalog>;
+  },
+  session: EngineSession,
+  node: ModelNode,
+  o: BuildOptions,
+): Promise<Partial<NodeResult>> {
+  const relation = relationOf(node);
+  if (node.kind === 'seed') {
+    const file = sqlString(join(ctx.project.dir, node.path));
+    const rows = await drain(
+      session,
+      `CREATE OR REPLACE TABLE ${relation} AS SELECT * FROM read_csv(${file}, header = true, auto_detect = true)`,
+      o,
+    );
+    return { rows };
+  }
+  const m = node.config.materialized;
+  if (m === 'ephemeral') return {};
+  const exists = await ctx.catalog.tableExists(idOf(node));
+  const incremental = m === 'incremental' && exists && !o.fullRefresh;
+  const select = ctx.compiler.compile(node, { isIncremental: incremental });
+  if (!incremental) {
+    try {
+      return {
+        rows: await drain(session, `CREATE OR REPLACE TABLE ${relation} AS\n${select}`, o),
+        incremental,
+      };
+    } catch (err) {
+      if (!/is not in the table schema/.test(errorMessage(err))) throw err;
+      throw new InvalidInputError(
+        `the columns of ${node.name} changed: ${errorMessage(err).split('\n')[0]}`,
+        `drop the old table (sluice sql "DROP TABLE ${relation}") and build again; its history goes with it`,
+        { cause: err },
+      );
+    }
+  }
+  const key = node.config.uniqueKey;
+  const sql = key?.length
+    ? `INSERT OR REPLACE INTO ${relation} BY NAME\n${select}`
+    : `INSERT INTO ${relation} BY NAME\n${select}`;
+  return { rows: await drain(session, sql, { ...o, replaceKey: key }), incremental };
+}
+
+/**
+ * Build the selected models and seeds; a failure skips only the nodes downstream of it.
+ * @throws InvalidInputError for a bad selector (before anything is built).
+ */
+export async function buildModels(
+  runtime: Runtime,
+  engine: Engine,
+  project: ModelsProject,
+  o: BuildOptions = {},
+): Promise<NodeResult[]> {
+  const selected = selectNodes(project, o.select);
+  const order = buildOrder(project, selected);
+  const ctx = {
+    runtime,
+    project,
+    compiler: new Compiler(project),
+    catalog: openCatalog({ meta: runtime.meta, store: runtime.store }),
+  };
+  const results = new Map<string, NodeResult>();
+  const pending = [...order];
+  const running = new Map<string, Promise<void>>();
+  const threads = Math.max(1, o.threads ?? 4);
+  const sessions: EngineSession[] = [];
+  const failedUpstream = (node: ModelNode) =>
+    node.refs.find((r) => selected.has(r) && results.get(r) && results.get(r)?.status !== 'success');
+  const ready = (node: ModelNode) => node.refs.every((r) => !selected.has(r) || results.has(r));
+
+  const start = (node: ModelNode) => {
+    o.onEvent?.({ name: node.name, status: 'started' });
+    const begun = Date.now();
+    const run = (async () => {
+      const session =
+        sessions.pop() ?? (await engine.openSession({ name: `models:${project.name}`, readOnly: false }));
+      const base = {
+        name: node.name,
+        kind: node.kind,
+        materialized: node.kind === 'seed' ? 'seed' : node.config.materialized,
+        relation: node.config.materialized === 'ephemeral' ? undefined : relationOf(node),
+      };
+      let result: NodeResult;
+      try {
+        const done = await buildNode(ctx, session, node, o);
+        let snapshotId: string | undefined;
+        if (base.relation) {
+          const loaded = await ctx.catalog.loadTable(idOf(node));
+          const id = loaded.metadata['current-snapshot-id'];
+          snapshotId = id === undefined || id === null ? undefined : String(id);
+        }
+        result = { ...base, ...done, status: 'success', ms: Date.now() - begun, snapshotId };
+      } catch (err) {
+        result = {
+          ...base,
+          status: 'error',
+          ms: Date.now() - begun,
+          error: `${node.path}: ${errorMessage(err)}`,
+        };
+      } finally {
+        sessions.push(session);
+      }
+      results.set(node.name, result);
+      o.onEvent?.({ name: node.name, status: result.status, result });
+    })();
+    running.set(node.name, run);
+    run.finally(() => running.delete(node.name));
+  };
+
+  try {
+    while (pending.length || running.size) {
+      o.signal?.throwIfAborted();
+      for (let i = 0; i < pending.length && running.size < threads; ) {
+        const node = project.nodes.get(pending[i] as string) as ModelNode;
+        const failed = failedUpstream(node);
+        if (failed) {
+          pending.splice(i, 1);
+          const result: NodeResult = {
+            name: node.name,
+            kind: node.kind,
+            materialized: node.kind === 'seed' ? 'seed' : node.config.materialized,
+            relation: node.config.materialized === 'ephemeral' ? undefined : relationOf(node),
+            status: 'skipped',
+            ms: 0,
+            error: `skipped: upstream ${failed} did not build`,
+          };
+          results.set(node.name, result);
+          o.onEvent?.({ name: node.name, status: 'skipped', result });
+          i = 0;
+          continue;
+        }
+        if (ready(node)) {
+          pending.splice(i, 1);
+          start(node);
+          continue;
+        }
+        i++;
+      }
+      if (running.size) await Promise.race(running.values());
+    }
+  } finally {
+    await Promise.allSettled(running.values());
+    for (const s of sessions) await s.close();
+  }
+  return order.map((n) => results.get(n) as NodeResult);
+}

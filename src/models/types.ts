@@ -1,0 +1,96 @@
+/** The pieces of a models project (a dbt project) as Sluice loads them. */
+
+/** How a model is materialized on the lake. */
+export type Materialization = 'table' | 'view' | 'incremental' | 'ephemeral';
+
+/** A model's config: dbt_project.yml folder config, then schema.yml `config:`, then `{{ config() }}`. */
+export interface ModelConfig {
+  materialized: Materialization;
+  /** Merge key of an incremental model (no key: incremental builds append). */
+  uniqueKey?: string[];
+  /** Custom schema: the table lands in `<target schema>_<schema>`. */
+  schema?: string;
+  tags: string[];
+  enabled: boolean;
+}
+
+/** A column as schema.yml documents it. */
+export interface ColumnDoc {
+  name: string;
+  description?: string;
+}
+
+/** A model (models/**\/*.sql) or seed (seeds/*.csv). */
+export interface ModelNode {
+  kind: 'model' | 'seed';
+  name: string;
+  /** Path relative to the models project directory, e.g. `models/staging/stg_orders.sql`. */
+  path: string;
+  /** Jinja text (models); empty for seeds. */
+  raw: string;
+  config: ModelConfig;
+  /** Models and seeds it refs, by name. */
+  refs: string[];
+  /** Sources it reads, as `source.table`. */
+  sources: string[];
+  /** Where it lands: `schema.name` (ephemeral models land nowhere). */
+  schema: string;
+  description?: string;
+  columns: ColumnDoc[];
+}
+
+/** A table of a `sources:` entry: an existing lake table models read with `source()`. */
+export interface SourceTable {
+  /** `source.table`. */
+  id: string;
+  source: string;
+  name: string;
+  /** The lake table: `schema.identifier`. */
+  relation: string;
+  description?: string;
+  columns: ColumnDoc[];
+  loadedAtField?: string;
+  freshness?: Freshness;
+  /** The yml file declaring it. */
+  path: string;
+}
+
+/** How stale a source may get: `warn_after` / `error_after` as seconds. */
+export interface Freshness {
+  warnAfterSeconds?: number;
+  errorAfterSeconds?: number;
+}
+
+/** A data test: generic (from schema.yml) or singular (tests/*.sql). */
+export interface DataTest {
+  name: string;
+  kind: 'not_null' | 'unique' | 'accepted_values' | 'relationships' | 'singular';
+  /** The model, seed or source (`source.table`) it tests. */
+  attachedTo: string;
+  column?: string;
+  severity: 'warn' | 'error';
+  /** Models and seeds it reads (for selection and ordering). */
+  refs: string[];
+  /** Declared where (yml or tests/*.sql). */
+  path: string;
+  /** Arguments of a generic test (values, to, field, quote). */
+  args: Record<string, unknown>;
+  /** Jinja text of a singular test. */
+  raw?: string;
+}
+
+/** A loaded models project. */
+export interface ModelsProject {
+  /** Directory holding dbt_project.yml. */
+  dir: string;
+  name: string;
+  /** Schema of models without a custom schema (`<target>_<custom>` for the others). */
+  targetSchema: string;
+  /** Models and seeds by name. */
+  nodes: Map<string, ModelNode>;
+  sources: Map<string, SourceTable>;
+  tests: DataTest[];
+  /** Macro names by file (relative path). */
+  macros: Map<string, string[]>;
+  vars: Record<string, unknown>;
+}
