@@ -12,6 +12,7 @@ import { queueAlerts } from './alerts.js';
 import { kindOf } from './definition.js';
 import { advanceRun, type EngineContext, lockRun, notifyAdvance, runsWithWaitingTasks } from './engine.js';
 import { type FailureReason, TaskFailedError } from './errors.js';
+import { endAttempt } from './history.js';
 import { AttemptLog } from './logs.js';
 import type { OrchestratorMetrics } from './metrics.js';
 import type { TaskKindRegistry } from './registry.js';
@@ -314,22 +315,6 @@ async function startAttempt(
     [runId, taskId, attempt, workerId, now],
   );
   return { attempt, run };
-}
-
-async function endAttempt(
-  tx: SqlRunner,
-  now: number,
-  runId: string,
-  taskId: string,
-  attempt: number,
-  state: string,
-  error: string | null,
-): Promise<void> {
-  await tx.execute(
-    `UPDATE sluice_task_attempts SET state = ?, ended_at = ?, error = ?
-     WHERE run_id = ? AND task_id = ? AND attempt = ? AND state = 'running'`,
-    [state, now, error, runId, taskId, attempt],
-  );
 }
 
 function interval(run: RunInfo): { dataIntervalStart: Date; dataIntervalEnd: Date } {
