@@ -164,6 +164,26 @@ export function historySuite(
           ['resumable', 2, 0.5],
         ],
       );
+      const latest = await query(
+        sql,
+        `SELECT pipeline, state FROM sluice_system.runs
+         QUALIFY row_number() OVER (PARTITION BY run_id ORDER BY ended_at DESC) = 1 ORDER BY pipeline`,
+      );
+      assert.deepEqual(latest, [
+        ['flaky', 'success'],
+        ['ok', 'success'],
+        ['resumable', 'success'],
+      ]);
+      const attempts = await query(
+        sql,
+        `SELECT t.task_id, t.attempt, t.state,
+           (SELECT string_agg(text, chr(10) ORDER BY seq) FROM sluice_system.task_logs l
+            WHERE l.run_id = t.run_id AND l.task_id = t.task_id AND l.attempt = t.attempt) AS log
+         FROM sluice_system.task_runs t WHERE t.run_id = '${ids.flaky}' ORDER BY t.task_id, t.attempt`,
+      );
+      assert.equal(attempts.length, 2);
+      assert.match(String(attempts[0]?.[3]), /^first try\n/);
+      assert.equal(attempts[1]?.[3], null);
     });
   });
 }
