@@ -292,6 +292,14 @@ async function startAttempt(
   );
   if (!row || !['queued', 'retry', 'running'].includes(row.state)) return undefined;
   const tries = Number(row.tries);
+  const attempt = tries + 1;
+  // Guarded by the state read: an outcome the previous holder committed meanwhile wins.
+  const taken = await tx.execute(
+    `UPDATE sluice_task_runs SET state = 'running', tries = ?, worker_id = ?, started_at = ?, ended_at = NULL, next_try_at = NULL
+     WHERE run_id = ? AND task_id = ? AND tries = ? AND state = ?`,
+    [attempt, workerId, now, runId, taskId, tries, row.state],
+  );
+  if (taken.rowCount === 0) return undefined;
   if (row.state === 'running') {
     // The previous holder stopped heartbeating: its attempt is lost, this one replaces it.
     await endAttempt(
@@ -304,12 +312,6 @@ async function startAttempt(
       'the worker stopped heartbeating (lease expired)',
     );
   }
-  const attempt = tries + 1;
-  await tx.execute(
-    `UPDATE sluice_task_runs SET state = 'running', tries = ?, worker_id = ?, started_at = ?, ended_at = NULL, next_try_at = NULL
-     WHERE run_id = ? AND task_id = ? AND tries = ?`,
-    [attempt, workerId, now, runId, taskId, tries],
-  );
   await tx.execute(
     `INSERT INTO sluice_task_attempts (run_id, task_id, attempt, worker_id, state, started_at) VALUES (?, ?, ?, ?, 'running', ?)`,
     [runId, taskId, attempt, workerId, now],
