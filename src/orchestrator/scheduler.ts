@@ -103,10 +103,12 @@ export class Scheduler {
     }
     created.push(...(await this.startPending()));
     if (this.#o.store) {
-      created.push(
-        ...(await pollFiles(this.#o.engine, this.#o.store, this.#o.pipelines(), (event, tx) =>
-          this.#fireAll(event, tx),
-        )),
+      // A storage outage must not stop the sweep: the listing is tried again next tick.
+      const store = this.#o.store;
+      const fire = (event: TriggerEvent, tx: SqlRunner) => this.#fireAll(event, tx);
+      await pollFiles(this.#o.engine, store, this.#o.pipelines(), fire).then(
+        (runs) => created.push(...runs),
+        (err) => this.#o.log.warn({ err: errorMessage(err) }, 'listing on: { files } prefixes failed'),
       );
     }
     await this.sweep();
