@@ -20,7 +20,6 @@ import {
 } from './engine.js';
 import { endAttempt } from './history.js';
 import type { LoadedPipeline } from './load.js';
-
 import { dueIntervals, tickAtOrAfter, tickAtOrBefore } from './schedule.js';
 import { getRun, RUNS_CHANNEL, runFromRow, TASK_QUEUE } from './state.js';
 import { pendingTriggers, pollFiles, type TriggeredRun, triggerRun } from './triggers.js';
