@@ -20,6 +20,8 @@ export interface EventBus {
   readonly sessions: SessionRegistry;
   readonly auth: Authenticator;
   readonly log: Logger;
+  /** The metastore (trigger events of accepted batches are announced on it). */
+  readonly meta: MetaStore;
   /** Aborted when the server stops: open streams end. */
   readonly closing: AbortSignal;
   /** End every open stream (server shutdown). */
@@ -55,5 +57,6 @@ export function createEventBus(o: {
     sessions: new SessionRegistry(),
     auth: new Authenticator(o.config.auth),
     log,
+    meta: o.meta,
   };
 }

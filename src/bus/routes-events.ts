@@ -3,12 +3,13 @@ import { randomUUID } from 'node:crypto';
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { stream } from 'hono/streaming';
+import { announceTrigger } from '../metastore/index.js';
 import { SCOPES } from './auth.js';
 import type { EventBus } from './bus.js';
 import { allow, BadRequestError, type BusEnv, jsonBody, subjectOf } from './http.js';
 import { lolaSlots, runLolaStream } from './lola.js';
 import { problemResponse } from './problem.js';
-import { publishBatch } from './publish.js';
+import { type PublishResult, publishBatch } from './publish.js';
 import { streamParams } from './stream-params.js';
 
 /** Routes of publishing and low-level consuming. */
@@ -44,6 +45,7 @@ export function eventRoutes(bus: EventBus): Hono<BusEnv> {
           publishedBy: subject.anonymous ? undefined : subject.attribute?.value,
         },
       );
+      await announceBatch(bus, name, result);
       if (result.status === 200) return c.body(null, 200);
       return c.json(result.items, result.status);
     },
@@ -72,4 +74,16 @@ export function eventRoutes(bus: EventBus): Hono<BusEnv> {
     });
   });
   return app;
+}
+
+/**
+ * One trigger event per accepted batch (not per event) for pipelines with `on: { events }`;
+ * a failed notification is logged, the events stay published.
+ */
+async function announceBatch(bus: EventBus, eventType: string, result: PublishResult): Promise<void> {
+  if (result.status === 422) return;
+  if (result.status === 207 && !result.items.some((i) => i.publishing_status === 'submitted')) return;
+  await announceTrigger(bus.meta, { kind: 'events', name: eventType, id: randomUUID() }).catch((err) =>
+    bus.log.warn({ err, eventType }, 'could not announce the batch to pipelines'),
+  );
 }

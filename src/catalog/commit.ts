@@ -5,7 +5,7 @@
  * re-checks, so a real conflict surfaces as "expected X, found Y" and no commit is lost.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { MetaStore } from '../metastore/index.js';
+import { announceTrigger, type MetaStore } from '../metastore/index.js';
 import type { Logger } from '../observe/index.js';
 import type { ObjectStore } from '../storage/index.js';
 import {
@@ -54,6 +54,8 @@ interface Prepared {
   /** The metadata file written (undefined: nothing changed). */
   written: string | undefined;
   result: LoadedTable;
+  /** The main snapshot before the commit (null: none, or a new table). */
+  fromSnapshot: bigint | null;
 }
 
 class LostRace extends Error {}
@@ -85,6 +87,7 @@ async function prepareCreate(ctx: CommitContext, change: TableChange): Promise<P
     base: undefined,
     written,
     result: { identifier: id, metadata: md, metadataLocation: written },
+    fromSnapshot: null,
   };
 }
 
@@ -107,12 +110,19 @@ async function prepare(ctx: CommitContext, change: TableChange): Promise<Prepare
       base,
       written: undefined,
       result: { identifier: id, metadata: current, metadataLocation: base },
+      fromSnapshot: null,
     };
   }
   let next: TableMetadata = applyUpdates(current, change.updates);
   next = appendMetadataLog(next, { 'metadata-file': base, 'timestamp-ms': current['last-updated-ms'] });
   const written = await writeTableMetadata(ctx.store, next, nextMetadataVersion(base, current));
-  return { id, base, written, result: { identifier: id, metadata: next, metadataLocation: written } };
+  return {
+    id,
+    base,
+    written,
+    result: { identifier: id, metadata: next, metadataLocation: written },
+    fromSnapshot: current['current-snapshot-id'] ?? null,
+  };
 }
 
 /** Swap every pointer in one transaction; LostRace if any moved. */
@@ -134,6 +144,22 @@ async function swap(ctx: CommitContext, prepared: Prepared[]): Promise<void> {
       if (!ok) throw new LostRace();
     }
   });
+}
+
+/**
+ * Announce each table whose main branch moved to a new snapshot as a trigger event (after the
+ * commit; a failed notification is logged, the commit stands).
+ */
+async function announceSnapshots(ctx: CommitContext, prepared: Prepared[]): Promise<void> {
+  for (const p of prepared) {
+    const snapshot = p.result.metadata['current-snapshot-id'];
+    if (p.written === undefined || snapshot === null || snapshot === undefined || snapshot === p.fromSnapshot)
+      continue;
+    const name = formatIdentifier(p.id);
+    await announceTrigger(ctx.meta, { kind: 'table', name, id: `${name}@${snapshot}` }).catch((err) =>
+      ctx.log?.warn({ err, table: name }, 'could not announce the commit to pipelines'),
+    );
+  }
 }
 
 /**
@@ -160,6 +186,7 @@ export async function commitChanges(ctx: CommitContext, changes: TableChange[]):
     try {
       await swap(ctx, prepared);
       ctx.log?.debug({ tables: [...seen], attempt }, 'catalog commit');
+      await announceSnapshots(ctx, prepared);
       return prepared.map((p) => p.result);
     } catch (err) {
       if (!(err instanceof LostRace)) throw err;

@@ -15,6 +15,7 @@ import type { MetaStore } from './types.js';
 export { latestSchemaVersion, SchemaVersionError } from './migrate.js';
 export { MIGRATIONS, type Migration } from './migrations.js';
 export type { MetaStoreOptions } from './store-options.js';
+export { announceTrigger, TRIGGER_CHANNEL, type TriggerEvent } from './trigger-events.js';
 export type {
   CasRequest,
   ClaimOptions,

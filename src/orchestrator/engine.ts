@@ -11,6 +11,7 @@ import { randomUUID } from 'node:crypto';
 import type { MetaStore, SqlRunner } from '../metastore/index.js';
 import type { Logger } from '../observe/index.js';
 import { queueAlerts } from './alerts.js';
+import { recordRunEnd } from './history.js';
 import type { LoadedPipeline } from './load.js';
 import {
   ACTIVE_TASK_STATES,
@@ -200,6 +201,7 @@ export async function advanceRun(
     [state, now, runId],
   );
   if (ended.rowCount === 0) return { enqueued };
+  await recordRunEnd(tx, runId);
   // Failures alert per failed task, when they happen; success once per run.
   if (!failed)
     await queueAlerts(ctx.meta, tx, version.def.alerts, { event: 'success', run: { ...run, state } });
@@ -281,7 +283,7 @@ async function admit(
 }
 
 /** Serialise admissions into one pool or pipeline across processes (a row lock on PostgreSQL). */
-async function lockScope(tx: SqlRunner, scope: string, key: string): Promise<void> {
+export async function lockScope(tx: SqlRunner, scope: string, key: string): Promise<void> {
   await tx.execute(
     `INSERT INTO sluice_state (scope, key, value, version) VALUES (?, ?, NULL, 0) ON CONFLICT (scope, key) DO NOTHING`,
     [`orchestrator.${scope}`, key],

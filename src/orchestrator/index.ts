@@ -15,7 +15,16 @@ export {
 export { formatDuration, parseDuration } from './duration.js';
 export { TaskFailedError } from './errors.js';
 export { findCycle, TaskGraph } from './graph.js';
-export { historyRows, type RunRow, type TaskLogRow, type TaskRunRow } from './history.js';
+export {
+  HISTORY_LOG_LINES,
+  HISTORY_LOG_TEXT,
+  RUNS_TABLE,
+  type RunRow,
+  TASK_LOGS_TABLE,
+  TASK_RUNS_TABLE,
+  type TaskLogRow,
+  type TaskRunRow,
+} from './history.js';
 export type { RunModuleContext } from './kinds/run-child.js';
 export { type LoadedPipeline, loadPipelines } from './load.js';
 export { createOrchestratorMetrics, type OrchestratorMetrics } from './metrics.js';

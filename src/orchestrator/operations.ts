@@ -7,6 +7,7 @@
 import type { SqlRunner } from '../metastore/index.js';
 import { ConflictError, InvalidInputError } from '../util/index.js';
 import { advanceRun, type EngineContext, insertTasks, lockRun, notifyAdvance } from './engine.js';
+import { recordRunEnd } from './history.js';
 import type { LoadedPipeline } from './load.js';
 import { getRun, RUNS_CHANNEL, type RunInfo } from './state.js';
 
@@ -125,6 +126,7 @@ export async function cancelRun(ctx: EngineContext, runId: string): Promise<RunI
        WHERE run_id = ? AND state IN ('pending', 'waiting', 'queued', 'running', 'retry')`,
       [now, runId],
     );
+    await recordRunEnd(tx, runId);
     return current;
   });
   await ctx.meta.notify('sluice.cancel', runId).catch(() => undefined);
@@ -141,12 +143,14 @@ export async function markRun(
   const run = await ctx.meta.transaction(async (tx) => {
     await lockRun(tx, runId);
     const now = ctx.now();
+    const before = await getRun(tx, runId);
     await tx.execute(
       `UPDATE sluice_task_runs SET state = ?, ended_at = ?
        WHERE run_id = ? AND state IN ('pending', 'waiting', 'queued', 'running', 'retry')`,
       [state === 'success' ? 'success' : 'cancelled', now, runId],
     );
     await tx.execute('UPDATE sluice_runs SET state = ?, ended_at = ? WHERE run_id = ?', [state, now, runId]);
+    if (before.state !== state) await recordRunEnd(tx, runId);
     return getRun(tx, runId);
   });
   await ctx.meta.notify('sluice.cancel', runId).catch(() => undefined);

@@ -255,6 +255,7 @@ export class Orchestrator {
       pipelines: () => this.#pipelines,
       intervalMs: this.runtime.project.config.orchestrator.schedulerIntervalMs,
       log: this.engine.log,
+      store: this.runtime.store,
     });
     this.#schedulers.add(scheduler);
     return scheduler;

@@ -5,7 +5,9 @@
  * their SLA. Any number of schedulers may run: a logical date gets one run because runs
  * are unique per (pipeline, run key), and every change is a guarded transaction.
  */
+import { type SqlRunner, TRIGGER_CHANNEL, type TriggerEvent } from '../metastore/index.js';
 import type { Logger } from '../observe/index.js';
+import type { ObjectStore } from '../storage/index.js';
 import { errorMessage } from '../util/index.js';
 import { ALERT_QUEUE, queueAlerts } from './alerts.js';
 import {
@@ -16,24 +18,16 @@ import {
   notifyAdvance,
   runsWithWaitingTasks,
 } from './engine.js';
+import { endAttempt } from './history.js';
 import type { LoadedPipeline } from './load.js';
 import { dueIntervals, tickAtOrAfter, tickAtOrBefore } from './schedule.js';
-import { getRun, runFromRow, TASK_QUEUE } from './state.js';
+import { getRun, RUNS_CHANNEL, runFromRow, TASK_QUEUE } from './state.js';
+import { pendingTriggers, pollFiles, type TriggeredRun, triggerRun } from './triggers.js';
 
 const PURGE_EVERY_MS = 10 * 60_000;
 const KEEP_FINISHED_JOBS_MS = 24 * 3_600_000;
 
-/** Channel on which table commits, event batches and landed files announce themselves. */
-export const TRIGGER_CHANNEL = 'sluice.trigger';
-
-/** Something that happened which event-triggered pipelines may react to. */
-export interface TriggerEvent {
-  kind: 'table' | 'events' | 'files';
-  /** Table (namespace.table), event type name, or the key of a landed file. */
-  name: string;
-  /** Unique per occurrence (snapshot id, batch id, object key + etag): a second delivery creates no run. */
-  id: string;
-}
+export { TRIGGER_CHANNEL, type TriggerEvent };
 
 /** Options of a scheduler. */
 export interface SchedulerOptions {
@@ -41,6 +35,8 @@ export interface SchedulerOptions {
   pipelines: () => ReadonlyMap<string, LoadedPipeline>;
   intervalMs: number;
   log: Logger;
+  /** The object store `on: { files }` prefixes are listed in (no file triggers without it). */
+  store?: ObjectStore;
 }
 
 /** Creates scheduled and triggered runs and sweeps; `tick()` is one pass (tests call it with a fake clock). */
@@ -62,6 +58,16 @@ export class Scheduler {
         this.#o.log.warn({ err: errorMessage(err) }, 'trigger event failed'),
       );
     });
+    const unlistenRuns = await this.#o.engine.meta.listen(RUNS_CHANNEL, () => {
+      void this.#serial(() => this.startPending()).catch((err) =>
+        this.#o.log.warn({ err: errorMessage(err) }, 'starting coalesced trigger runs failed'),
+      );
+    });
+    const unlistenTrigger = this.#unlisten;
+    this.#unlisten = async () => {
+      await unlistenTrigger?.();
+      await unlistenRuns();
+    };
     const loop = () => {
       void this.#serial(() => this.tick())
         .catch((err) => this.#o.log.warn({ err: errorMessage(err) }, 'scheduler tick failed'))
@@ -87,12 +93,22 @@ export class Scheduler {
     return next;
   }
 
-  /** One pass: schedules, then the sweep. Returns the ids of runs created. */
+  /** One pass: schedules, coalesced triggers, file landings, then the sweep. Returns the ids of runs created. */
   async tick(): Promise<string[]> {
     const created: string[] = [];
     for (const p of this.#o.pipelines().values()) {
       if (!p.def.schedule || p.def.paused) continue;
       created.push(...(await this.#schedule(p)));
+    }
+    created.push(...(await this.startPending()));
+    if (this.#o.store) {
+      // A storage outage must not stop the sweep: the listing is tried again next tick.
+      const store = this.#o.store;
+      const fire = (event: TriggerEvent, tx: SqlRunner) => this.#fireAll(event, tx);
+      await pollFiles(this.#o.engine, store, this.#o.pipelines(), fire).then(
+        (runs) => created.push(...runs),
+        (err) => this.#o.log.warn({ err: errorMessage(err) }, 'listing on: { files } prefixes failed'),
+      );
     }
     await this.sweep();
     return created;
@@ -155,10 +171,22 @@ export class Scheduler {
     return created;
   }
 
-  /** Start runs of pipelines whose `on:` matches the event. Returns the runs created. */
+  /**
+   * Start runs of pipelines whose `on:` matches the event; a pipeline at max_active_runs
+   * keeps the event as its one pending trigger instead. Returns the runs created.
+   */
   async onEvent(event: TriggerEvent): Promise<string[]> {
-    const { engine } = this.#o;
-    const created: string[] = [];
+    return this.#o.engine.meta
+      .transaction((tx) => this.#fireAll(event, tx))
+      .then(async (made) => {
+        for (const m of made) await notifyAdvance(this.#o.engine, m.runId, m.advance);
+        return made.map((m) => m.runId);
+      });
+  }
+
+  /** Handle an event for every matching pipeline in `tx`; the caller notifies after commit. */
+  async #fireAll(event: TriggerEvent, tx: SqlRunner): Promise<TriggeredRun[]> {
+    const made: TriggeredRun[] = [];
     for (const p of this.#o.pipelines().values()) {
       const on = p.def.on;
       if (!on || p.def.paused) continue;
@@ -167,16 +195,21 @@ export class Scheduler {
         (event.kind === 'events' && on.events === event.name) ||
         (event.kind === 'files' && on.files !== undefined && event.name.startsWith(on.files));
       if (!match) continue;
-      const now = new Date(engine.now());
-      const made = await engine.meta.transaction((tx) =>
-        createRun(engine, tx, {
-          pipeline: p,
-          trigger: 'event',
-          runKey: `event:${event.kind}:${event.id}`.slice(0, 255),
-          interval: { start: now, end: now },
-          params: { trigger_kind: event.kind, trigger_name: event.name },
-        }),
-      );
+      const run = await triggerRun(this.#o.engine, tx, p, { ...event, count: 1 });
+      if (run) made.push(run);
+    }
+    return made;
+  }
+
+  /** Start the pending (coalesced) trigger of each pipeline that has room again. */
+  async startPending(): Promise<string[]> {
+    const { engine } = this.#o;
+    const created: string[] = [];
+    const pending = await pendingTriggers(engine.meta);
+    for (const [name, event] of pending) {
+      const p = this.#o.pipelines().get(name);
+      if (!p?.def.on || p.def.paused) continue;
+      const made = await engine.meta.transaction((tx) => triggerRun(engine, tx, p, event));
       if (made) {
         created.push(made.runId);
         await notifyAdvance(engine, made.runId, made.advance);
@@ -203,10 +236,12 @@ export class Scheduler {
         await lockRun(tx, d.run_id);
         const now = engine.now();
         const error = `crash: the task was lost ${d.tries} time(s) (${d.last_error ?? 'worker stopped'})`;
-        await tx.execute(
-          `UPDATE sluice_task_attempts SET state = 'lost', ended_at = ? WHERE run_id = ? AND task_id = ? AND state = 'running'`,
-          [now, d.run_id, d.task_id],
+        const running = await tx.query<{ attempt: number }>(
+          `SELECT attempt FROM sluice_task_attempts WHERE run_id = ? AND task_id = ? AND state = 'running'`,
+          [d.run_id, d.task_id],
         );
+        for (const a of running)
+          await endAttempt(tx, now, d.run_id, d.task_id, Number(a.attempt), 'lost', error);
         await tx.execute(
           `UPDATE sluice_task_runs SET state = 'failed', error = ?, ended_at = ?
            WHERE run_id = ? AND task_id = ? AND state IN ('queued', 'running', 'retry')`,

@@ -12,6 +12,7 @@ import { queueAlerts } from './alerts.js';
 import { kindOf } from './definition.js';
 import { advanceRun, type EngineContext, lockRun, notifyAdvance, runsWithWaitingTasks } from './engine.js';
 import { type FailureReason, TaskFailedError } from './errors.js';
+import { endAttempt } from './history.js';
 import { AttemptLog } from './logs.js';
 import type { OrchestratorMetrics } from './metrics.js';
 import type { TaskKindRegistry } from './registry.js';
@@ -291,6 +292,14 @@ async function startAttempt(
   );
   if (!row || !['queued', 'retry', 'running'].includes(row.state)) return undefined;
   const tries = Number(row.tries);
+  const attempt = tries + 1;
+  // Guarded by the state read: an outcome the previous holder committed meanwhile wins.
+  const taken = await tx.execute(
+    `UPDATE sluice_task_runs SET state = 'running', tries = ?, worker_id = ?, started_at = ?, ended_at = NULL, next_try_at = NULL
+     WHERE run_id = ? AND task_id = ? AND tries = ? AND state = ?`,
+    [attempt, workerId, now, runId, taskId, tries, row.state],
+  );
+  if (taken.rowCount === 0) return undefined;
   if (row.state === 'running') {
     // The previous holder stopped heartbeating: its attempt is lost, this one replaces it.
     await endAttempt(
@@ -303,33 +312,11 @@ async function startAttempt(
       'the worker stopped heartbeating (lease expired)',
     );
   }
-  const attempt = tries + 1;
-  await tx.execute(
-    `UPDATE sluice_task_runs SET state = 'running', tries = ?, worker_id = ?, started_at = ?, ended_at = NULL, next_try_at = NULL
-     WHERE run_id = ? AND task_id = ? AND tries = ?`,
-    [attempt, workerId, now, runId, taskId, tries],
-  );
   await tx.execute(
     `INSERT INTO sluice_task_attempts (run_id, task_id, attempt, worker_id, state, started_at) VALUES (?, ?, ?, ?, 'running', ?)`,
     [runId, taskId, attempt, workerId, now],
   );
   return { attempt, run };
-}
-
-async function endAttempt(
-  tx: SqlRunner,
-  now: number,
-  runId: string,
-  taskId: string,
-  attempt: number,
-  state: string,
-  error: string | null,
-): Promise<void> {
-  await tx.execute(
-    `UPDATE sluice_task_attempts SET state = ?, ended_at = ?, error = ?
-     WHERE run_id = ? AND task_id = ? AND attempt = ? AND state = 'running'`,
-    [state, now, error, runId, taskId, attempt],
-  );
 }
 
 function interval(run: RunInfo): { dataIntervalStart: Date; dataIntervalEnd: Date } {

@@ -68,3 +68,18 @@ export async function statesOf(orch: Orchestrator, runId: string): Promise<Recor
   for (const t of await orch.taskRuns(runId)) out[t.taskId] = t.state;
   return out;
 }
+
+/** A fresh PostgreSQL database and S3 prefix, as sluice.yaml lines for a project on them. */
+export async function postgresS3Config(): Promise<{ sluiceYaml: string; close(): Promise<void> }> {
+  const { createTestDatabase } = await import('../helpers/postgres.js');
+  const { useS3: startS3 } = await import('../helpers/s3.js');
+  const db = await createTestDatabase();
+  const s3 = await startS3();
+  return {
+    sluiceYaml: `metastore: { url: "${db.url}", poolMax: 4 }\nstorage: ${JSON.stringify(s3.storage('lake'))}\n`,
+    async close() {
+      await s3.stop();
+      await db.drop();
+    },
+  };
+}

@@ -40,7 +40,12 @@ describe('event triggers', () => {
       }
       const [run] = await p.orch.listRuns({ pipeline: 'on_events' });
       assert.equal(run?.trigger, 'event');
-      assert.deepEqual(run?.params, { trigger_kind: 'events', trigger_name: 'order.created' });
+      assert.deepEqual(run?.params, {
+        trigger_kind: 'events',
+        trigger_name: 'order.created',
+        trigger_id: 'batch-7',
+        trigger_count: '1',
+      });
     } finally {
       await p.close();
     }
