@@ -22,6 +22,9 @@ export const TABLE_PROPERTIES = {
   owner: 'sluice.owner',
 } as const;
 
+/** Principals whose roles are the store's memberships (JWT roles come from claims). */
+const STORE_VIAS = new Set<Principal['via']>(['password', 'token']);
+
 const MASK_METHODS: readonly MaskMethod[] = ['hash', 'redact', 'null'];
 
 /** Settings of the SQL policy (the `auth` section). */
@@ -67,8 +70,12 @@ export function sqlAccessHook(
   o: SqlPolicyOptions & { onChecked?: AccessHook['checked'] } = {},
 ): AccessHook {
   const may = async (table: string, privilege: 'read' | 'write' | 'admin' | 'pii') => {
-    const { grants } = await store.snapshot();
-    return authorize(principal, grants, { kind: 'table', name: table, privilege });
+    const { grants, roles } = await store.snapshot();
+    // Store users' memberships are read again, so GRANT role TO user applies to the next statement.
+    const current = STORE_VIAS.has(principal.via)
+      ? { ...principal, roles: roles.get(principal.name) ?? [] }
+      : principal;
+    return authorize(current, grants, { kind: 'table', name: table, privilege });
   };
   return {
     trusted: isAdmin(principal),

@@ -46,6 +46,8 @@ export async function startPgWireForServe(
     host: opts.host ?? server.host,
     port: port(opts.pgPort, server.pg, '--pg-port'),
     log,
+    meta: runtime.meta,
+    policy: runtime.project.config.auth,
   });
 }
 
