@@ -7,7 +7,7 @@ import { loadProject, scaffoldProject } from '../../src/config/index.js';
 import { createLogger } from '../../src/observe/index.js';
 import { openRuntime, type Runtime } from '../../src/runtime/index.js';
 import { type RunningServer, startServer } from '../../src/serve/index.js';
-import { tempDir } from '../helpers/cli.js';
+import { runCli, tempDir } from '../helpers/cli.js';
 
 type Answer = {
   rows: unknown[][];
@@ -21,9 +21,9 @@ describe('per-table SQL policy: grants, PII masking, approval, production namesp
   let server: RunningServer;
   let store: AuthStore;
   const tokens: Record<string, string> = {};
+  const dir = join(tmp.dir, 'proj');
 
   before(async () => {
-    const dir = join(tmp.dir, 'proj');
     await scaffoldProject(dir, { name: 'policy' });
     appendFileSync(
       join(dir, 'sluice.yaml'),
@@ -191,5 +191,38 @@ describe('per-table SQL policy: grants, PII masking, approval, production namesp
     assert.match(ok.detail, /"read":\["shop.customers"\]/);
     assert.match(ok.detail, /"statement":"[0-9a-f]{32}"/);
     assert.ok(queries.some((q) => q.outcome === 'denied' && /shop\.orders/.test(q.detail)));
+  });
+
+  test('the CLI: sluice tables set-pii / approve, and masked or refused results in sluice sql --server', async () => {
+    const env = { SLUICE_TOKEN: tokens.ann, NO_COLOR: '1' };
+    const tagged = await runCli(['tables', 'set-pii', 'shop.customers', 'email', 'name:null'], { cwd: dir });
+    assert.equal(tagged.code, 0, tagged.stderr);
+    assert.match(tagged.stdout, /email \(hash\), name \(null\)/);
+    const bad = await runCli(['tables', 'set-pii', 'shop.customers', 'nosuch'], { cwd: dir });
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.stderr, /no column "nosuch"/);
+    const masked = await runCli(
+      [
+        'sql',
+        '--server',
+        server.url,
+        '--format',
+        'csv',
+        'SELECT email, name FROM shop.customers WHERE id = 1',
+      ],
+      { cwd: dir, env },
+    );
+    assert.equal(masked.code, 0, masked.stderr);
+    const sha = (await answer('root', "SELECT sha256('ann@example.com')")).body.rows[0]?.[0] as string;
+    assert.match(masked.stdout, new RegExp(`${sha},\\s*$`, 'm'));
+    const refused = await runCli(['sql', '--server', server.url, 'SELECT * FROM shop.orders'], {
+      cwd: dir,
+      env,
+    });
+    assert.notEqual(refused.code, 0);
+    assert.match(refused.stderr, /permission denied for table shop\.orders/);
+    const draft = await runCli(['tables', 'approve', 'shop.drafts', '--draft'], { cwd: dir });
+    assert.equal(draft.code, 0, draft.stderr);
+    assert.equal((await answer('ann', 'SELECT * FROM shop.drafts')).status, 403);
   });
 });
