@@ -24,6 +24,8 @@ export interface StartPgWireOptions {
   /** The metastore of the auth store: its users log in, under the `auth` section's SQL policy. */
   meta?: MetaStore;
   policy?: SqlPolicyOptions;
+  /** The certificate to offer when `pgwire.tls` is not set (the HTTP server's `server.tls`). */
+  tls?: { cert: Buffer; key: Buffer };
 }
 
 /** The user admitted without a password from loopback when `pgwire.trustLoopback` is on. */
@@ -46,9 +48,7 @@ export async function startPgWire(engine: Engine, o: StartPgWireOptions): Promis
       policy: o.policy,
       audit: o.meta,
     },
-    tls: config.tls
-      ? { cert: readPem(o.dir, config.tls.cert), key: readPem(o.dir, config.tls.key) }
-      : undefined,
+    tls: config.tls ? { cert: readPem(o.dir, config.tls.cert), key: readPem(o.dir, config.tls.key) } : o.tls,
     maxConnections: config.maxConnections,
     maxMessageBytes: config.maxMessageBytes,
   });
