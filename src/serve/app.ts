@@ -8,7 +8,7 @@ import type { Metrics } from '../observe/index.js';
 import type { Runtime } from '../runtime/index.js';
 import { runtimeHealth } from '../runtime/index.js';
 import { PermissionError, packageVersion } from '../util/index.js';
-import { type AuthVariables, authenticate, principalOf, remoteAddressOf } from './auth.js';
+import { type AuthVariables, auditChanges, authenticate, principalOf, remoteAddressOf } from './auth.js';
 import { httpErrorInfo } from './errors.js';
 import { coreOpenApi, openApiDocument } from './openapi.js';
 import { rateLimit } from './rate-limit.js';
@@ -104,6 +104,18 @@ export function createApp(ctx: ServeContext): Hono {
     if (c.req.method !== 'GET') await requireWrite(c, authStore, 'pipeline', c.req.path.split('/')[4] ?? '*');
     await next();
   });
+  app.use(
+    '/iceberg/*',
+    auditChanges(runtime.meta, (method, path) =>
+      method === 'POST' && /\/tables\/[^/]+$/.test(path) ? 'commit' : 'catalog_change',
+    ),
+  );
+  app.use(
+    '/api/v1/runs/*',
+    auditChanges(runtime.meta, (_m, path) =>
+      /\/runs$/.test(path) ? 'trigger' : `run_${path.split('/').at(-1)}`,
+    ),
+  );
   app.use('/api/v1/runs/*', async (c, next) => {
     if (c.req.method !== 'GET') await requireWrite(c, authStore, 'pipeline', '*');
     await next();
