@@ -10,6 +10,7 @@ import { openRuntime, type Runtime } from '../../src/runtime/index.js';
 import { type RunningServer, startServer } from '../../src/serve/index.js';
 import { type PgWireServer, startPgWire } from '../../src/serve/pgwire/index.js';
 import { tempDir } from '../helpers/cli.js';
+import { callAs } from '../helpers/http.js';
 
 const WHO = ['anonymous', 'wrong', 'expired', 'reader', 'writer', 'admin'] as const;
 type Who = (typeof WHO)[number];
@@ -79,15 +80,10 @@ describe('the permission matrix over HTTP API, Iceberg REST, HTTP SQL and the Po
     tmp.remove();
   });
 
+  const as = callAs(() => server.url, tokens);
+  // "anonymous" sends no credentials at all.
   const call = (method: string, path: string, who: Who, body?: unknown) =>
-    fetch(`${server.url}${path}`, {
-      method,
-      headers: {
-        ...(tokens[who] ? { authorization: `Bearer ${tokens[who]}` } : {}),
-        ...(body ? { 'content-type': 'application/json' } : {}),
-      },
-      body: body ? JSON.stringify(body) : undefined,
-    });
+    as(method, path, who === 'anonymous' ? undefined : who, body);
 
   test('HTTP surfaces: the exact status per caller and action', async () => {
     const wrong: string[] = [];

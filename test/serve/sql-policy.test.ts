@@ -8,6 +8,7 @@ import { createLogger } from '../../src/observe/index.js';
 import { openRuntime, type Runtime } from '../../src/runtime/index.js';
 import { type RunningServer, startServer } from '../../src/serve/index.js';
 import { runCli, tempDir } from '../helpers/cli.js';
+import { callAs } from '../helpers/http.js';
 
 type Answer = {
   rows: unknown[][];
@@ -68,15 +69,7 @@ describe('per-table SQL policy: grants, PII masking, approval, production namesp
     tmp.remove();
   });
 
-  const call = (method: string, path: string, who?: string, body?: unknown) =>
-    fetch(`${server.url}${path}`, {
-      method,
-      headers: {
-        ...(who ? { authorization: `Bearer ${tokens[who] ?? who}` } : {}),
-        ...(body ? { 'content-type': 'application/json' } : {}),
-      },
-      body: body ? JSON.stringify(body) : undefined,
-    });
+  const call = callAs(() => server.url, tokens);
   const sql = (who: string, statement: string) => call('POST', '/api/v1/sql', who, { sql: statement });
   const answer = async (who: string, statement: string) => {
     const r = await sql(who, statement);
