@@ -10,5 +10,12 @@ export { AuthenticationError } from './errors.js';
 export { createJwtVerifier, type JwtOptions, looksLikeJwt } from './jwt.js';
 export * from './passwords.js';
 export * from './policy.js';
+export {
+  mayWriteSomething,
+  piiColumnsOf,
+  type SqlPolicyOptions,
+  sqlAccessHook,
+  TABLE_PROPERTIES,
+} from './sql-access.js';
 export { AuthStore, type TokenInfo, type UserInfo } from './store.js';
 export { looksLikeToken, newToken, parseToken } from './tokens.js';

@@ -111,6 +111,20 @@ export const serverSchema = z
     host: text()
       .default('127.0.0.1')
       .describe('Address to listen on; anything but loopback requires authentication.'),
+    tls: z
+      .strictObject({
+        cert: text().optional().describe('PEM certificate file (relative to the project).'),
+        key: text().optional().describe('PEM private key file (relative to the project).'),
+        selfSigned: z
+          .boolean()
+          .default(false)
+          .describe('Make a self-signed certificate for local use (in .sluice/tls) instead of cert/key.'),
+      })
+      .refine((t) => t.selfSigned || (t.cert && t.key), {
+        error: 'set cert and key, or selfSigned: true',
+      })
+      .optional()
+      .describe('Serve HTTPS (and TLS on the PostgreSQL wire port unless pgwire.tls is set).'),
   })
   .describe('Network listeners of "sluice serve".');
 
@@ -294,6 +308,18 @@ export const authSchema = z
       })
       .prefault({})
       .describe('Rate limit of the HTTP API per caller (token, user, or client address).'),
+    approvedOnly: z
+      .boolean()
+      .default(false)
+      .describe(
+        'Readers see only tables whose property sluice.state is "approved" (`sluice tables approve`); owners and administrators also see drafts.',
+      ),
+    productionNamespaces: z
+      .array(text())
+      .default([])
+      .describe(
+        'Namespaces (with their children) written only by pipelines, or in SQL by holders of admin on them.',
+      ),
   })
   .describe(
     'Authentication of the HTTP API and Iceberg REST catalog: users, tokens, JWTs (see docs/security.md).',

@@ -16,7 +16,7 @@ import { LakeViews } from './lake.js';
 import { QuerySlots } from './limits.js';
 import type { StatementControl } from './results.js';
 import { Session, type SessionHost } from './session.js';
-import type { Engine, EngineSession, RunOptions, SessionUser } from './types.js';
+import type { Engine, EngineSession, RunOptions, SessionOptions, SessionUser } from './types.js';
 
 /** Settings of an engine; unset ones come from the project's `engine:` section. */
 export interface EngineOptions {
@@ -86,12 +86,12 @@ class DuckEngine implements Engine, SessionHost {
     this.#timeoutMs = o.statementTimeoutMs;
   }
 
-  async openSession(user: SessionUser): Promise<EngineSession> {
+  async openSession(user: SessionUser, o?: SessionOptions): Promise<EngineSession> {
     if (this.#closed) throw new InvalidInputError('the SQL engine is closed');
     const conn = await this.#instance.connect();
     await conn.run('SET errors_as_json = true');
     await conn.run("SET TimeZone = 'UTC'");
-    const session = new Session(user, conn, this);
+    const session = new Session(user, conn, this, o);
     this.#sessions.add(session);
     return session;
   }

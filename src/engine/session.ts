@@ -1,12 +1,21 @@
 /** One client's session: its own DuckDB connection (search path, settings, temp objects). */
 import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
 import { InvalidInputError } from '../util/index.js';
-import { planStatement } from './classify.js';
+import { checkAccess, refuseSystemWrite } from './access.js';
+import { planStatement, type StatementPlan } from './classify.js';
 import { engineError } from './errors.js';
 import { mentionsOf } from './lake.js';
 import { splitStatements } from './lexer.js';
 import { type StatementControl, StreamedResult, SummaryResult } from './results.js';
-import type { EngineSession, PreparedShape, QueryResult, RunOptions, SessionUser } from './types.js';
+import type {
+  AccessHook,
+  EngineSession,
+  PreparedShape,
+  QueryResult,
+  RunOptions,
+  SessionOptions,
+  SessionUser,
+} from './types.js';
 import { runWrite, targetsLake, type WriteContext } from './writes.js';
 
 /** What sessions share: the engine's admission, views and write path. */
@@ -27,15 +36,26 @@ export class Session implements EngineSession {
   readonly user: SessionUser;
   readonly #conn: DuckDBConnection;
   readonly #host: SessionHost;
+  readonly #access: AccessHook | undefined;
   #current: QueryResult | undefined;
   /** The statement being started: DuckDB runs one statement per connection at a time. */
   #starting: Promise<unknown> = Promise.resolve();
   #closed = false;
 
-  constructor(user: SessionUser, conn: DuckDBConnection, host: SessionHost) {
+  constructor(user: SessionUser, conn: DuckDBConnection, host: SessionHost, o: SessionOptions = {}) {
     this.user = Object.freeze({ ...user });
     this.#conn = conn;
     this.#host = host;
+    this.#access = o.access;
+  }
+
+  /** The statement as it runs after the access hook's checks (masked reads rewritten). */
+  async #checked(sql: string, plan: StatementPlan): Promise<{ sql: string; plan: StatementPlan }> {
+    refuseSystemWrite(plan);
+    if (!this.#access) return { sql, plan };
+    const checked = await checkAccess(this.#conn, this.#host.views, this.#access, sql, plan);
+    this.#access.checked?.({ sql, read: checked.read, written: checked.written });
+    return checked;
   }
 
   run(sql: string, o: RunOptions = {}): Promise<QueryResult> {
@@ -55,19 +75,20 @@ export class Session implements EngineSession {
         `expected one SQL statement, got ${statements.length}`,
         'run statements one at a time',
       );
-    const plan = planStatement(sql, this.user.readOnly, { allowCopy: this.#host.allowCopy });
+    const planned = planStatement(sql, this.user.readOnly, { allowCopy: this.#host.allowCopy });
     const ctl = this.#interruptible(await this.#host.begin(sql, o));
     const interrupt = () => this.#conn.interrupt();
     try {
       await this.#host.views.sync(this.#host.admin, mentionsOf(sql), ctl.signal);
       ctl.signal.throwIfAborted();
+      const { sql: text, plan } = await this.#checked(sql, planned);
       if (plan.kind !== 'duck' && targetsLake(this.#host, plan)) {
         const result = await runWrite(this.#host, plan, o.params, ctl.signal, o.replaceKey);
         ctl.done();
         return result;
       }
       const values = (o.params ?? []) as DuckDBValue[];
-      const raw = await this.#stream(sql, values, ctl.signal);
+      const raw = await this.#stream(text, values, ctl.signal);
       const statementType = plan.kind === 'duck' ? plan.statementType : plan.kind.toUpperCase();
       if (plan.kind !== 'duck') {
         // A write of the session's own temporary table: DuckDB reports the count.
@@ -133,12 +154,13 @@ export class Session implements EngineSession {
 
   async describe(sql: string): Promise<PreparedShape> {
     if (this.#closed) throw new InvalidInputError('the SQL session is closed');
-    const plan = planStatement(sql, this.user.readOnly, { allowCopy: this.#host.allowCopy });
+    const planned = planStatement(sql, this.user.readOnly, { allowCopy: this.#host.allowCopy });
     await this.#host.views.sync(this.#host.admin, mentionsOf(sql));
+    const { sql: text, plan } = await this.#checked(sql, planned);
     if (plan.kind !== 'duck' && targetsLake(this.#host, plan)) return { columns: [], paramTypes: [] };
     let prepared: Awaited<ReturnType<DuckDBConnection['prepare']>>;
     try {
-      prepared = await this.#conn.prepare(sql);
+      prepared = await this.#conn.prepare(text);
     } catch (err) {
       throw engineError(err, sql);
     }

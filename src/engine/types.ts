@@ -11,6 +11,50 @@ export interface SessionUser {
   readOnly: boolean;
 }
 
+/** How a masked column reads: a SHA-256 hex digest of its text, `****`, or NULL. */
+export type MaskMethod = 'hash' | 'redact' | 'null';
+
+/** A lake table a statement reads or writes, as the access hook sees it. */
+export interface TableAccess {
+  /** `namespace.table` */
+  name: string;
+  /** The table's properties (empty for a table a CREATE makes). */
+  properties: Readonly<Record<string, string>>;
+  /** Columns of its current schema. */
+  columns: string[];
+}
+
+/**
+ * Per-table authorization of a session, called for every lake table each statement reads or
+ * writes (before it runs, so a revoked grant applies to the next statement).
+ */
+export interface AccessHook {
+  /**
+   * May the session do `action` on `table`? Answers a read with the columns to mask.
+   * @throws PermissionError to refuse
+   */
+  authorize(
+    action: 'read' | 'write',
+    table: TableAccess,
+  ):
+    | Promise<{ mask?: Record<string, MaskMethod> } | undefined>
+    | { mask?: Record<string, MaskMethod> }
+    | undefined;
+  /**
+   * Trusted sessions (administrators) may read files, call file-reading table functions
+   * (read_parquet...) and run statements whose tables cannot be determined (CREATE TEMP VIEW).
+   */
+  trusted: boolean;
+  /** Told after each statement was checked: the tables it reads and writes (for audit). */
+  checked?(statement: { sql: string; read: string[]; written: string[] }): void;
+}
+
+/** Options of a session. */
+export interface SessionOptions {
+  /** Without one, the session may read every table (and write unless read-only). */
+  access?: AccessHook;
+}
+
 /** Options of one statement. */
 export interface RunOptions {
   /** Positional parameters for `$1`, `$2`, ... (already converted to JS values). */
@@ -69,6 +113,6 @@ export interface EngineSession {
 
 /** The engine: catalog tables visible as `namespace.table`, refreshed on every commit. */
 export interface Engine {
-  openSession(user: SessionUser): Promise<EngineSession>;
+  openSession(user: SessionUser, o?: SessionOptions): Promise<EngineSession>;
   close(): Promise<void>;
 }

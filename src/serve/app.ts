@@ -1,13 +1,6 @@
 import { type Context, Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import {
-  AuthStore,
-  authorize,
-  createAuthenticator,
-  isAdmin,
-  type Principal,
-  type ResourceKind,
-} from '../auth/index.js';
+import { AuthStore, authorize, createAuthenticator, type ResourceKind } from '../auth/index.js';
 import { createBusApp, type EventBus } from '../bus/index.js';
 import { createIcebergRestApp, openCatalog, restTableConfig } from '../catalog/index.js';
 import type { Engine } from '../engine/index.js';
@@ -15,7 +8,7 @@ import type { Metrics } from '../observe/index.js';
 import type { Runtime } from '../runtime/index.js';
 import { runtimeHealth } from '../runtime/index.js';
 import { PermissionError, packageVersion } from '../util/index.js';
-import { type AuthVariables, authenticate, principalOf } from './auth.js';
+import { type AuthVariables, auditChanges, authenticate, principalOf, remoteAddressOf } from './auth.js';
 import { httpErrorInfo } from './errors.js';
 import { coreOpenApi, openApiDocument } from './openapi.js';
 import { rateLimit } from './rate-limit.js';
@@ -27,6 +20,7 @@ import { pipelineRoutes } from './routes/pipelines.js';
 import { pipelineOpenApiPaths, pipelineOpenApiSchemas } from './routes/pipelines-openapi.js';
 import { sqlRoutes } from './routes/sql.js';
 import { sqlOpenApi } from './routes/sql-openapi.js';
+import { openUserSession } from './sql-session.js';
 import { serveUi } from './ui.js';
 
 /** Everything the HTTP surfaces share, bound once when the server starts. */
@@ -112,6 +106,18 @@ export function createApp(ctx: ServeContext): Hono {
     if (c.req.method !== 'GET') await requireWrite(c, authStore, 'pipeline', c.req.path.split('/')[4] ?? '*');
     await next();
   });
+  app.use(
+    '/iceberg/*',
+    auditChanges(runtime.meta, (method, path) =>
+      method === 'POST' && /\/tables\/[^/]+$/.test(path) ? 'commit' : 'catalog_change',
+    ),
+  );
+  app.use(
+    '/api/v1/runs/*',
+    auditChanges(runtime.meta, (_m, path) =>
+      /\/runs$/.test(path) ? 'trigger' : `run_${path.split('/').at(-1)}`,
+    ),
+  );
   app.use('/api/v1/runs/*', async (c, next) => {
     if (c.req.method !== 'GET') await requireWrite(c, authStore, 'pipeline', '*');
     await next();
@@ -165,7 +171,23 @@ export function createApp(ctx: ServeContext): Hono {
   if (ctx.engine)
     app.route(
       '/api/v1',
-      sqlRoutes({ engine: ctx.engine, userOf: async (c) => sessionUserOf(principalOf(c), authStore) }),
+      sqlRoutes({
+        engine: ctx.engine,
+        openSession: (c, o) =>
+          openUserSession(
+            ctx.engine as Engine,
+            principalOf(c),
+            {
+              store: authStore,
+              policy: authConfig,
+              surface: 'http',
+              remote: remoteAddressOf(c),
+              audit: runtime.meta,
+              log,
+            },
+            o,
+          ),
+      }),
     );
   else
     app.post('/api/v1/sql', (c) =>
@@ -192,18 +214,4 @@ async function requireWrite(c: Context, store: AuthStore, kind: ResourceKind, na
   const privilege = kind === 'pipeline' ? 'run' : 'write';
   const decision = authorize(principal, grants, { kind, name, privilege });
   if (!decision.allowed) throw new PermissionError(decision.reason);
-}
-
-/**
- * The SQL session of a caller: administrators and holders of write on every namespace may
- * write; everyone else reads (SQLSTATE 42501 on writes).
- */
-async function sessionUserOf(
-  principal: Principal,
-  store: AuthStore,
-): Promise<{ name: string; readOnly: boolean }> {
-  if (isAdmin(principal)) return { name: principal.name, readOnly: false };
-  const { grants } = await store.snapshot();
-  const write = authorize(principal, grants, { kind: 'namespace', name: '*', privilege: 'write' });
-  return { name: principal.name, readOnly: !write.allowed };
 }

@@ -83,6 +83,23 @@ export async function auditRequest(
   ]);
 }
 
+/**
+ * Audit every successful change through the routes below (catalog commits, pipeline triggers):
+ * `actionOf` names the action of a request path.
+ */
+export function auditChanges(
+  meta: MetaStore,
+  actionOf: (method: string, path: string) => string,
+): MiddlewareHandler {
+  return async (c, next) => {
+    await next();
+    if (c.req.method === 'GET' || c.req.method === 'HEAD' || c.res.status >= 400) return;
+    await auditRequest(c, meta, actionOf(c.req.method, c.req.path), `${c.req.method} ${c.req.path}`).catch(
+      () => undefined,
+    );
+  };
+}
+
 /** The caller resolved by `authenticate`. @throws Error when the middleware did not run (a wiring bug) */
 export function principalOf(c: Context): Principal {
   const p = c.get('principal') as Principal | undefined;

@@ -1,3 +1,4 @@
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { AuthStore } from '../auth/index.js';
@@ -7,6 +8,7 @@ import { createMetrics } from '../observe/index.js';
 import type { Runtime } from '../runtime/index.js';
 import { InvalidInputError } from '../util/index.js';
 import { createApp } from './app.js';
+import { serverTls, type TlsMaterial } from './tls.js';
 
 export interface ServerOptions {
   host: string;
@@ -22,6 +24,8 @@ export interface RunningServer {
   readonly url: string;
   /** The SQL engine the server runs statements on (for other listeners, e.g. PostgreSQL wire). */
   readonly engine: Engine;
+  /** The certificate served (`server.tls`), for other listeners to reuse. */
+  readonly tls?: TlsMaterial;
   close(): Promise<void>;
 }
 
@@ -46,13 +50,20 @@ export async function startServer(runtime: Runtime, o: ServerOptions): Promise<R
       );
     }
   }
+  const tls = await serverTls(runtime.project);
   const engine = o.engine ?? (await openEngine(runtime, { fileAccess: 'lake' }));
   const app = createApp({ runtime, metrics: createMetrics(), startedAt: new Date(), engine, bus: o.bus });
   const log = runtime.log.child({ component: 'server' });
   let server: ReturnType<typeof serve>;
   try {
     server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
-      const s = serve({ fetch: app.fetch, hostname: o.host, port: o.httpPort }, () => resolve(s));
+      const options = { fetch: app.fetch, hostname: o.host, port: o.httpPort };
+      const s = serve(
+        tls
+          ? { ...options, createServer: createHttpsServer, serverOptions: { cert: tls.cert, key: tls.key } }
+          : options,
+        () => resolve(s),
+      );
       s.once('error', reject);
     });
   } catch (err) {
@@ -61,11 +72,12 @@ export async function startServer(runtime: Runtime, o: ServerOptions): Promise<R
   }
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  const url = `http://${host}:${address.port}`;
+  const url = `${tls ? 'https' : 'http'}://${host}:${address.port}`;
   log.info({ url }, 'HTTP server listening');
   return {
     url,
     engine,
+    tls,
     close: async () => {
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -3,10 +3,12 @@
  * sluice.yaml (`server.tls`), and a self-signed pair for development.
  */
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { type Project, projectPath } from '../config/index.js';
 import { BackendError, ConfigError, errorMessage } from '../util/index.js';
 
 /** PEM certificate chain and private key. */
@@ -85,4 +87,20 @@ export async function createSelfSigned(
     );
   }
   return { cert, key };
+}
+
+/**
+ * The certificate of `server.tls`: the configured files, or a self-signed pair kept in the
+ * data directory (made once, reused on restart). Undefined when TLS is not configured.
+ * @throws ConfigError for unreadable files; BackendError when openssl cannot make a certificate
+ */
+export async function serverTls(project: Project): Promise<TlsMaterial | undefined> {
+  const tls = project.config.server.tls;
+  if (!tls) return undefined;
+  if (tls.cert && tls.key)
+    return loadTls({ cert: projectPath(project.dir, tls.cert), key: projectPath(project.dir, tls.key) });
+  const dir = join(project.dataDir, 'tls');
+  const files = { cert: join(dir, 'server.crt'), key: join(dir, 'server.key') };
+  if (!existsSync(files.cert) || !existsSync(files.key)) await createSelfSigned(dir);
+  return loadTls(files);
 }

@@ -17,7 +17,12 @@ describe('sluice.yaml schema', () => {
     const config = parse('');
     assert.deepEqual(config, {
       name: 'shop',
-      auth: { required: false, rateLimit: { perSecond: 100, burst: 200 } },
+      auth: {
+        required: false,
+        rateLimit: { perSecond: 100, burst: 200 },
+        approvedOnly: false,
+        productionNamespaces: [],
+      },
       storage: {
         url: pathToFileURL(`${DIR}/.sluice/warehouse`).href,
         cache: { dir: `${DIR}/.sluice/cache`, maxBytes: 10 * 1024 ** 3 },

@@ -8,6 +8,7 @@ import { createLogger } from '../../src/observe/index.js';
 import { openRuntime, type Runtime } from '../../src/runtime/index.js';
 import { type RunningServer, startServer } from '../../src/serve/index.js';
 import { tempDir } from '../helpers/cli.js';
+import { callAs } from '../helpers/http.js';
 
 describe('one policy on every HTTP surface (auth.required: true)', () => {
   const tmp = tempDir();
@@ -37,15 +38,7 @@ describe('one policy on every HTTP surface (auth.required: true)', () => {
     tmp.remove();
   });
 
-  const call = (method: string, path: string, who?: string, body?: unknown) =>
-    fetch(`${server.url}${path}`, {
-      method,
-      headers: {
-        ...(who ? { authorization: `Bearer ${tokens[who] ?? who}` } : {}),
-        ...(body ? { 'content-type': 'application/json' } : {}),
-      },
-      body: body ? JSON.stringify(body) : undefined,
-    });
+  const call = callAs(() => server.url, tokens);
   const sql = (who: string | undefined, statement: string) =>
     call('POST', '/api/v1/sql', who, { sql: statement });
 

@@ -1,9 +1,15 @@
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer, request } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import pg from 'pg';
+import { loadProject, parseConfig, scaffoldProject } from '../../src/config/index.js';
+import { createLogger } from '../../src/observe/index.js';
+import { openRuntime } from '../../src/runtime/index.js';
+import { startServer } from '../../src/serve/index.js';
+import { startPgWire } from '../../src/serve/pgwire/index.js';
 import { createSelfSigned, loadTls } from '../../src/serve/tls.js';
 import { tempDir } from '../helpers/cli.js';
 
@@ -52,5 +58,73 @@ test('missing or non-PEM files are configuration errors naming the file', async 
   await assert.rejects(
     loadTls({ cert: bogus, key: bogus }),
     /bogus\.pem: server\.tls\.cert: not a PEM certificate/,
+  );
+});
+
+test('server.tls.selfSigned: sluice serves HTTPS (and TLS on the wire port) that trusting clients verify', async () => {
+  const dir = join(tmp.dir, 'proj');
+  await scaffoldProject(dir, { name: 'tls' });
+  const yaml = join(dir, 'sluice.yaml');
+  writeFileSync(
+    yaml,
+    readFileSync(yaml, 'utf8').replace('\nserver:\n', '\nserver:\n  tls: { selfSigned: true }\n'),
+  );
+  const runtime = await openRuntime(await loadProject(dir), createLogger({ level: 'silent', stderr: false }));
+  const server = await startServer(runtime, { host: '127.0.0.1', httpPort: 0 });
+  const wire = await startPgWire(server.engine, {
+    config: runtime.project.config.pgwire,
+    dir,
+    host: '127.0.0.1',
+    port: 0,
+    log: runtime.log,
+    meta: runtime.meta,
+    tls: server.tls,
+  });
+  try {
+    assert.match(server.url, /^https:\/\//);
+    const ca = readFileSync(join(runtime.project.dataDir, 'tls', 'server.crt'));
+    const { status, body } = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const url = new URL('/api/v1/health', server.url);
+      request(
+        { host: url.hostname, port: url.port, path: url.pathname, ca, servername: 'localhost' },
+        (res) => {
+          let text = '';
+          res.on('data', (d) => (text += d));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+        },
+      )
+        .on('error', reject)
+        .end();
+    });
+    assert.equal(status, 200);
+    assert.match(body, /"live":true/);
+    await assert.rejects(
+      fetch(`${server.url}/api/v1/health`),
+      'an untrusting client refuses the certificate',
+    );
+    const client = new pg.Client({
+      host: '127.0.0.1',
+      port: wire.port,
+      user: 'sluice',
+      database: 'sluice',
+      ssl: { ca, servername: 'localhost' },
+    });
+    await client.connect();
+    try {
+      assert.equal((await client.query('SELECT 1 AS x')).rows[0].x, 1);
+    } finally {
+      await client.end();
+    }
+  } finally {
+    await wire.close();
+    await server.close();
+    await runtime.close();
+  }
+});
+
+test('server.tls needs cert and key, or selfSigned', () => {
+  assert.throws(
+    () => parseConfig('server:\n  tls: {}\n', { file: 'sluice.yaml', dir: '/p', env: {} }),
+    /sluice\.yaml:2:.*cert and key, or selfSigned/s,
   );
 });

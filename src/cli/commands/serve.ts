@@ -37,6 +37,7 @@ export async function startPgWireForServe(
   runtime: Runtime,
   log: Logger,
   cmd: Command,
+  tls?: { cert: Buffer; key: Buffer },
 ): Promise<PgWireServer> {
   const opts = cmd.opts<ServeOptions>();
   const { server, pgwire } = runtime.project.config;
@@ -46,6 +47,9 @@ export async function startPgWireForServe(
     host: opts.host ?? server.host,
     port: port(opts.pgPort, server.pg, '--pg-port'),
     log,
+    meta: runtime.meta,
+    policy: runtime.project.config.auth,
+    tls,
   });
 }
 
@@ -77,7 +81,7 @@ export default async function serveCommand(
       busService = await openBusService(runtime);
       running = await startServer(runtime, { host, httpPort, bus: busService.bus });
     }
-    if (running?.engine) pg = await startPgWireForServe(running.engine, runtime, log, cmd);
+    if (running?.engine) pg = await startPgWireForServe(running.engine, runtime, log, cmd, running.tls);
     // History and audit rows move from the metastore outbox into sluice_system.* tables.
     flusher = startSystemTableFlusher(runtime);
   } catch (err) {

@@ -65,6 +65,23 @@ export function registerTablesCommands(program: Command, lazy: Lazy): void {
     .option('--purge', 'delete every file under the table location')
     .action(action);
 
+  tables
+    .command('set-pii')
+    .description(
+      'tag columns as PII: masked in SQL for readers without the pii privilege (no columns: clear the tag)',
+    )
+    .argument('<table>', 'NAMESPACE.TABLE')
+    .argument('[columns...]', 'columns, each optionally COLUMN:METHOD (hash, redact, null)')
+    .option('--method <method>', 'masking of columns listed without one: hash (default), redact or null')
+    .action(action);
+  tables
+    .command('approve')
+    .description('mark a table approved: with auth.approvedOnly, readers see only approved tables')
+    .argument('<table>', 'NAMESPACE.TABLE')
+    .option('--draft', 'mark it a draft again')
+    .option('--owner <user>', 'the user who owns it (reads it while it is a draft)')
+    .action(action);
+
   registerTablesMaintenance(tables, lazy);
 
   const namespaces = tables.command('namespaces').description('list, create and drop namespaces');

@@ -3,6 +3,7 @@ import { openCommand } from '../context.js';
 import type { GlobalOptions } from '../main.js';
 import { openTables } from './tables-common.js';
 import { files } from './tables-files.js';
+import { approve, setPii } from './tables-governance.js';
 import { history, schema, show, snapshots } from './tables-inspect.js';
 import { drop, list, namespaces, rollback } from './tables-manage.js';
 
@@ -33,6 +34,12 @@ export default async function tables(args: unknown[], globals: GlobalOptions, cm
           break;
         case 'files':
           await files(t, table, opts);
+          break;
+        case 'set-pii':
+          await setPii(t, table, (args[1] as string[] | undefined) ?? [], opts);
+          break;
+        case 'approve':
+          await approve(t, table, opts);
           break;
         case 'rollback':
           await rollback(t, table, opts as { to: string; force?: boolean });

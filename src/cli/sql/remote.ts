@@ -58,7 +58,12 @@ class RemoteRunner implements SqlRunner {
     try {
       res = await fetch(`${this.url}/api/v1/sql`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', accept: 'application/x-ndjson' },
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/x-ndjson',
+          // A service token or JWT for servers that require credentials.
+          ...(process.env.SLUICE_TOKEN ? { authorization: `Bearer ${process.env.SLUICE_TOKEN}` } : {}),
+        },
         body: JSON.stringify({ sql, format: 'ndjson', readOnly: this.readOnly || undefined }),
         signal,
       });

@@ -1,8 +1,18 @@
 /**
- * Who may connect: the loopback trust user, configured users with SCRAM-SHA-256 (RFC 5802,
- * RFC 7677) or cleartext passwords.
+ * Who may connect: users of the auth store (the same users as every other surface, SCRAM
+ * verifiers stored at rest), users of the `pgwire` config section (a fallback without
+ * per-table grants), and the loopback trust user; SCRAM-SHA-256 (RFC 5802, RFC 7677) or
+ * cleartext passwords.
  */
 import { createHash, createHmac, pbkdf2Sync, randomBytes, timingSafeEqual } from 'node:crypto';
+import {
+  type AuthStore,
+  LOCAL_PRINCIPAL,
+  type Principal,
+  parseScramVerifier,
+  type SqlPolicyOptions,
+} from '../../auth/index.js';
+import type { MetaStore } from '../../metastore/index.js';
 import { isLoopback } from '../server.js';
 import { ProtocolError } from './sqlstate.js';
 
@@ -22,17 +32,27 @@ export interface PgAuthOptions {
   method?: 'scram-sha-256' | 'password';
   /** A user name admitted without a password from loopback addresses only (e.g. "sluice"); unset = none. */
   trustLoopbackUser?: string;
+  /**
+   * The auth store: its users log in (before config users of the same name), their sessions
+   * run under the per-table SQL policy, and admins may GRANT/REVOKE.
+   */
+  store?: AuthStore;
+  /** The SQL policy settings (the `auth` section). */
+  policy?: SqlPolicyOptions;
+  /** Where audit rows go (logins, statements, grants). */
+  audit?: MetaStore;
 }
 
 /** What the connection must do to authenticate a startup. */
 export type AuthPlan =
-  | { kind: 'trust'; readOnly: boolean }
-  | { kind: 'password'; user: PgUser | undefined }
-  | { kind: 'scram'; user: PgUser | undefined };
+  | { kind: 'trust'; readOnly: boolean; principal?: Principal }
+  | { kind: 'password'; user: PgUser | undefined; storeUser?: string }
+  | { kind: 'scram'; user: PgUser | undefined; keys?: ScramKeys; storeUser?: string };
 
 const ITERATIONS = 4096;
 
 interface ScramKeys {
+  iterations: number;
   salt: Buffer;
   storedKey: Buffer;
   serverKey: Buffer;
@@ -49,13 +69,22 @@ export class Authenticator {
   }
 
   /** Decide how a startup for `userName` from `address` authenticates. */
-  plan(userName: string, address: string): AuthPlan {
-    const user = this.#users.get(userName);
+  async plan(userName: string, address: string): Promise<AuthPlan> {
+    const stored = await this.#storeKeys(userName);
+    const user = stored ? undefined : this.#users.get(userName);
     const loopback = isLoopback(address.replace(/^::ffff:/, ''));
-    if (!user && loopback && userName === this.options.trustLoopbackUser) {
-      return { kind: 'trust', readOnly: false };
+    if (!stored && !user && loopback && userName === this.options.trustLoopbackUser) {
+      return { kind: 'trust', readOnly: false, principal: this.options.store ? LOCAL_PRINCIPAL : undefined };
     }
-    return this.options.method === 'password' ? { kind: 'password', user } : { kind: 'scram', user };
+    const storeUser = stored ? userName : undefined;
+    if (this.options.method === 'password') return { kind: 'password', user, storeUser };
+    return { kind: 'scram', user, keys: stored ?? (user ? this.#keysOf(user) : undefined), storeUser };
+  }
+
+  /** The SCRAM keys of an auth-store user who may log in with a password. */
+  async #storeKeys(name: string): Promise<ScramKeys | undefined> {
+    const text = await this.options.store?.scramVerifierOf(name);
+    return text ? parseScramVerifier(text) : undefined;
   }
 
   /** Check a cleartext password in constant time. */
@@ -68,8 +97,8 @@ export class Authenticator {
   }
 
   /** Begin a SCRAM exchange; unknown users get a fake salt so names cannot be probed. */
-  scram(user: PgUser | undefined): ScramExchange {
-    return new ScramExchange(user ? this.#keysOf(user) : undefined, this.#fakeSalt);
+  scram(keys: ScramKeys | undefined): ScramExchange {
+    return new ScramExchange(keys, this.#fakeSalt);
   }
 
   #keysOf(user: PgUser): ScramKeys {
@@ -78,6 +107,7 @@ export class Authenticator {
       const salt = randomBytes(16);
       const salted = pbkdf2Sync(user.password.normalize('NFKC'), salt, ITERATIONS, 32, 'sha256');
       keys = {
+        iterations: ITERATIONS,
         salt,
         storedKey: createHash('sha256').update(hmac(salted, 'Client Key')).digest(),
         serverKey: hmac(salted, 'Server Key'),
@@ -133,7 +163,7 @@ export class ScramExchange {
     if (!clientNonce) throw new ProtocolError('08P01', 'SCRAM client-first-message without a nonce', true);
     this.#nonce = clientNonce + randomBytes(18).toString('base64');
     const salt = (this.keys?.salt ?? this.fakeSalt).toString('base64');
-    this.#serverFirst = `r=${this.#nonce},s=${salt},i=${ITERATIONS}`;
+    this.#serverFirst = `r=${this.#nonce},s=${salt},i=${this.keys?.iterations ?? ITERATIONS}`;
     return this.#serverFirst;
   }
 

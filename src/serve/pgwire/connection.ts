@@ -6,14 +6,16 @@
 import { randomInt } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { type SecureContext, TLSSocket } from 'node:tls';
+import type { Principal } from '../../auth/index.js';
 import type { Engine, EngineSession } from '../../engine/types.js';
 import type { Logger } from '../../observe/index.js';
 import type { Authenticator } from './auth.js';
 import { authenticate } from './authenticate.js';
 import { Cursors } from './cursors.js';
 import { ExtendedProtocol } from './extended.js';
+import { grantAnswer } from './grant.js';
 import { backend, MessageReader, violation } from './messages.js';
-import { SessionSettings } from './plan.js';
+import { type GrantHandler, SessionSettings } from './plan.js';
 import { runSimpleQuery } from './simple.js';
 import { ConnectionClosed, SocketReader } from './socket-reader.js';
 import { ProtocolError, wireError } from './sqlstate.js';
@@ -49,6 +51,8 @@ export interface QueryContext {
   cursors: Cursors;
   /** Transaction status reported in ReadyForQuery. */
   status: 'I' | 'T' | 'E';
+  /** GRANT/REVOKE for auth-store users. */
+  grants?: GrantHandler;
   send(chunk: Buffer): Promise<void>;
   /** A fresh AbortSignal for the next statement (aborted by CancelRequest). */
   statementSignal(): AbortSignal;
@@ -82,16 +86,17 @@ export class PgConnection {
   async serve(): Promise<void> {
     const log = this.ctx.log.child({ client: this.address });
     let session: EngineSession | undefined;
+    let principal: Principal | undefined;
     const timer = setTimeout(() => this.#socket.destroy(), this.ctx.startupTimeoutMs);
     timer.unref();
     try {
       const startup = await this.#startup();
       if (!startup) return;
-      session = await authenticate(this, startup, this.#reader);
+      ({ session, principal } = await authenticate(this, startup, this.#reader));
       clearTimeout(timer);
       const { pid, secret } = this.ctx.register(this);
       this.#pid = pid;
-      await this.#ready(startup, session, pid, secret);
+      await this.#ready(startup, session, pid, secret, principal);
     } catch (err) {
       if (!(err instanceof ConnectionClosed)) {
         const wire = wireError(err);
@@ -193,6 +198,7 @@ export class PgConnection {
     session: EngineSession,
     pid: number,
     secret: number,
+    principal?: Principal,
   ): Promise<void> {
     const settings = new SessionSettings();
     const app = startup.get('application_name');
@@ -214,6 +220,7 @@ export class PgConnection {
       reported,
       cursors: new Cursors(),
       status: 'I',
+      grants: grantsOf(this.ctx.auth, principal, this.address),
       send: (chunk) => this.send(chunk),
       statementSignal: () => {
         this.#running = new AbortController();
@@ -248,4 +255,15 @@ export class PgConnection {
 /** A random non-zero secret for BackendKeyData. */
 export function newSecret(): number {
   return randomInt(1, 2 ** 31 - 1);
+}
+
+/** GRANT/REVOKE of an auth-store user's connection (refused later unless they administer). */
+function grantsOf(
+  auth: Authenticator,
+  principal: Principal | undefined,
+  remote: string,
+): GrantHandler | undefined {
+  const { store, audit } = auth.options;
+  if (!principal || !store) return undefined;
+  return (text) => grantAnswer(text, principal, store, audit, remote);
 }

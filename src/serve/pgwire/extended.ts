@@ -98,7 +98,7 @@ export class ExtendedProtocol {
     if (parts.length > 1) {
       throw new ProtocolError('42601', 'cannot insert multiple commands into a prepared statement');
     }
-    const plan = planStatement(parts[0] ?? '', this.q.settings);
+    const plan = planStatement(parts[0] ?? '', this.q.settings, this.q.grants);
     this.#statements.set(name, { sql: parts[0] ?? '', plan, paramOids });
     await this.q.send(backend.parseComplete());
   }

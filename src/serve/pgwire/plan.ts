@@ -9,6 +9,9 @@ import { OID } from './oids.js';
 import { stripComments } from './sql-text.js';
 import { ProtocolError } from './sqlstate.js';
 
+/** Answers GRANT/REVOKE for the connection's user (absent: config users, who cannot). */
+export type GrantHandler = (text: string) => LocalAnswer;
+
 /** A statement's plan. */
 export type Plan =
   | { kind: 'empty' }
@@ -114,10 +117,17 @@ const CLIENT_SETTINGS = new Set([
 const TRANSACTION = /^(begin|start\s+transaction|commit|end|rollback|abort|savepoint|release)\b/i;
 
 /** Plan one statement (without its trailing semicolon). @throws ProtocolError for unsupported forms */
-export function planStatement(sql: string, settings: SessionSettings): Plan {
+export function planStatement(sql: string, settings: SessionSettings, grants?: GrantHandler): Plan {
   const text = stripComments(sql).trim();
   if (text === '') return { kind: 'empty' };
   const words = text.split(/\s+/, 3).map((w) => w.toLowerCase());
+  if (words[0] === 'grant' || words[0] === 'revoke') {
+    if (!grants)
+      throw new ProtocolError('0A000', `${words[0].toUpperCase()} needs a user of the auth store`, false, {
+        hint: 'manage grants with: sluice grants add ROLE PRIVILEGE namespace:NS',
+      });
+    return { kind: 'local', ...grants(text) };
+  }
   if (TRANSACTION.test(text)) return transaction(words);
   if (words[0] === 'set') return setStatement(text, settings);
   if (words[0] === 'show') return show(text, settings);

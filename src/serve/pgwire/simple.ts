@@ -40,7 +40,7 @@ export async function runSimpleQuery(q: QueryContext, text: string): Promise<voi
 }
 
 async function runStatement(q: QueryContext, sql: string): Promise<void> {
-  const plan = planStatement(sql, q.settings);
+  const plan = planStatement(sql, q.settings, q.grants);
   const signal = q.statementSignal();
   switch (plan.kind) {
     case 'empty':

@@ -3,9 +3,11 @@
  * port), as `sluice serve` does once it has an engine.
  */
 import { readFileSync } from 'node:fs';
+import { AuthStore, type SqlPolicyOptions } from '../../auth/index.js';
 import type { PgwireConfig } from '../../config/index.js';
 import { projectPath } from '../../config/index.js';
 import type { Engine } from '../../engine/types.js';
+import type { MetaStore } from '../../metastore/index.js';
 import type { Logger } from '../../observe/index.js';
 import { ConfigError } from '../../util/index.js';
 import { type PgWireServer, startPgWireServer } from './server.js';
@@ -19,6 +21,11 @@ export interface StartPgWireOptions {
   port: number;
   log: Logger;
   metrics?: { registry: import('prom-client').Registry };
+  /** The metastore of the auth store: its users log in, under the `auth` section's SQL policy. */
+  meta?: MetaStore;
+  policy?: SqlPolicyOptions;
+  /** The certificate to offer when `pgwire.tls` is not set (the HTTP server's `server.tls`). */
+  tls?: { cert: Buffer; key: Buffer };
 }
 
 /** The user admitted without a password from loopback when `pgwire.trustLoopback` is on. */
@@ -37,10 +44,11 @@ export async function startPgWire(engine: Engine, o: StartPgWireOptions): Promis
       users: config.users,
       method: config.auth,
       trustLoopbackUser: config.trustLoopback ? TRUSTED_LOCAL_USER : undefined,
+      store: o.meta ? new AuthStore(o.meta) : undefined,
+      policy: o.policy,
+      audit: o.meta,
     },
-    tls: config.tls
-      ? { cert: readPem(o.dir, config.tls.cert), key: readPem(o.dir, config.tls.key) }
-      : undefined,
+    tls: config.tls ? { cert: readPem(o.dir, config.tls.cert), key: readPem(o.dir, config.tls.key) } : o.tls,
     maxConnections: config.maxConnections,
     maxMessageBytes: config.maxMessageBytes,
   });

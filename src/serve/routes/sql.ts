@@ -33,6 +33,8 @@ export interface SqlRouteOptions {
   engine: Engine;
   /** The session user of a request (default: `sluice`, allowed to write; the body may ask for read-only). */
   userOf?: (c: Context) => SessionUser | Promise<SessionUser>;
+  /** Opens the request's session (e.g. under the caller's table policy); overrides `userOf`. */
+  openSession?: (c: Context, o: { readOnly: boolean }) => Promise<EngineSession>;
 }
 
 interface ErrorBody {
@@ -158,6 +160,12 @@ function ndjsonStream(
   });
 }
 
+async function openFor(c: Context, o: SqlRouteOptions, readOnly: boolean): Promise<EngineSession> {
+  if (o.openSession) return o.openSession(c, { readOnly });
+  const base = (await o.userOf?.(c)) ?? { name: 'sluice', readOnly: false };
+  return o.engine.openSession({ ...base, readOnly: base.readOnly || readOnly });
+}
+
 /** Routes of `POST /sql` (mounted under /api/v1). */
 export function sqlRoutes(o: SqlRouteOptions): Hono {
   const app = new Hono();
@@ -172,13 +180,11 @@ export function sqlRoutes(o: SqlRouteOptions): Hono {
           : 'the body must be JSON: {"sql": "SELECT ..."}';
       return c.json({ error: { code: 'invalid_input', message, sqlState: '22023' } }, 400);
     }
-    const base = (await o.userOf?.(c)) ?? { name: 'sluice', readOnly: false };
-    const user = { ...base, readOnly: base.readOnly || input.readOnly === true };
     const ndjson =
       input.format === 'ndjson' ||
       (input.format === undefined && /application\/x-ndjson/.test(c.req.header('accept') ?? ''));
     const started = performance.now();
-    const session = await o.engine.openSession(user);
+    const session = await openFor(c, o, input.readOnly === true);
     let result: QueryResult;
     try {
       result = await session.run(input.sql, {
