@@ -75,13 +75,15 @@ function random(seed: number): () => number {
   };
 }
 
-interface Server {
+/** A `sluice serve` child process. */
+export interface Server {
   child: ChildProcess;
   url: string;
   stderr: () => string;
 }
 
-async function startServe(project: string): Promise<Server> {
+/** Start `sluice serve` on a project (random HTTP and PostgreSQL wire ports); resolves once it listens. */
+export async function startServe(project: string): Promise<Server> {
   const child = spawn(
     process.execPath,
     [sluiceBin, 'serve', '--json', '--http-port', '0', '--pg-port', '0', '--project', project],
@@ -115,7 +117,8 @@ async function startServe(project: string): Promise<Server> {
   return { child, url, stderr: () => stderr };
 }
 
-async function killServe(s: Server): Promise<void> {
+/** SIGKILL the server and wait for it to exit. */
+export async function killServe(s: Server): Promise<void> {
   const exited = new Promise<void>((resolve) => s.child.once('exit', () => resolve()));
   s.child.kill('SIGKILL');
   await exited;
