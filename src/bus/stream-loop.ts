@@ -96,11 +96,14 @@ export async function runStreamLoop(
     // Every batch that is full or due goes out now, all of them in one write.
     const lines: string[] = [];
     let limitReached = false;
-    for (const slot of hooks.slots()) {
+    const current = hooks.slots();
+    // What is buffered completes the stream: partial batches go out too, not at their timeout.
+    const limitHit =
+      params.streamLimit > 0 && sent + current.reduce((n, s) => n + s.buffer.length, 0) >= params.streamLimit;
+    for (const slot of current) {
       for (;;) {
         const full = slot.buffer.length >= params.batchLimit;
         const due = Date.now() >= slot.lastFlushAt + params.flushTimeoutMs;
-        const limitHit = params.streamLimit > 0 && sent + slot.buffer.length >= params.streamLimit;
         if (!full && !due && !(limitHit && slot.buffer.length)) break;
         const records = slot.buffer.splice(0, params.batchLimit);
         slot.keepAlives = records.length ? 0 : slot.keepAlives + 1;
