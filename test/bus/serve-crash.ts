@@ -101,7 +101,7 @@ export async function startServe(project: string): Promise<Server> {
     );
     child.on('exit', (code, signal) => {
       clearTimeout(timer);
-      reject(new Error(`sluice serve exited (${code ?? signal}) before listening: ${stderr}`));
+      reject(new Error(`sluice serve exited (${code ?? signal}) before listening: ${stderr}${stdout}`));
     });
     child.stdout?.on('data', (d: Buffer) => {
       stdout += d.toString();
