@@ -170,8 +170,12 @@ export function newSlot(eventType: string, partition: number, next: bigint): Str
 /** The JSON text of a batch: cursor, then the stored events as they are (no re-serialising). */
 export function batchLine(cursor: object, records: LogRecord[], info?: object): string {
   let line = `{"cursor":${JSON.stringify(cursor)}`;
-  if (records.length)
-    line += `,"events":[${records.map((r) => Buffer.from(r.value).toString('utf8')).join(',')}]`;
+  if (records.length) line += `,"events":[${records.map((r) => textOf(r.value)).join(',')}]`;
   if (info) line += `,"info":${JSON.stringify(info)}`;
   return `${line}}\n`;
+}
+
+/** The UTF-8 text of stored bytes, decoded in place (Buffer.from of a view would copy it first). */
+export function textOf(value: Uint8Array): string {
+  return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('utf8');
 }

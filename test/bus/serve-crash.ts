@@ -207,7 +207,7 @@ async function consumeAll(url: string): Promise<Map<string, number>> {
   if (total === 0) return counts;
   const cursors = parts.map((p) => ({ partition: p.partition, offset: 'BEGIN' }));
   const res = await fetch(
-    `${url}/event-types/${CRASH_EVENT_TYPE}/events?batch_limit=500&stream_limit=${total}&stream_timeout=60&batch_flush_timeout=1`,
+    `${url}/event-types/${CRASH_EVENT_TYPE}/events?batch_limit=500&stream_limit=${total}&stream_timeout=120&batch_flush_timeout=1`,
     { headers: { 'x-nakadi-cursors': JSON.stringify(cursors) } },
   );
   if (res.status !== 200) throw new Error(`streaming answered ${res.status}: ${await res.text()}`);
@@ -296,7 +296,7 @@ export async function runServeCrash(o: ServeCrashOptions): Promise<ServeCrashRes
     }
     server = await startServe(project);
     r.logCounts = await consumeAll(server.url);
-    r.tableCounts = await tableCounts(project, r.logCounts.size, 60_000);
+    r.tableCounts = await tableCounts(project, r.logCounts.size, 120_000);
     const exited = new Promise<void>((resolve) => server!.child.once('exit', () => resolve()));
     server.child.kill('SIGTERM');
     await exited;
