@@ -18,7 +18,19 @@ describe('low-level streaming and cursor arithmetic', () => {
   let t: TestBus;
   before(async () => {
     t = await openTestBus();
-    const body = businessType('clicks', {
+    await createTwoPartitionType('clicks');
+    const events = Array.from({ length: 5 }, (_, i) =>
+      orderEvent(`o${i}`, {
+        metadata: { eid: crypto.randomUUID(), occurred_at: new Date().toISOString(), partition: '0' },
+      }),
+    );
+    assert.equal((await call(t, 'POST', '/event-types/clicks/events', { token, body: events })).status, 200);
+  });
+  after(() => t.close());
+
+  /** An event type with two partitions chosen by the producer (metadata.partition). */
+  async function createTwoPartitionType(name: string): Promise<void> {
+    const body = businessType(name, {
       partition_strategy: 'user_defined',
       partition_key_fields: undefined,
       default_statistic: {
@@ -29,14 +41,7 @@ describe('low-level streaming and cursor arithmetic', () => {
       },
     });
     assert.equal((await call(t, 'POST', '/event-types', { token, body })).status, 201);
-    const events = Array.from({ length: 5 }, (_, i) =>
-      orderEvent(`o${i}`, {
-        metadata: { eid: crypto.randomUUID(), occurred_at: new Date().toISOString(), partition: '0' },
-      }),
-    );
-    assert.equal((await call(t, 'POST', '/event-types/clicks/events', { token, body: events })).status, 200);
-  });
-  after(() => t.close());
+  }
 
   const stream = (query: string, cursors?: unknown) =>
     call(t, 'GET', `/event-types/clicks/events?${query}`, {
@@ -114,17 +119,7 @@ describe('low-level streaming and cursor arithmetic', () => {
   });
 
   test('a backlog larger than a batch goes out as full batches, in order, cut exactly at stream_limit', async () => {
-    const body = businessType('bulk', {
-      partition_strategy: 'user_defined',
-      partition_key_fields: undefined,
-      default_statistic: {
-        messages_per_minute: 1,
-        message_size: 1,
-        read_parallelism: 2,
-        write_parallelism: 2,
-      },
-    });
-    assert.equal((await call(t, 'POST', '/event-types', { token, body })).status, 201);
+    await createTwoPartitionType('bulk');
     for (let b = 0; b < 6; b++) {
       const events = Array.from({ length: 500 }, (_, i) =>
         orderEvent(`b${b * 500 + i}`, {

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { openCatalog } from '../../src/catalog/index.js';
 import { loadProject, scaffoldProject } from '../../src/config/index.js';
+import { seededRandom } from '../../src/demo/marketplace-data.js';
 import { openDuck } from '../../src/duck/index.js';
 import { createLogger } from '../../src/observe/index.js';
 import { openRuntime } from '../../src/runtime/index.js';
@@ -61,18 +62,6 @@ export interface ServeCrashResult {
   /** Surprises: statuses other than 200/207/5xx, events failed by validation. */
   unexpected: string[];
   ms: number;
-}
-
-/** A small deterministic PRNG (mulberry32), so a failing run can be replayed by its seed. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** A `sluice serve` child process. */
@@ -264,7 +253,7 @@ async function tableCounts(
 /** Run the kill/restart cycles and collect what the log and the table hold afterwards. */
 export async function runServeCrash(o: ServeCrashOptions): Promise<ServeCrashResult> {
   const seed = o.seed ?? Math.floor(Math.random() * 2 ** 31);
-  const rand = random(seed);
+  const rand = seededRandom(seed);
   const tmp = tempDir('sluice-serve-crash-');
   const project = join(tmp.dir, 'proj');
   const started = Date.now();
