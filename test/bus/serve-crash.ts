@@ -196,7 +196,7 @@ async function consumeAll(url: string): Promise<Map<string, number>> {
   if (total === 0) return counts;
   const cursors = parts.map((p) => ({ partition: p.partition, offset: 'BEGIN' }));
   const res = await fetch(
-    `${url}/event-types/${CRASH_EVENT_TYPE}/events?batch_limit=500&stream_limit=${total}&stream_timeout=120&batch_flush_timeout=1`,
+    `${url}/event-types/${CRASH_EVENT_TYPE}/events?batch_limit=${Math.min(500, total)}&stream_limit=${total}&stream_timeout=120&batch_flush_timeout=1`,
     { headers: { 'x-nakadi-cursors': JSON.stringify(cursors) } },
   );
   if (res.status !== 200) throw new Error(`streaming answered ${res.status}: ${await res.text()}`);
