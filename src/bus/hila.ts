@@ -67,7 +67,7 @@ export async function runSubscriptionStream(
       return undefined;
     },
     wakeSignal: () => session.wakeSignal(),
-    emit: async (slot: StreamSlot, records: { offset: bigint; value: Uint8Array }[]) => {
+    emit: (slot: StreamSlot, records: { offset: bigint; value: Uint8Array }[]) => {
       const key = slotKey(slot.eventType, slot.partition);
       const last = records.at(-1);
       if (last) {
@@ -82,9 +82,11 @@ export async function runSubscriptionStream(
         event_type: slot.eventType,
         cursor_token: randomUUID(),
       };
-      await write(batchLine(cursor, records as never, first ? { debug: 'Stream started' } : undefined));
+      const line = batchLine(cursor, records as never, first ? { debug: 'Stream started' } : undefined);
       first = false;
+      return line;
     },
+    write,
   };
   return runStreamLoop(bus.eventLog, params, hooks, signal);
 }

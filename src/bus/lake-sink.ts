@@ -23,6 +23,7 @@ import {
 } from './lake-table.js';
 import type { EventLog, LogRecord } from './log/types.js';
 import { sleep } from './sleep.js';
+import { textOf } from './stream-loop.js';
 
 /** What to sink and how. */
 export interface SinkOptions {
@@ -137,8 +138,7 @@ async function commitBatch(
   const file = join(tmp, `batch-${Date.now()}.ndjson`);
   // Stored events are JSON already: wrap them without parsing (DuckDB reads the fields).
   const lines = batch.map(
-    (r) =>
-      `{"p":${r.partition},"o":${r.offset},"t":${r.timestamp},"e":${Buffer.from(r.value).toString('utf8')}}`,
+    (r) => `{"p":${r.partition},"o":${r.offset},"t":${r.timestamp},"e":${textOf(r.value)}}`,
   );
   await writeFile(file, `${lines.join('\n')}\n`);
   const properties = { [EVENT_TYPE_PROPERTY]: o.eventType, [CURSORS_PROPERTY]: JSON.stringify(cursors) };

@@ -39,7 +39,7 @@ export async function lolaSlots(
   });
 }
 
-/** Stream batches of the slots to `write` until a limit is reached or `signal` aborts. */
+/** Stream batches of the slots to `write` (one or more lines per call) until a limit is reached or `signal` aborts. */
 export async function runLolaStream(
   eventLog: EventLog,
   slots: StreamSlot[],
@@ -57,12 +57,13 @@ export async function runLolaStream(
       capacity: () => Number.POSITIVE_INFINITY,
       stopReason: () => undefined,
       wakeSignal: () => never,
-      emit: async (slot, records) => {
+      emit: (slot, records) => {
         const last = records.at(-1);
         const bounds = begins.get(slot.partition) ?? { partition: slot.partition, begin: 0n, end: 0n };
         const offset = last ? formatOffset(last.offset) : cursorOffset(slot.next - 1n, bounds);
-        await write(batchLine({ partition: String(slot.partition), offset }, records));
+        return batchLine({ partition: String(slot.partition), offset }, records);
       },
+      write,
     },
     signal,
   );

@@ -28,8 +28,10 @@ export interface StreamHooks {
   slots(): StreamSlot[];
   /** How many more events the stream may send before pausing (max_uncommitted_events). */
   capacity(): number;
-  /** Write one batch; `records` empty for a keep-alive. */
-  emit(slot: StreamSlot, records: LogRecord[]): Promise<void>;
+  /** The text of one batch (`records` empty for a keep-alive), once it is about to be sent. */
+  emit(slot: StreamSlot, records: LogRecord[]): string | Promise<string>;
+  /** Send the batches of one round, joined into one write. */
+  write(text: string): Promise<void>;
   /** A reason to end the stream now (commit timeout, subscription reset...). */
   stopReason(): string | undefined;
   /** Aborted when the loop should re-check its slots before a wait ends (commit, rebalance). */
@@ -37,6 +39,14 @@ export interface StreamHooks {
 }
 
 const MAX_WAIT_MS = 1000;
+/**
+ * Records read from a partition in one round beyond its batch: a round costs a read and a
+ * socket write, so a consumer with a small batch_limit gets many batches per round instead of
+ * one round per batch.
+ */
+const READ_AHEAD = 1000;
+/** The reason given when a read is cut short because another partition has records (no DOMException). */
+const OTHER_PARTITION_READY = Symbol('another partition has records');
 
 /** Run the loop until a limit is reached or `signal` aborts; resolves with why it stopped. */
 export async function runStreamLoop(
@@ -56,13 +66,19 @@ export async function runStreamLoop(
     const slots = hooks.slots();
     const now = Date.now();
     if (now >= endAt) {
-      for (const slot of slots) if (slot.buffer.length) await hooks.emit(slot, slot.buffer.splice(0));
+      const lines: string[] = [];
+      for (const slot of slots) {
+        while (slot.buffer.length)
+          lines.push(await hooks.emit(slot, slot.buffer.splice(0, params.batchLimit)));
+      }
+      if (lines.length) await hooks.write(lines.join(''));
       return 'stream timeout reached';
     }
     const streamLeft = params.streamLimit ? params.streamLimit - sent : Number.POSITIVE_INFINITY;
     const budget = Math.min(hooks.capacity(), streamLeft) - slots.reduce((n, s) => n + s.buffer.length, 0);
     const nextFlush = Math.min(endAt, ...slots.map((s) => s.lastFlushAt + params.flushTimeoutMs));
     const waitMs = Math.max(0, Math.min(MAX_WAIT_MS, nextFlush - now));
+    const room = Math.max(params.batchLimit, READ_AHEAD);
     const readable = slots.filter((s) => s.buffer.length < params.batchLimit);
     if (budget > 0 && readable.length) {
       // Share the budget fairly, rotating who gets the remainder, so no partition starves.
@@ -71,24 +87,36 @@ export async function runStreamLoop(
       round++;
       const perSlot = readable.map((s, i) => {
         const bonus = (i + round) % readable.length < extra ? 1 : 0;
-        return Math.max(0, Math.min(params.batchLimit - s.buffer.length, share + bonus));
+        return Math.max(0, Math.min(room - s.buffer.length, share + bonus));
       });
       await readAny(eventLog, readable, perSlot, waitMs, AbortSignal.any([signal, hooks.wakeSignal()]));
     } else {
       await sleep(waitMs, AbortSignal.any([signal, hooks.wakeSignal()]));
     }
-    for (const slot of hooks.slots()) {
-      const full = slot.buffer.length >= params.batchLimit;
-      const due = Date.now() >= slot.lastFlushAt + params.flushTimeoutMs;
-      const limitHit = params.streamLimit > 0 && sent + slot.buffer.length >= params.streamLimit;
-      if (!full && !due && !(limitHit && slot.buffer.length)) continue;
-      const records = slot.buffer.splice(0, params.batchLimit);
-      slot.keepAlives = records.length ? 0 : slot.keepAlives + 1;
-      slot.lastFlushAt = Date.now();
-      sent += records.length;
-      await hooks.emit(slot, records);
-      if (params.streamLimit > 0 && sent >= params.streamLimit) return 'stream limit reached';
+    // Every batch that is full or due goes out now, all of them in one write.
+    const lines: string[] = [];
+    let limitReached = false;
+    const current = hooks.slots();
+    // What is buffered completes the stream: partial batches go out too, not at their timeout.
+    const limitHit =
+      params.streamLimit > 0 && sent + current.reduce((n, s) => n + s.buffer.length, 0) >= params.streamLimit;
+    for (const slot of current) {
+      for (;;) {
+        const full = slot.buffer.length >= params.batchLimit;
+        const due = Date.now() >= slot.lastFlushAt + params.flushTimeoutMs;
+        if (!full && !due && !(limitHit && slot.buffer.length)) break;
+        const records = slot.buffer.splice(0, params.batchLimit);
+        slot.keepAlives = records.length ? 0 : slot.keepAlives + 1;
+        slot.lastFlushAt = Date.now();
+        sent += records.length;
+        lines.push(await hooks.emit(slot, records));
+        limitReached = params.streamLimit > 0 && sent >= params.streamLimit;
+        if (limitReached || slot.buffer.length === 0) break;
+      }
+      if (limitReached) break;
     }
+    if (lines.length) await hooks.write(lines.join(''));
+    if (limitReached) return 'stream limit reached';
     const all = hooks.slots();
     if (params.keepAliveLimit > 0 && all.length && all.every((s) => s.keepAlives >= params.keepAliveLimit)) {
       return 'keep-alive limit reached';
@@ -129,7 +157,7 @@ async function readAny(
       if (records.length === 0) return;
       slot.buffer.push(...records);
       slot.next = (records.at(-1) as LogRecord).offset + 1n;
-      done.abort();
+      done.abort(OTHER_PARTITION_READY);
     }),
   );
 }
@@ -142,8 +170,12 @@ export function newSlot(eventType: string, partition: number, next: bigint): Str
 /** The JSON text of a batch: cursor, then the stored events as they are (no re-serialising). */
 export function batchLine(cursor: object, records: LogRecord[], info?: object): string {
   let line = `{"cursor":${JSON.stringify(cursor)}`;
-  if (records.length)
-    line += `,"events":[${records.map((r) => Buffer.from(r.value).toString('utf8')).join(',')}]`;
+  if (records.length) line += `,"events":[${records.map((r) => textOf(r.value)).join(',')}]`;
   if (info) line += `,"info":${JSON.stringify(info)}`;
   return `${line}}\n`;
+}
+
+/** The UTF-8 text of stored bytes, decoded in place (Buffer.from of a view would copy it first). */
+export function textOf(value: Uint8Array): string {
+  return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('utf8');
 }

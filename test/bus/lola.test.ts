@@ -18,7 +18,19 @@ describe('low-level streaming and cursor arithmetic', () => {
   let t: TestBus;
   before(async () => {
     t = await openTestBus();
-    const body = businessType('clicks', {
+    await createTwoPartitionType('clicks');
+    const events = Array.from({ length: 5 }, (_, i) =>
+      orderEvent(`o${i}`, {
+        metadata: { eid: crypto.randomUUID(), occurred_at: new Date().toISOString(), partition: '0' },
+      }),
+    );
+    assert.equal((await call(t, 'POST', '/event-types/clicks/events', { token, body: events })).status, 200);
+  });
+  after(() => t.close());
+
+  /** An event type with two partitions chosen by the producer (metadata.partition). */
+  async function createTwoPartitionType(name: string): Promise<void> {
+    const body = businessType(name, {
       partition_strategy: 'user_defined',
       partition_key_fields: undefined,
       default_statistic: {
@@ -29,14 +41,7 @@ describe('low-level streaming and cursor arithmetic', () => {
       },
     });
     assert.equal((await call(t, 'POST', '/event-types', { token, body })).status, 201);
-    const events = Array.from({ length: 5 }, (_, i) =>
-      orderEvent(`o${i}`, {
-        metadata: { eid: crypto.randomUUID(), occurred_at: new Date().toISOString(), partition: '0' },
-      }),
-    );
-    assert.equal((await call(t, 'POST', '/event-types/clicks/events', { token, body: events })).status, 200);
-  });
-  after(() => t.close());
+  }
 
   const stream = (query: string, cursors?: unknown) =>
     call(t, 'GET', `/event-types/clicks/events?${query}`, {
@@ -111,6 +116,56 @@ describe('low-level streaming and cursor arithmetic', () => {
     ]);
     const events = (await readBatches(res)).flatMap((b) => b.events ?? []);
     assert.deepEqual(events.map((e) => e.order_number).sort(), ['late', 'o0', 'o1', 'o2', 'o3', 'o4']);
+  });
+
+  test('a backlog larger than a batch goes out as full batches, in order, cut exactly at stream_limit', async () => {
+    await createTwoPartitionType('bulk');
+    for (let b = 0; b < 6; b++) {
+      const events = Array.from({ length: 500 }, (_, i) =>
+        orderEvent(`b${b * 500 + i}`, {
+          metadata: {
+            eid: crypto.randomUUID(),
+            occurred_at: new Date().toISOString(),
+            partition: String(i % 2),
+          },
+        }),
+      );
+      assert.equal((await call(t, 'POST', '/event-types/bulk/events', { token, body: events })).status, 200);
+    }
+    const res = await call(t, 'GET', '/event-types/bulk/events?batch_limit=7&stream_limit=2500', {
+      token,
+      headers: {
+        'x-nakadi-cursors': JSON.stringify([
+          { partition: '0', offset: 'BEGIN' },
+          { partition: '1', offset: 'BEGIN' },
+        ]),
+      },
+    });
+    const started = Date.now();
+    const batches = await readBatches(res);
+    // The stream ends at its limit, not when the partial batches it holds reach the 30 s flush timeout.
+    assert.ok(Date.now() - started < 20_000, 'the stream ended at stream_limit');
+    const sizes = batches.map((b) => b.events?.length ?? 0);
+    assert.equal(
+      sizes.reduce((a, b) => a + b, 0),
+      2500,
+    );
+    // Every batch but the last one of each partition is full (the stream ends at its limit).
+    assert.equal(sizes.filter((n) => n !== 7).length <= 2, true, `batch sizes ${sizes.join(',')}`);
+    const next = new Map<string, number>([
+      ['0', 0],
+      ['1', 0],
+    ]);
+    for (const b of batches) {
+      const p = b.cursor.partition;
+      for (const e of b.events ?? []) {
+        const n = Number((e.order_number as string).slice(1));
+        assert.equal(n % 2, Number(p), `event ${n} is in partition ${p}`);
+        assert.equal(Math.floor(n / 2), next.get(p), `partition ${p} delivers in order without gaps`);
+        next.set(p, (next.get(p) ?? 0) + 1);
+      }
+      assert.equal(Number(b.cursor.offset), (next.get(p) ?? 0) - 1, 'the cursor names the last event');
+    }
   });
 
   test('invalid stream parameters and cursors are 422', async () => {
