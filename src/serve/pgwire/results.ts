@@ -77,7 +77,7 @@ export function looksLikeRows(sql: string): boolean {
 export function commandTag(statementType: string, sql: string, changed: number): string {
   const type = statementType.toUpperCase();
   if (type === 'INSERT') return `INSERT 0 ${changed}`;
-  if (type === 'UPDATE' || type === 'DELETE') return `${type} ${changed}`;
+  if (type === 'UPDATE' || type === 'DELETE' || type === 'MERGE') return `${type} ${changed}`;
   const words = sql
     .replace(/--[^\n]*|\/\*[\s\S]*?\*\//g, ' ')
     .trim()
