@@ -9,6 +9,7 @@
 //   --scale N         data size (TPC-H scale factor; 0.1 runs in about a minute)
 //   --reps N          repetitions per query and path (median reported; default 5, PostgreSQL 3)
 //   --stream-rows N   rows of the streaming test (default 10,000,000)
+//   --stream-only     only the streaming test (no TPC-H tables, no PostgreSQL)
 // Targets: pgwire ≤ 1.15× DuckDB direct (median), PostgreSQL ≥ 10× slower than pgwire on aggregates.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -42,7 +43,8 @@ const reps = flag('reps', 5);
 const pgReps = Math.min(reps, flag('pg-reps', 3));
 const streamRows = Math.round(flag('stream-rows', 10_000_000));
 const bin = new URL('../../bin/sluice.js', import.meta.url).pathname;
-const TABLES = ['region', 'nation', 'supplier', 'customer', 'part', 'orders', 'lineitem'];
+const streamOnly = process.argv.includes('--stream-only');
+const TABLES = streamOnly ? [] : ['region', 'nation', 'supplier', 'customer', 'part', 'orders', 'lineitem'];
 
 const n = (base: number) => Math.max(10, Math.round(base * scale));
 const NSUPP = n(10_000);
@@ -333,28 +335,35 @@ async function main(): Promise<void> {
       );
 
     // 3. PostgreSQL with the same rows (CSV exported by DuckDB, loaded with COPY).
-    postgres = await startPostgres();
-    const pgc = new pg.Client(postgres.url);
-    await pgc.connect();
-    await pgc.query("ALTER SYSTEM SET work_mem = '256MB'");
-    await pgc.query("ALTER SYSTEM SET max_parallel_workers_per_gather = '2'");
-    await pgc.query('SELECT pg_reload_conf()');
-    await pgc.end();
-    const pgClient = new pg.Client(postgres.url);
-    await pgClient.connect();
-    await pgClient.query('CREATE SCHEMA tpch');
-    const l0 = performance.now();
-    for (const t of TABLES) {
-      const cols = (await dconn.runAndReadAll(`DESCRIBE tpch.${t}`)).getRowObjects();
-      const ddl = cols.map((c) => `${c.column_name} ${String(c.column_type).replace('VARCHAR', 'TEXT')}`);
-      await pgClient.query(`CREATE TABLE tpch.${t} (${ddl.join(', ')})`);
-      const csv = join(root, `${t}.csv`);
-      await dconn.run(`COPY tpch.${t} TO '${csv}' (FORMAT csv, HEADER false)`);
-      execFileSync('psql', [postgres.url, '-q', '-c', `\\copy tpch.${t} FROM '${csv}' WITH (FORMAT csv)`]);
-      rmSync(csv);
+    const results: Record<string, Record<string, number>> = {};
+    const mismatches: string[] = [];
+    let medPgwire = Number.NaN;
+    let aggRatios: number[] = [];
+    let pgClient: pg.Client | undefined;
+    if (!streamOnly) {
+      postgres = await startPostgres();
+      const pgc = new pg.Client(postgres.url);
+      await pgc.connect();
+      await pgc.query("ALTER SYSTEM SET work_mem = '256MB'");
+      await pgc.query("ALTER SYSTEM SET max_parallel_workers_per_gather = '2'");
+      await pgc.query('SELECT pg_reload_conf()');
+      await pgc.end();
+      pgClient = new pg.Client(postgres.url);
+      await pgClient.connect();
+      await pgClient.query('CREATE SCHEMA tpch');
+      const l0 = performance.now();
+      for (const t of TABLES) {
+        const cols = (await dconn.runAndReadAll(`DESCRIBE tpch.${t}`)).getRowObjects();
+        const ddl = cols.map((c) => `${c.column_name} ${String(c.column_type).replace('VARCHAR', 'TEXT')}`);
+        await pgClient.query(`CREATE TABLE tpch.${t} (${ddl.join(', ')})`);
+        const csv = join(root, `${t}.csv`);
+        await dconn.run(`COPY tpch.${t} TO '${csv}' (FORMAT csv, HEADER false)`);
+        execFileSync('psql', [postgres.url, '-q', '-c', `\\copy tpch.${t} FROM '${csv}' WITH (FORMAT csv)`]);
+        rmSync(csv);
+      }
+      await pgClient.query('VACUUM ANALYZE');
+      console.log(`PostgreSQL loaded in ${((performance.now() - l0) / 1000).toFixed(1)} s`);
     }
-    await pgClient.query('VACUUM ANALYZE');
-    console.log(`PostgreSQL loaded in ${((performance.now() - l0) / 1000).toFixed(1)} s`);
 
     // 4. `sluice serve` over the project: HTTP and pgwire.
     const httpPort = await freePort();
@@ -376,82 +385,85 @@ async function main(): Promise<void> {
     await wire.connect();
     wire.on('error', () => {});
 
-    const paths: Record<string, (sql: string) => Promise<unknown[][]>> = {
-      duckdb: async (sql) => (await dconn.runAndReadAll(sql)).getRows().map((r) => r.map(String)),
-      pgwire: async (sql) => (await wire.query({ text: sql, rowMode: 'array' })).rows,
-      http: async (sql) => {
-        const res = await fetch(`http://127.0.0.1:${httpPort}/api/v1/sql`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ sql }),
-        });
-        const body = (await res.json()) as { rows?: unknown[][]; error?: unknown };
-        if (!res.ok) throw new Error(`HTTP ${res.status}: ${JSON.stringify(body)}`);
-        return body.rows ?? [];
-      },
-      postgres: async (sql) => (await pgClient.query({ text: sql, rowMode: 'array' })).rows,
-    };
+    if (!streamOnly) {
+      const postgresClient = pgClient as pg.Client;
+      const paths: Record<string, (sql: string) => Promise<unknown[][]>> = {
+        duckdb: async (sql) => (await dconn.runAndReadAll(sql)).getRows().map((r) => r.map(String)),
+        pgwire: async (sql) => (await wire.query({ text: sql, rowMode: 'array' })).rows,
+        http: async (sql) => {
+          const res = await fetch(`http://127.0.0.1:${httpPort}/api/v1/sql`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ sql }),
+          });
+          const body = (await res.json()) as { rows?: unknown[][]; error?: unknown };
+          if (!res.ok) throw new Error(`HTTP ${res.status}: ${JSON.stringify(body)}`);
+          return body.rows ?? [];
+        },
+        postgres: async (sql) => (await postgresClient.query({ text: sql, rowMode: 'array' })).rows,
+      };
 
-    const results: Record<string, Record<string, number>> = {};
-    const table: (string | number)[][] = [];
-    const mismatches: string[] = [];
-    for (const q of QUERIES) {
-      const row: Record<string, number> = {};
-      let reference: Check | undefined;
-      for (const [path, run] of Object.entries(paths)) {
-        const r = await timeIt(path === 'postgres' ? pgReps : reps, () => run(q.sql));
-        row[path] = r.ms;
-        reference ??= r.check;
-        if (!agrees(reference, r.check))
-          mismatches.push(
-            `${q.name}: ${path} ${JSON.stringify(r.check)} vs duckdb ${JSON.stringify(reference)}`,
-          );
+      const table: (string | number)[][] = [];
+      for (const q of QUERIES) {
+        const row: Record<string, number> = {};
+        let reference: Check | undefined;
+        for (const [path, run] of Object.entries(paths)) {
+          const r = await timeIt(path === 'postgres' ? pgReps : reps, () => run(q.sql));
+          row[path] = r.ms;
+          reference ??= r.check;
+          if (!agrees(reference, r.check))
+            mismatches.push(
+              `${q.name}: ${path} ${JSON.stringify(r.check)} vs duckdb ${JSON.stringify(reference)}`,
+            );
+        }
+        results[q.name] = row;
+        const { duckdb = 0, pgwire = 0, http = 0, postgres: pgMs = 0 } = row;
+        table.push([
+          q.name,
+          q.kind,
+          reference?.rows ?? 0,
+          fmt(duckdb),
+          fmt(pgwire),
+          fmt(http),
+          fmt(pgMs),
+          ratio(pgwire, duckdb),
+          ratio(pgMs, pgwire),
+        ]);
       }
-      results[q.name] = row;
-      const { duckdb = 0, pgwire = 0, http = 0, postgres: pgMs = 0 } = row;
-      table.push([
-        q.name,
-        q.kind,
-        reference?.rows ?? 0,
-        fmt(duckdb),
-        fmt(pgwire),
-        fmt(http),
-        fmt(pgMs),
-        ratio(pgwire, duckdb),
-        ratio(pgMs, pgwire),
-      ]);
+      console.log(`\nmedian ms of ${reps} runs (PostgreSQL ${pgReps}), after one warm-up run each`);
+      printTable(
+        [
+          'query',
+          'kind',
+          'rows',
+          'DuckDB direct',
+          'pgwire',
+          'HTTP',
+          'PostgreSQL',
+          'pgwire/DuckDB',
+          'PG/pgwire',
+        ],
+        table,
+      );
+      const pgwireRatios = QUERIES.map(
+        (q) => (results[q.name]?.pgwire ?? 0) / (results[q.name]?.duckdb ?? 1),
+      );
+      aggRatios = QUERIES.filter((q) => q.kind === 'aggregate').map(
+        (q) => (results[q.name]?.postgres ?? 0) / (results[q.name]?.pgwire ?? 1),
+      );
+      medPgwire = median(pgwireRatios);
+      const minAgg = Math.min(...aggRatios);
+      console.log(
+        `pgwire/DuckDB direct, median over queries: ${medPgwire.toFixed(2)}× (target ≤ 1.15×: ${medPgwire <= 1.15 ? 'met' : 'MISSED'})`,
+      );
+      console.log(
+        `PostgreSQL/pgwire on aggregates: ${aggRatios.map((r) => `${r.toFixed(1)}×`).join(', ')} (target ≥ 10×: ${minAgg >= 10 ? 'met' : 'MISSED'})`,
+      );
+      if (mismatches.length) {
+        console.log('\nRESULTS DISAGREE:');
+        for (const m of mismatches) console.log(`  ${m}`);
+      } else console.log('all results agree across the four paths (rows, numeric sum, string cells)');
     }
-    console.log(`\nmedian ms of ${reps} runs (PostgreSQL ${pgReps}), after one warm-up run each`);
-    printTable(
-      [
-        'query',
-        'kind',
-        'rows',
-        'DuckDB direct',
-        'pgwire',
-        'HTTP',
-        'PostgreSQL',
-        'pgwire/DuckDB',
-        'PG/pgwire',
-      ],
-      table,
-    );
-    const pgwireRatios = QUERIES.map((q) => (results[q.name]?.pgwire ?? 0) / (results[q.name]?.duckdb ?? 1));
-    const aggRatios = QUERIES.filter((q) => q.kind === 'aggregate').map(
-      (q) => (results[q.name]?.postgres ?? 0) / (results[q.name]?.pgwire ?? 1),
-    );
-    const medPgwire = median(pgwireRatios);
-    const minAgg = Math.min(...aggRatios);
-    console.log(
-      `pgwire/DuckDB direct, median over queries: ${medPgwire.toFixed(2)}× (target ≤ 1.15×: ${medPgwire <= 1.15 ? 'met' : 'MISSED'})`,
-    );
-    console.log(
-      `PostgreSQL/pgwire on aggregates: ${aggRatios.map((r) => `${r.toFixed(1)}×`).join(', ')} (target ≥ 10×: ${minAgg >= 10 ? 'met' : 'MISSED'})`,
-    );
-    if (mismatches.length) {
-      console.log('\nRESULTS DISAGREE:');
-      for (const m of mismatches) console.log(`  ${m}`);
-    } else console.log('all results agree across the four paths (rows, numeric sum, string cells)');
 
     // 5. Streaming a large SELECT *.
     const streamSql = 'SELECT * FROM tpch.stream';
@@ -508,7 +520,7 @@ async function main(): Promise<void> {
     if (raw.rows !== duckRows)
       mismatches.push(`stream: pgwire sent ${raw.rows} rows, DuckDB read ${duckRows}`);
     await wire.end();
-    await pgClient.end();
+    await pgClient?.end();
     dconn.closeSync();
     console.log(
       `saved ${saveResult('sql-tpch', {
