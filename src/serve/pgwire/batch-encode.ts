@@ -120,44 +120,29 @@ function textWriter(oid: number): ValueWriter {
   return (out, v) => out.text(text(v), ascii);
 }
 
+/** A fixed-size binary value: its length, then what `write` puts at `at` (returning the end). */
+function fixedWriter(size: number, write: (b: Buffer, v: DuckDBValue, at: number) => number): ValueWriter {
+  return (out, v) => {
+    out.ensure(4 + size);
+    out.int32(size);
+    out.at = write(out.buf, v, out.at);
+  };
+}
+
 function binaryWriter(oid: number): ValueWriter {
   switch (oid) {
     case OID.bool:
-      return (out, v) => {
-        out.ensure(5);
-        out.int32(1);
-        out.buf[out.at++] = v ? 1 : 0;
-      };
+      return fixedWriter(1, (b, v, at) => b.writeUInt8(v ? 1 : 0, at));
     case OID.int2:
-      return (out, v) => {
-        out.ensure(6);
-        out.int32(2);
-        out.at = out.buf.writeInt16BE(Number(v), out.at);
-      };
+      return fixedWriter(2, (b, v, at) => b.writeInt16BE(Number(v), at));
     case OID.int4:
-      return (out, v) => {
-        out.ensure(8);
-        out.int32(4);
-        out.at = out.buf.writeInt32BE(Number(v), out.at);
-      };
+      return fixedWriter(4, (b, v, at) => b.writeInt32BE(Number(v), at));
     case OID.int8:
-      return (out, v) => {
-        out.ensure(12);
-        out.int32(8);
-        out.at = out.buf.writeBigInt64BE(BigInt(v as number | bigint), out.at);
-      };
+      return fixedWriter(8, (b, v, at) => b.writeBigInt64BE(BigInt(v as number | bigint), at));
     case OID.float4:
-      return (out, v) => {
-        out.ensure(8);
-        out.int32(4);
-        out.at = out.buf.writeFloatBE(Number(v), out.at);
-      };
+      return fixedWriter(4, (b, v, at) => b.writeFloatBE(Number(v), at));
     case OID.float8:
-      return (out, v) => {
-        out.ensure(12);
-        out.int32(8);
-        out.at = out.buf.writeDoubleBE(Number(v), out.at);
-      };
+      return fixedWriter(8, (b, v, at) => b.writeDoubleBE(Number(v), at));
     default:
       return (out, v) => out.bytes(toBinary(v, oid));
   }
