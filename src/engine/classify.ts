@@ -20,7 +20,28 @@ export type StatementPlan =
     }
   | { kind: 'create'; target: string[]; ifNotExists: boolean; orReplace: boolean; source: string }
   | { kind: 'delete'; target: string[]; where?: string }
+  | RowChangePlan
   | { kind: 'drop'; target: string[]; ifExists: boolean; objectType: string };
+
+/**
+ * UPDATE or MERGE of a table: run by DuckDB on a temp copy of the affected rows. `before` +
+ * the temp table's name + `after` is the statement to run there; `alias` names the target
+ * in it.
+ */
+export interface RowChangePlan {
+  kind: 'update' | 'merge';
+  target: string[];
+  before: string;
+  after: string;
+  alias: string;
+  /** UPDATE without FROM: its WHERE condition on the table's columns (prunes files). */
+  where?: string;
+  /** MERGE: the USING source and ON condition (to check no target row matches twice). */
+  using?: string;
+  on?: string;
+  /** MERGE: whether a WHEN MATCHED clause can update or delete rows. */
+  matchedClause?: boolean;
+}
 
 /** Statements whose leading keyword makes them read-only queries. */
 const QUERIES = new Set([
@@ -197,6 +218,79 @@ function planDelete(sql: string, tokens: readonly Token[]): StatementPlan {
   return { kind: 'delete', target: name.parts, where: next ? rest(sql, tokens, name.next + 1) : undefined };
 }
 
+const RESERVED_AFTER_TARGET = new Set(['SET', 'USING', 'WHERE', 'FROM', 'ON']);
+
+/** The target name (and alias) of UPDATE/MERGE starting at token `i`. */
+function changeTarget(sql: string, tokens: readonly Token[], i: number, what: string) {
+  const name = nameAt(tokens, i);
+  if (!name) throw refused(`${what} without a table name`);
+  let next = name.next;
+  let alias: string | undefined;
+  if (isKeyword(tokens[next], 'AS')) next++;
+  const a = tokens[next];
+  if (a && (a.kind === 'quoted' || (a.kind === 'word' && !RESERVED_AFTER_TARGET.has(a.text.toUpperCase())))) {
+    alias = a.text;
+    next++;
+  }
+  const first = tokens[i] as Token;
+  const last = tokens[next - 1] as Token;
+  return {
+    target: name.parts,
+    alias: alias ?? (name.parts[name.parts.length - 1] as string),
+    before: sql.slice(0, first.start),
+    after: sql.slice(last.end),
+    next,
+  };
+}
+
+function refuseReturning(tokens: readonly Token[], what: string): void {
+  if (topLevel(tokens).some((t) => isKeyword(t, 'RETURNING')))
+    throw refused(`${what} ... RETURNING`, 'query the table after the statement');
+}
+
+function planUpdate(sql: string, tokens: readonly Token[]): StatementPlan {
+  refuseReturning(tokens, 'UPDATE');
+  const t = changeTarget(sql, tokens, 1, 'UPDATE');
+  if (!isKeyword(tokens[t.next], 'SET')) throw refused('UPDATE without SET');
+  const top = topLevel(tokens.slice(t.next));
+  const hasFrom = top.some((x) => isKeyword(x, 'FROM'));
+  const where = top.find((x) => isKeyword(x, 'WHERE'));
+  return {
+    kind: 'update',
+    target: t.target,
+    alias: t.alias,
+    before: t.before,
+    after: t.after,
+    where: where && !hasFrom ? sql.slice(where.end).trim() : undefined,
+  };
+}
+
+function planMerge(sql: string, tokens: readonly Token[]): StatementPlan {
+  refuseReturning(tokens, 'MERGE');
+  if (!isKeyword(tokens[1], 'INTO')) throw refused('MERGE without INTO');
+  const t = changeTarget(sql, tokens, 2, 'MERGE');
+  const top = topLevel(tokens.slice(t.next));
+  const using = top[0];
+  if (!isKeyword(using, 'USING'))
+    throw refused('MERGE without USING', 'write MERGE INTO ns.t USING source ON condition WHEN ...');
+  const on = top.find((x) => isKeyword(x, 'ON'));
+  const when = top.find((x) => isKeyword(x, 'WHEN'));
+  if (!on || !when || when.start < on.start)
+    throw refused('MERGE without ON ... WHEN', 'write MERGE INTO ns.t USING source ON condition WHEN ...');
+  const whens = top.filter((x) => isKeyword(x, 'WHEN'));
+  const matchedClause = whens.some((w) => isKeyword(top[top.indexOf(w) + 1], 'MATCHED'));
+  return {
+    kind: 'merge',
+    target: t.target,
+    alias: t.alias,
+    before: t.before,
+    after: t.after,
+    using: sql.slice((using as Token).end, on.start).trim(),
+    on: sql.slice(on.end, when.start).trim(),
+    matchedClause,
+  };
+}
+
 function planDrop(tokens: readonly Token[]): StatementPlan {
   const objectType = tokens[1]?.text.toUpperCase() ?? '';
   let i = 2;
@@ -277,11 +371,9 @@ function planWrite(sql: string, tokens: readonly Token[], first: string): Statem
     case 'DROP':
       return planDrop(tokens);
     case 'UPDATE':
+      return planUpdate(sql, tokens);
     case 'MERGE':
-      throw refused(
-        first,
-        'rewrite the rows with DELETE + INSERT, or upsert with INSERT OR REPLACE INTO ns.t SELECT ...',
-      );
+      return planMerge(sql, tokens);
     case 'COPY':
     case 'EXPORT':
       throw refused(first, 'export results with `sluice sql --format csv|parquet --output FILE`');
@@ -290,7 +382,7 @@ function planWrite(sql: string, tokens: readonly Token[], first: string): Statem
     default:
       throw refused(
         first,
-        'the engine runs queries and writes of lake tables (CREATE TABLE AS, INSERT, DELETE)',
+        'the engine runs queries and writes of lake tables (CREATE TABLE AS, INSERT, UPDATE, MERGE, DELETE)',
       );
   }
 }

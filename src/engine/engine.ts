@@ -6,7 +6,8 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
-import { DEFAULT_CATALOG_NAME, openCatalog } from '../catalog/index.js';
+// Not the catalog barrel: it loads the REST catalog's HTTP app, which queries do not need.
+import { DEFAULT_CATALOG_NAME, openCatalog } from '../catalog/jdbc-catalog.js';
 import { projectPath } from '../config/index.js';
 import { Duck } from '../duck/index.js';
 import type { Runtime } from '../runtime/index.js';

@@ -10,7 +10,7 @@
  * refuses to be read until then.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { readTableMetadata } from '../catalog/index.js';
+import { readTableMetadata } from '../catalog/metadata-io.js';
 import { sqlString } from '../duck/index.js';
 import type { MetaStore } from '../metastore/index.js';
 import type { ObjectStore } from '../storage/index.js';

@@ -1,7 +1,7 @@
 /** QueryResult implementations: rows streamed from DuckDB, and the summary of a write. */
-import type { DuckDBResult, DuckDBValue } from '@duckdb/node-api';
+import type { DuckDBDataChunk, DuckDBResult, DuckDBValue } from '@duckdb/node-api';
 import { engineError } from './errors.js';
-import type { QueryResult, ResultColumn } from './types.js';
+import type { BatchColumn, ColumnBatch, QueryResult, ResultColumn } from './types.js';
 
 /** The lifetime of one statement: its cancellation signal, why it stopped, and its slot. */
 export interface StatementControl {
@@ -41,13 +41,25 @@ export class StreamedResult implements QueryResult {
   }
 
   async *batches(): AsyncIterable<DuckDBValue[][]> {
+    for await (const chunk of this.#chunks()) yield chunk.getRows();
+  }
+
+  async *columnBatches(): AsyncIterable<ColumnBatch> {
+    for await (const chunk of this.#chunks()) {
+      const columns: BatchColumn[] = [];
+      for (let i = 0; i < chunk.columnCount; i++) columns.push(chunk.getColumnVector(i));
+      yield { rowCount: chunk.rowCount, columns };
+    }
+  }
+
+  async *#chunks(): AsyncIterable<DuckDBDataChunk> {
     if (this.#closed) return;
     try {
       for (;;) {
         this.#ctl.signal.throwIfAborted();
         const chunk = await this.#result.fetchChunk();
         if (!chunk || chunk.rowCount === 0) break;
-        yield chunk.getRows();
+        yield chunk;
       }
       this.#finished = true;
     } catch (err) {

@@ -77,6 +77,17 @@ export interface ResultColumn {
   type: DuckDBType;
 }
 
+/** One column of a batch: the value of each row (null for SQL NULL). */
+export interface BatchColumn {
+  getItem(row: number): DuckDBValue;
+}
+
+/** Rows of a result column by column (a DuckDB data chunk). */
+export interface ColumnBatch {
+  readonly rowCount: number;
+  readonly columns: readonly BatchColumn[];
+}
+
 /** The result of one statement, consumed once. */
 export interface QueryResult {
   columns: ResultColumn[];
@@ -86,6 +97,12 @@ export interface QueryResult {
    * as the consumer iterates: large results are never buffered whole.
    */
   batches(): AsyncIterable<DuckDBValue[][]>;
+  /**
+   * The same rows column by column (DuckDB data chunks, read value by value from each
+   * column's vector), for consumers that encode many rows at once. Use either this or
+   * `batches()`, once.
+   */
+  columnBatches?(): AsyncIterable<ColumnBatch>;
   /** The statement kind for command tags: SELECT, INSERT, DELETE, CREATE_TABLE, SET, ... */
   statementType: string;
   /** Rows inserted/updated/deleted by a write statement. */

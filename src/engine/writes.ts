@@ -2,8 +2,9 @@
  * Writes of lake tables through SQL: each statement becomes one operation of the table layer
  * (one Iceberg commit), its rows produced by DuckDB from the statement's SELECT.
  */
-import { AlreadyExistsError, type JdbcCatalog } from '../catalog/index.js';
-import { type Duck, sqlString } from '../duck/index.js';
+import { AlreadyExistsError } from '../catalog/errors.js';
+import type { JdbcCatalog } from '../catalog/jdbc-catalog.js';
+import { type Duck, type DuckConnection, sqlString } from '../duck/index.js';
 import type { ObjectStore } from '../storage/index.js';
 import {
   duckdbToIcebergType,
@@ -13,8 +14,8 @@ import {
   type Schema,
   type TableIdentifier,
 } from '../table/index.js';
-import { InvalidInputError, NotFoundError } from '../util/index.js';
-import type { StatementPlan } from './classify.js';
+import { ConflictError, InvalidInputError, NotFoundError } from '../util/index.js';
+import type { RowChangePlan, StatementPlan } from './classify.js';
 import type { LakeTable, LakeViews } from './lake.js';
 import { tokenize } from './lexer.js';
 import { SummaryResult } from './results.js';
@@ -190,6 +191,79 @@ async function runDelete(
   return new SummaryResult('DELETE', r.removedRecords - r.addedRecords);
 }
 
+/** Statement-level attempts of UPDATE/MERGE when concurrent commits conflict with it. */
+const ROW_CHANGE_ATTEMPTS = 3;
+
+/** The first value of a DuckDB statement's first row (the count of a DML statement). */
+function countOf(rows: Record<string, unknown>[]): number {
+  const v = rows[0] ? Object.values(rows[0])[0] : undefined;
+  return typeof v === 'bigint' || typeof v === 'number' ? Number(v) : 0;
+}
+
+/**
+ * UPDATE or MERGE of a lake table: DuckDB runs the statement on a temp table holding the
+ * rows of the files it may change, and the table layer rewrites the changed files in one
+ * commit. A concurrent commit that conflicts makes the statement run again on the new state.
+ */
+async function runRowChange(
+  ctx: WriteContext,
+  plan: RowChangePlan,
+  params: readonly unknown[] | undefined,
+  signal?: AbortSignal,
+): Promise<SummaryResult> {
+  const lake = requireLake(ctx, plan.target);
+  const alias = quoteIdent(plan.alias);
+  const change = async (conn: DuckConnection, temp: string): Promise<number> => {
+    const target = `${temp} AS ${alias}`;
+    if (plan.kind === 'merge' && plan.matchedClause) {
+      const using = inlineParams(plan.using ?? '', params);
+      const on = inlineParams(plan.on ?? '', params);
+      const [dup] = await conn.all<{ n: bigint }>(
+        `SELECT count(*) AS n FROM (SELECT ${alias}.rowid FROM ${target} JOIN ${using} ON ${on} GROUP BY ${alias}.rowid HAVING count(*) > 1)`,
+        undefined,
+        { signal },
+      );
+      if (Number(dup?.n ?? 0) > 0)
+        throw new InvalidInputError(
+          `MERGE matched ${dup?.n} row(s) of ${plan.target.join('.')} with more than one source row`,
+          'a target row may be changed by at most one source row: make the USING source unique on the ON columns',
+        );
+    }
+    const sql = `${plan.before}${target}${inlineParams(plan.after, params)}`;
+    return countOf(await conn.all<Record<string, unknown>>(sql, undefined, { signal }));
+  };
+  const where = plan.where ? inlineParams(plan.where, params) : undefined;
+  const tag = plan.kind.toUpperCase();
+  for (let attempt = 1; ; attempt++) {
+    const table = await openTable(ctx.catalog, ctx.store, ctx.duck, lake.id);
+    try {
+      const r = await rewriteWithFilter(table, change, where, signal);
+      return new SummaryResult(tag, r.affected);
+    } catch (err) {
+      if (!(err instanceof ConflictError) || attempt >= ROW_CHANGE_ATTEMPTS) throw err;
+    }
+  }
+}
+
+/** Rewrite with the WHERE of an UPDATE as the file filter, or without one if it names other tables. */
+async function rewriteWithFilter(
+  table: Awaited<ReturnType<typeof openTable>>,
+  change: (conn: DuckConnection, temp: string) => Promise<number>,
+  where: string | undefined,
+  signal?: AbortSignal,
+) {
+  if (where === undefined) return table.rewrite(change, { signal });
+  try {
+    return await table.rewrite(change, { filter: where, signal });
+  } catch (err) {
+    // A condition using the alias or other tables cannot prune files: read them all.
+    if (err instanceof InvalidInputError && err.message.startsWith('invalid filter')) {
+      return table.rewrite(change, { signal });
+    }
+    throw err;
+  }
+}
+
 async function runDrop(
   ctx: WriteContext,
   plan: Extract<WritePlan, { kind: 'drop' }>,
@@ -228,5 +302,8 @@ export function runWrite(
       return runDelete(ctx, plan, params, signal);
     case 'drop':
       return runDrop(ctx, plan);
+    case 'update':
+    case 'merge':
+      return runRowChange(ctx, plan, params, signal);
   }
 }

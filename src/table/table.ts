@@ -3,7 +3,7 @@
  * through the catalog, with rebase-and-retry when other writers commit first. Rows move
  * through DuckDB; this class holds metadata and orchestrates.
  */
-import type { Duck } from '../duck/index.js';
+import type { Duck, DuckConnection } from '../duck/index.js';
 import type { ObjectStore } from '../storage/index.js';
 import type { LoadedTable, TableCatalog, TableIdentifier } from './catalog-api.js';
 import {
@@ -48,6 +48,7 @@ import {
   overwriteRows,
   type WriteOptions,
 } from './table-ops.js';
+import { type RewriteOptions, type RewriteResult, rewriteRows } from './table-rewrite.js';
 import { type UpsertOptions, upsertRows } from './table-upsert.js';
 import type { PartitionSpec, Schema, Snapshot, TableMetadata } from './types.js';
 import type { WriteSource } from './writer-sql.js';
@@ -142,6 +143,18 @@ export class Table {
   async upsert(source: WriteSource, o: UpsertOptions): Promise<CommitResult> {
     await this.refresh();
     return upsertRows(this.#ctx, source, o);
+  }
+
+  /**
+   * Change rows with a DuckDB statement over a temp table holding the rows of the files that
+   * may be affected (UPDATE, MERGE); the changed files are rewritten in one snapshot.
+   */
+  async rewrite(
+    change: (conn: DuckConnection, temp: string) => Promise<number>,
+    o: RewriteOptions = {},
+  ): Promise<RewriteResult> {
+    await this.refresh();
+    return rewriteRows(this.#ctx, change, o);
   }
 
   /** Change the schema (add, drop, rename, widen, ...); old files read through field ids. */

@@ -113,19 +113,28 @@ class DuckSession implements EngineSession {
         .map((name, i) => ({ name, type: result.columnTypes()[i] as never }));
       let closed = false;
       const counters = this.counters;
+      async function* chunks() {
+        try {
+          for (;;) {
+            const chunk = await result.fetchChunk();
+            if (!chunk || chunk.rowCount === 0) return;
+            counters.batchesPulled++;
+            yield chunk;
+          }
+        } finally {
+          done();
+        }
+      }
       return {
         columns,
         statementType: type,
         async *batches() {
-          try {
-            for (;;) {
-              const chunk = await result.fetchChunk();
-              if (!chunk || chunk.rowCount === 0) return;
-              counters.batchesPulled++;
-              yield chunk.getRows();
-            }
-          } finally {
-            done();
+          for await (const chunk of chunks()) yield chunk.getRows();
+        },
+        async *columnBatches() {
+          for await (const chunk of chunks()) {
+            const vectors = Array.from({ length: chunk.columnCount }, (_, i) => chunk.getColumnVector(i));
+            yield { rowCount: chunk.rowCount, columns: vectors };
           }
         },
         async close() {

@@ -2,10 +2,10 @@
  * Streaming results to the client: DataRows batch by batch (waiting for the socket to drain),
  * row limits of Execute (a portal resumes where it stopped), COPY TO STDOUT, command tags.
  */
-import type { DuckDBValue } from '@duckdb/node-api';
-import type { QueryResult, ResultColumn } from '../../engine/types.js';
+import type { ColumnBatch, QueryResult, ResultColumn } from '../../engine/types.js';
+import { CopyLineWriter, dataRows, rowsAsBatch, rowWriters } from './batch-encode.js';
 import type { LocalColumn, LocalRows } from './catalog.js';
-import { toBinary, toText } from './encode.js';
+import { toBinary } from './encode.js';
 import { backend, dataRow } from './messages.js';
 import { OID, type PgType, pgTypeOf } from './oids.js';
 import type { CopyOptions } from './plan.js';
@@ -77,7 +77,7 @@ export function looksLikeRows(sql: string): boolean {
 export function commandTag(statementType: string, sql: string, changed: number): string {
   const type = statementType.toUpperCase();
   if (type === 'INSERT') return `INSERT 0 ${changed}`;
-  if (type === 'UPDATE' || type === 'DELETE') return `${type} ${changed}`;
+  if (type === 'UPDATE' || type === 'DELETE' || type === 'MERGE') return `${type} ${changed}`;
   const words = sql
     .replace(/--[^\n]*|\/\*[\s\S]*?\*\//g, ' ')
     .trim()
@@ -88,38 +88,51 @@ export function commandTag(statementType: string, sql: string, changed: number):
   return words[0] || type;
 }
 
-/** Encode one row for the wire. */
-export function encodeRow(row: DuckDBValue[], columns: WireColumn[]): Buffer {
-  return dataRow(
-    row.map((v, i) => {
-      if (v === null) return null;
-      const c = columns[i] as WireColumn;
-      return c.format === 1 ? toBinary(v, c.type.oid) : Buffer.from(toText(v, c.type.oid), 'utf8');
-    }),
-  );
+/** The rows of a result batch by batch, column-wise when the engine offers it. */
+function columnBatches(result: QueryResult): AsyncIterator<ColumnBatch> {
+  if (result.columnBatches) return result.columnBatches()[Symbol.asyncIterator]();
+  const rows = result.batches()[Symbol.asyncIterator]();
+  const width = result.columns.length;
+  return {
+    async next() {
+      const next = await rows.next();
+      return next.done ? next : { done: false, value: rowsAsBatch(next.value, width) };
+    },
+  };
 }
 
 /** A running result that Execute consumes, possibly over several calls with row limits. */
 export class RowCursor {
-  #iterator: AsyncIterator<DuckDBValue[][]>;
-  #pending: DuckDBValue[][] = [];
+  #iterator: AsyncIterator<ColumnBatch>;
+  #pending: ColumnBatch = { rowCount: 0, columns: [] };
   #at = 0;
   #done = false;
+  #columns: WireColumn[] = [];
+  #writers: ReturnType<typeof rowWriters> = [];
   rowsSent = 0;
 
   constructor(
     readonly result: QueryResult,
-    /** Encoding of the rows (FETCH may change formats between calls). */
-    public columns: WireColumn[],
+    columns: WireColumn[],
   ) {
-    this.#iterator = result.batches()[Symbol.asyncIterator]();
+    this.columns = columns;
+    this.#iterator = columnBatches(result);
+  }
+
+  /** Encoding of the rows (FETCH may change formats between calls). */
+  get columns(): WireColumn[] {
+    return this.#columns;
+  }
+  set columns(columns: WireColumn[]) {
+    this.#columns = columns;
+    this.#writers = rowWriters(columns);
   }
 
   /** Send up to `limit` rows (0 = all); true when the result is exhausted. */
   async send(sink: Sink, limit: number, signal: AbortSignal): Promise<boolean> {
     let budget = limit > 0 ? limit : Number.POSITIVE_INFINITY;
     while (budget > 0) {
-      if (this.#at >= this.#pending.length) {
+      if (this.#at >= this.#pending.rowCount) {
         signal.throwIfAborted();
         const next = await this.#iterator.next();
         if (next.done) {
@@ -130,17 +143,15 @@ export class RowCursor {
         this.#at = 0;
         continue;
       }
-      const end = Math.min(this.#pending.length, this.#at + budget);
-      const chunk: Buffer[] = [];
-      for (let i = this.#at; i < end; i++)
-        chunk.push(encodeRow(this.#pending[i] as DuckDBValue[], this.columns));
+      const end = Math.min(this.#pending.rowCount, this.#at + budget);
+      const chunk = dataRows(this.#pending, this.#at, end, this.#writers);
       budget -= end - this.#at;
       this.rowsSent += end - this.#at;
       this.#at = end;
-      await sink.send(Buffer.concat(chunk));
+      await sink.send(chunk);
     }
     // Look one batch ahead so a result that ends exactly at the limit completes now.
-    if (!this.#done && this.#at >= this.#pending.length) {
+    if (!this.#done && this.#at >= this.#pending.rowCount) {
       const next = await this.#iterator.next();
       if (next.done) this.#done = true;
       else {
@@ -186,34 +197,24 @@ export async function sendCopy(
   o: CopyOptions,
   signal: AbortSignal,
 ): Promise<number> {
-  const oids = result.columns.map((c) => pgTypeOf(c.type).oid);
+  const lines = new CopyLineWriter(
+    result.columns.map((c) => pgTypeOf(c.type).oid),
+    o,
+  );
   await sink.send(backend.copyOutResponse(result.columns.length, false));
-  const field = o.csv ? csvField(o) : textField(o);
-  const line = (values: string[]) => backend.copyData(Buffer.from(`${values.join(o.delimiter)}\n`, 'utf8'));
-  if (o.header) await sink.send(line(result.columns.map((c) => field(c.name))));
+  if (o.header) {
+    const header = result.columns.map((c) => lines.field(c.name)).join(o.delimiter);
+    await sink.send(backend.copyData(Buffer.from(`${header}\n`, 'utf8')));
+  }
   let rows = 0;
-  for await (const batch of result.batches()) {
+  const batches = columnBatches(result);
+  for (;;) {
     signal.throwIfAborted();
-    const chunk = batch.map((row) =>
-      line(row.map((v, i) => (v === null ? o.null : field(toText(v, oids[i] as number))))),
-    );
-    rows += batch.length;
-    await sink.send(Buffer.concat(chunk));
+    const next = await batches.next();
+    if (next.done) break;
+    rows += next.value.rowCount;
+    await sink.send(lines.lines(next.value));
   }
   await sink.send(backend.copyDone());
   return rows;
-}
-
-function textField(o: CopyOptions): (s: string) => string {
-  const escapes: Record<string, string> = { '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
-  return (s) =>
-    s
-      .replace(/[\\\n\r\t]/g, (c) => escapes[c] as string)
-      .split(o.delimiter)
-      .join(`\\${o.delimiter}`);
-}
-
-function csvField(o: CopyOptions): (s: string) => string {
-  return (s) =>
-    s === o.null || s.includes(o.delimiter) || /["\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }

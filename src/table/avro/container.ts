@@ -5,9 +5,10 @@
  * snapshot ids survive.
  */
 import { randomBytes } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { promisify } from 'node:util';
 import { deflateRaw, inflateRawSync } from 'node:zlib';
-import avro from 'avsc';
+import type avro from 'avsc';
 import { InvalidInputError } from '../../util/index.js';
 
 const deflateRawAsync = promisify(deflateRaw);
@@ -17,22 +18,32 @@ const RECORDS_PER_BLOCK = 4096;
 /** Supported block codecs; Java and PyIceberg write `deflate` by default. */
 export type AvroCodec = 'deflate' | 'null';
 
-const bigLong = avro.types.LongType.__with({
-  fromBuffer: (buf: Buffer) => buf.readBigInt64LE(0),
-  toBuffer: (n: bigint | number) => {
-    const b = Buffer.alloc(8);
-    b.writeBigInt64LE(BigInt(n));
-    return b;
-  },
-  fromJSON: (v: unknown) => BigInt(v as number),
-  toJSON: (n: bigint) => Number(n),
-  isValid: (n: unknown) => typeof n === 'bigint' || (typeof n === 'number' && Number.isSafeInteger(n)),
-  compare: (a: bigint, b: bigint) => (a === b ? 0 : a < b ? -1 : 1),
-});
+/** avsc, loaded on first use: commands that never read table metadata skip parsing it. */
+let loaded: { avro: typeof avro; bigLong: avro.types.LongType } | undefined;
+
+function avsc() {
+  if (loaded) return loaded;
+  const lib = createRequire(import.meta.url)('avsc') as typeof avro;
+  const bigLong = lib.types.LongType.__with({
+    fromBuffer: (buf: Buffer) => buf.readBigInt64LE(0),
+    toBuffer: (n: bigint | number) => {
+      const b = Buffer.alloc(8);
+      b.writeBigInt64LE(BigInt(n));
+      return b;
+    },
+    fromJSON: (v: unknown) => BigInt(v as number),
+    toJSON: (n: bigint) => Number(n),
+    isValid: (n: unknown) => typeof n === 'bigint' || (typeof n === 'number' && Number.isSafeInteger(n)),
+    compare: (a: bigint, b: bigint) => (a === b ? 0 : a < b ? -1 : 1),
+  });
+  loaded = { avro: lib, bigLong };
+  return loaded;
+}
 
 /** An avsc type for an Avro schema, reading every `long` as a bigint. */
 export function avroType(schema: unknown): avro.Type {
-  return avro.Type.forSchema(schema as avro.Schema, {
+  const { avro: lib, bigLong } = avsc();
+  return lib.Type.forSchema(schema as avro.Schema, {
     typeHook: (s: unknown) =>
       s === 'long' || (typeof s === 'object' && s !== null && (s as { type?: unknown }).type === 'long')
         ? bigLong
