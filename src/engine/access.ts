@@ -82,6 +82,14 @@ export async function checkAccess(
       written.push(name);
     }
   }
+  if (!hook.trusted && hidesReads(plan))
+    throw new SqlError(
+      'cannot tell which tables this statement reads, so it is refused for this user',
+      sql,
+      '0A000',
+      undefined,
+      'run it as an administrator, or compute the new values in a SELECT first',
+    );
   const query = readingQuery(sql, plan);
   if (query === undefined) return { sql, plan, read: [], written };
   const tree = await serialize(conn, query);
@@ -126,6 +134,17 @@ function accessOf(t: LakeTable | undefined, name: string): TableAccess {
   };
 }
 
+/**
+ * Whether an UPDATE or MERGE may read tables beyond its target and its USING source (a
+ * FROM list or subqueries in SET, WHERE, ON or WHEN clauses), which the parse tree of a
+ * SELECT cannot show. Conservative: a keyword inside a string literal counts too.
+ */
+function hidesReads(plan: StatementPlan): boolean {
+  if (plan.kind === 'update') return /\b(select|from)\b/i.test(plan.after);
+  if (plan.kind === 'merge') return /\bselect\b/i.test(plan.after.replace(plan.using ?? '', ''));
+  return false;
+}
+
 /** The SELECT whose table references a statement reads, if any. */
 function readingQuery(sql: string, plan: StatementPlan): string | undefined {
   switch (plan.kind) {
@@ -138,6 +157,10 @@ function readingQuery(sql: string, plan: StatementPlan): string | undefined {
         : undefined;
     case 'drop':
       return undefined;
+    case 'update':
+      return `SELECT 1 FROM ${plan.target.map(quoteIdent).join('.')}`;
+    case 'merge':
+      return `SELECT 1 FROM ${plan.target.map(quoteIdent).join('.')}, ${plan.using}`;
     default:
       if (NO_TABLES.has(plan.statementType)) return undefined;
       if (plan.statementType === 'EXPLAIN')

@@ -102,6 +102,28 @@ describe('per-table SQL policy: grants, PII masking, approval, production namesp
     }
   });
 
+  test('UPDATE and MERGE check the target for write and every table they read', async () => {
+    const ok = await answer('olga', 'UPDATE shop.drafts SET id = id WHERE id = 1');
+    assert.equal(ok.status, 200, JSON.stringify(ok.body));
+    const reader = await answer('ann', 'UPDATE shop.customers SET id = id WHERE id = 1');
+    assert.equal(reader.status, 403);
+    assert.equal(reader.body.error?.sqlState, '42501');
+    const hidden = await answer('olga', 'UPDATE shop.drafts SET id = (SELECT max(id) FROM prod.facts)');
+    assert.equal(hidden.body.error?.sqlState, '0A000', JSON.stringify(hidden.body));
+    const merge = await answer(
+      'olga',
+      `MERGE INTO shop.drafts AS d USING prod.facts AS f ON d.id = f.id
+       WHEN MATCHED THEN UPDATE SET id = d.id`,
+    );
+    assert.equal(merge.status, 403, JSON.stringify(merge.body));
+    assert.match(merge.body.error?.message ?? '', /prod\.facts/);
+    const admin = await answer(
+      'root',
+      'UPDATE shop.orders SET amount = (SELECT max(amount) FROM shop.orders)',
+    );
+    assert.equal(admin.status, 200, JSON.stringify(admin.body));
+  });
+
   test('unqualified names resolve through the search path; CTEs named like tables are not tables', async () => {
     assert.equal((await answer('ann', "SET search_path = 'shop'")).status, 200);
     // Each request is its own session: qualify through a CTE instead.
