@@ -161,7 +161,7 @@ async function runCreate(
         'use CREATE OR REPLACE TABLE, or INSERT INTO',
       );
     const table = await openTable(ctx.catalog, ctx.store, ctx.duck, id);
-    const r = await table.overwrite(source, { signal });
+    const r = await table.replace(source, { signal });
     return new SummaryResult('CREATE_TABLE', r.addedRecords);
   }
   let nextId = 0;

@@ -16,7 +16,7 @@ import { openCatalog } from '../catalog/index.js';
 import { sqlString } from '../duck/index.js';
 import type { Engine, EngineSession } from '../engine/index.js';
 import type { Runtime } from '../runtime/index.js';
-import { errorMessage, InvalidInputError } from '../util/index.js';
+import { errorMessage } from '../util/index.js';
 import { Compiler, relationOf } from './compile.js';
 import { buildOrder, selectNodes } from './select.js';
 import type { ModelNode, ModelsProject } from './types.js';
@@ -94,21 +94,11 @@ async function buildNode(
   const exists = await ctx.catalog.tableExists(idOf(node));
   const incremental = m === 'incremental' && exists && !o.fullRefresh;
   const select = ctx.compiler.compile(node, { isIncremental: incremental });
-  if (!incremental) {
-    try {
-      return {
-        rows: await drain(session, `CREATE OR REPLACE TABLE ${relation} AS\n${select}`, o),
-        incremental,
-      };
-    } catch (err) {
-      if (!/is not in the table schema/.test(errorMessage(err))) throw err;
-      throw new InvalidInputError(
-        `the columns of ${node.name} changed: ${errorMessage(err).split('\n')[0]}`,
-        `drop the old table (sluice sql "DROP TABLE ${relation}") and build again; its history goes with it`,
-        { cause: err },
-      );
-    }
-  }
+  if (!incremental)
+    return {
+      rows: await drain(session, `CREATE OR REPLACE TABLE ${relation} AS\n${select}`, o),
+      incremental,
+    };
   const key = node.config.uniqueKey;
   const sql = key?.length
     ? `INSERT OR REPLACE INTO ${relation} BY NAME\n${select}`

@@ -24,6 +24,7 @@ import type {
   SnapshotOperation,
   TableMetadata,
 } from './types.js';
+import { schemaIdFor, type TableRequirement, type TableUpdate } from './updates.js';
 
 /** What table operations share: where the table is, how to commit, and its last known state. */
 export interface TableContext {
@@ -48,6 +49,11 @@ export interface SnapshotChange {
   removed: readonly LiveEntry[];
   /** The snapshot the change was planned on (null for an empty table). */
   baseSnapshotId: bigint | null;
+  /**
+   * Set when `schema` is a new schema of the table: it is added and made current in the same
+   * commit, which requires the table's schema to be still the one the change was planned on.
+   */
+  newSchema?: { lastColumnId: number; baseSchemaId: number; baseLastColumnId: number };
   /** Extra summary properties (e.g. `sluice.raw-objects`); standard keys win. */
   properties?: Record<string, string>;
   /** Check data files committed by others since the base; throw ConflictError to abort. */
@@ -214,6 +220,16 @@ export async function commitSnapshot(ctx: TableContext, change: SnapshotChange):
     }
     for (let attempt = 1; ; attempt++) {
       change.signal?.throwIfAborted();
+      const evolve = change.newSchema;
+      if (
+        evolve &&
+        (md['current-schema-id'] !== evolve.baseSchemaId || md['last-column-id'] !== evolve.baseLastColumnId)
+      ) {
+        throw new ConflictError(
+          `cannot commit ${change.operation}: the table's schema was changed by a concurrent commit`,
+          'run the operation again on the current table state',
+        );
+      }
       const parent = currentSnapshot(md);
       const parentId = parent ? parent['snapshot-id'] : null;
       if (parentId !== change.baseSnapshotId && (change.validate || change.removed.length > 0)) {
@@ -243,23 +259,34 @@ export async function commitSnapshot(ctx: TableContext, change: SnapshotChange):
         'timestamp-ms': Math.max(Date.now(), md['last-updated-ms']),
         'manifest-list': listPath,
         summary: snapshotSummary(change, manifests, parent, md),
-        'schema-id': md['current-schema-id'],
+        'schema-id': evolve ? schemaIdFor(md, change.schema) : md['current-schema-id'],
       };
       if (parentId !== null) snapshot['parent-snapshot-id'] = parentId;
       try {
-        ctx.loaded = await ctx.catalog.commitTable(
-          ctx.id,
-          [{ type: 'assert-ref-snapshot-id', ref: MAIN_BRANCH, 'snapshot-id': parentId }],
-          [
-            { action: 'add-snapshot', snapshot },
-            {
-              action: 'set-snapshot-ref',
-              'ref-name': MAIN_BRANCH,
-              type: 'branch',
-              'snapshot-id': snapshotId,
-            },
-          ],
-        );
+        const requirements: TableRequirement[] = [
+          { type: 'assert-ref-snapshot-id', ref: MAIN_BRANCH, 'snapshot-id': parentId },
+        ];
+        const updates: TableUpdate[] = [];
+        if (evolve) {
+          requirements.push(
+            { type: 'assert-current-schema-id', 'current-schema-id': evolve.baseSchemaId },
+            { type: 'assert-last-assigned-field-id', 'last-assigned-field-id': evolve.baseLastColumnId },
+          );
+          updates.push(
+            { action: 'add-schema', schema: change.schema, 'last-column-id': evolve.lastColumnId },
+            { action: 'set-current-schema', 'schema-id': -1 },
+          );
+        }
+        ctx.loaded = await ctx.catalog.commitTable(ctx.id, requirements, [
+          ...updates,
+          { action: 'add-snapshot', snapshot },
+          {
+            action: 'set-snapshot-ref',
+            'ref-name': MAIN_BRANCH,
+            type: 'branch',
+            'snapshot-id': snapshotId,
+          },
+        ]);
       } catch (err) {
         if (!(err instanceof ConflictError)) throw err;
         await io.deleteFiles(attemptFiles).catch(() => {});

@@ -21,7 +21,7 @@ import {
 } from './scan-prune.js';
 import { filterCheckSql, scanSql } from './scan-sql.js';
 import { type CommitResult, commitSnapshot, type TableContext } from './table-commit.js';
-import type { DataFile, TableMetadata } from './types.js';
+import type { DataFile, Schema, TableMetadata } from './types.js';
 import { writeDataFiles } from './writer.js';
 import type { WriteSource } from './writer-sql.js';
 
@@ -71,11 +71,17 @@ export async function checkFilter(
   }
 }
 
-/** Write rows with the table's current schema and default spec. */
-export function writeCurrent(conn: DuckConnection, ctx: TableContext, source: WriteSource, o: WriteOptions) {
+/** Write rows with the table's default spec and its current schema (or the given one). */
+export function writeCurrent(
+  conn: DuckConnection,
+  ctx: TableContext,
+  source: WriteSource,
+  o: WriteOptions,
+  schema: Schema = currentSchema(ctx.loaded.metadata),
+) {
   const md = ctx.loaded.metadata;
   return writeDataFiles(conn, ctx.io, md, source, {
-    schema: currentSchema(md),
+    schema,
     spec: defaultSpec(md),
     targetFileSizeBytes: o.targetFileSizeBytes,
     rowGroupSize: o.rowGroupSize,
@@ -155,7 +161,8 @@ async function splitByFilter(
   return { full, partial };
 }
 
-function conflictCheck(
+/** A validation refusing files added concurrently that may hold rows matching the predicates (all, when incomplete). */
+export function conflictCheck(
   md: TableMetadata,
   predicates: readonly ColumnPredicate[],
   complete: boolean,

@@ -49,6 +49,7 @@ import {
   type WriteOptions,
 } from './table-ops.js';
 import { type RewriteOptions, type RewriteResult, rewriteRows } from './table-rewrite.js';
+import { replaceRows } from './table-replace.js';
 import { type UpsertOptions, upsertRows } from './table-upsert.js';
 import type { PartitionSpec, Schema, Snapshot, TableMetadata } from './types.js';
 import type { WriteSource } from './writer-sql.js';
@@ -131,6 +132,15 @@ export class Table {
   async overwrite(source: WriteSource, o: OverwriteOptions = {}): Promise<CommitResult> {
     await this.refresh();
     return overwriteRows(this.#ctx, source, o);
+  }
+
+  /**
+   * Replace all rows with the source's and make the schema the source's columns (kept field
+   * ids where names and types match), in one snapshot: `CREATE OR REPLACE TABLE ... AS`.
+   */
+  async replace(source: WriteSource, o: WriteOptions = {}): Promise<CommitResult> {
+    await this.refresh();
+    return replaceRows(this.#ctx, source, o);
   }
 
   /** Delete the rows matching a SQL predicate (copy-on-write). */

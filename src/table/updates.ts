@@ -62,6 +62,12 @@ export type TableRequirement =
 const same = (a: unknown, b: unknown) => stringifyJson(a) === stringifyJson(b);
 const nextId = (ids: number[], start = 0) => ids.reduce((m, id) => Math.max(m, id + 1), start);
 
+/** The id an `add-schema` of this schema gets: an equivalent existing schema's, else the next free one. */
+export function schemaIdFor(md: TableMetadata, schema: Schema): number {
+  const existing = md.schemas.find((s) => schemasEquivalent(s, schema));
+  return existing ? existing['schema-id'] : nextId(md.schemas.map((s) => s['schema-id']));
+}
+
 function emptyMetadata(now: number): TableMetadata {
   return {
     'format-version': 2,
@@ -113,9 +119,8 @@ class Builder {
     validateSchema(schema);
     const md = this.md;
     md['last-column-id'] = Math.max(md['last-column-id'], lastColumnId ?? 0, highestFieldId(schema));
-    const existing = md.schemas.find((s) => schemasEquivalent(s, schema));
-    const id = existing ? existing['schema-id'] : nextId(md.schemas.map((s) => s['schema-id']));
-    if (!existing) md.schemas.push({ ...schema, 'schema-id': id });
+    const id = schemaIdFor(md, schema);
+    if (!md.schemas.some((s) => s['schema-id'] === id)) md.schemas.push({ ...schema, 'schema-id': id });
     this.lastSchemaId = id;
   }
 

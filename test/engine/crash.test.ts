@@ -1,10 +1,7 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { test } from 'node:test';
-import { runCli, sluiceBin } from '../helpers/cli.js';
-import { testProject } from './helpers.js';
+import { runCli } from '../helpers/cli.js';
+import { killWhileWriting, testProject } from './helpers.js';
 
 test('an INSERT killed with SIGKILL commits all of its rows or none, and the table stays usable', async () => {
   const p = await testProject();
@@ -12,20 +9,7 @@ test('an INSERT killed with SIGKILL commits all of its rows or none, and the tab
     const sql = (q: string) => runCli(['--project', p.dir, 'sql', '--format', 'csv', q]);
     const created = await sql('CREATE TABLE crash.t AS SELECT range AS id FROM range(1000)');
     assert.equal(created.code, 0, created.stderr);
-    const child = spawn(process.execPath, [
-      sluiceBin,
-      '--project',
-      p.dir,
-      'sql',
-      'INSERT INTO crash.t SELECT 1000 + range FROM range(20000000)',
-    ]);
-    // Kill it while it writes data files (they are staged before the commit).
-    const staging = join(p.dir, '.sluice', 'warehouse', '.sluice-tmp');
-    const writing = () => existsSync(staging) && readdirSync(staging).some((f) => f.startsWith('stage-'));
-    for (let i = 0; i < 1200 && !writing(); i++) await new Promise((r) => setTimeout(r, 25));
-    assert.ok(writing(), 'the INSERT never started writing');
-    child.kill('SIGKILL');
-    await new Promise((r) => child.on('close', r));
+    await killWhileWriting(p.dir, 'INSERT INTO crash.t SELECT 1000 + range FROM range(20000000)');
     const after = await sql('SELECT count(*) AS n FROM crash.t');
     assert.equal(after.code, 0, after.stderr);
     const n = Number(after.stdout.split('\n')[1]);

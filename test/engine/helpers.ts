@@ -1,4 +1,5 @@
-import { writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DuckDBValue } from '@duckdb/node-api';
 import { type JdbcCatalog, openCatalog } from '../../src/catalog/index.js';
@@ -6,7 +7,7 @@ import { loadProject, scaffoldProject } from '../../src/config/index.js';
 import type { EngineSession, QueryResult } from '../../src/engine/index.js';
 import { createLogger } from '../../src/observe/index.js';
 import { openRuntime, type Runtime } from '../../src/runtime/index.js';
-import { tempDir } from '../helpers/cli.js';
+import { sluiceBin, tempDir } from '../helpers/cli.js';
 
 /** A scaffolded project with its runtime and catalog; `remove` closes and deletes it. */
 export interface TestProject {
@@ -53,4 +54,19 @@ function plain(v: DuckDBValue): unknown {
 /** Run one statement and collect its rows. */
 export async function query(session: EngineSession, sql: string, params?: unknown[]): Promise<unknown[][]> {
   return rowsOf(await session.run(sql, { params }));
+}
+
+/**
+ * Run `sluice sql <statement>` in a child process and SIGKILL it while it writes data files
+ * (they are staged before the commit). @throws when it never started writing.
+ */
+export async function killWhileWriting(dir: string, statement: string): Promise<void> {
+  const child = spawn(process.execPath, [sluiceBin, '--project', dir, 'sql', statement]);
+  const staging = join(dir, '.sluice', 'warehouse', '.sluice-tmp');
+  const writing = () => existsSync(staging) && readdirSync(staging).some((f) => f.startsWith('stage-'));
+  for (let i = 0; i < 1200 && !writing(); i++) await new Promise((r) => setTimeout(r, 25));
+  const started = writing();
+  child.kill('SIGKILL');
+  await new Promise((r) => child.on('close', r));
+  if (!started) throw new Error(`the statement never started writing: ${statement}`);
 }

@@ -86,4 +86,20 @@ describe('models: errors name the file and line; selection; failures skip downst
     for (const ok of ['a', 's1', 'm1', 'm2']) assert.equal(results.get(ok)?.status, 'success', ok);
     assert.deepEqual(await p.rows('SELECT count(*) FROM errs.m2'), [[1]]);
   });
+
+  test('a model whose columns change rebuilds in place and keeps its history', async () => {
+    const build = async () => {
+      const [r] = await buildModels(p.runtime, p.engine, p.load(), { select: 'shape' });
+      assert.equal(r?.status, 'success', r?.error);
+    };
+    p.write('models/shape.sql', "select 1 as id, 'a' as label");
+    await build();
+    const first = (await p.catalog.loadTable({ namespace: ['errs'], name: 'shape' })).metadata;
+    p.write('models/shape.sql', 'select 2 as id, 2.5::double as score');
+    await build();
+    assert.deepEqual(await p.rows('SELECT * FROM errs.shape'), [[2, 2.5]]);
+    const md = (await p.catalog.loadTable({ namespace: ['errs'], name: 'shape' })).metadata;
+    assert.equal(md.snapshots.length, 2);
+    assert.deepEqual(await p.rows(`SELECT * FROM errs."shape@${first['current-snapshot-id']}"`), [[1, 'a']]);
+  });
 });
