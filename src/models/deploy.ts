@@ -60,7 +60,10 @@ export async function deployModels(
       const id = { namespace: [node.schema], name: node.name };
       const previous = before.get(m.name) ?? null;
       if (previous === null) await catalog.dropTable(id);
-      else await (await openTable(catalog, runtime.store, duck, id)).rollbackTo(previous);
+      else
+        await (await openTable(catalog, runtime.store, duck, id)).rollbackTo(previous, {
+          restoreSchema: true,
+        });
       rolledBack.push({
         relation: relationOf(node),
         snapshotId: previous === null ? null : String(previous),

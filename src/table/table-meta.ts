@@ -150,19 +150,30 @@ export function commitTag(ctx: TableContext, name: string, snapshotId?: bigint):
 }
 
 /** Make an earlier snapshot current again (the later ones stay in the history). @throws NotFoundError */
-export function commitRollback(ctx: TableContext, snapshotId: bigint): Promise<TableMetadata> {
+export function commitRollback(
+  ctx: TableContext,
+  snapshotId: bigint,
+  o: { restoreSchema?: boolean } = {},
+): Promise<TableMetadata> {
   return commitMetadata(ctx, (md) => {
-    if (!snapshotById(md, snapshotId))
+    const snapshot = snapshotById(md, snapshotId);
+    if (!snapshot)
       throw new NotFoundError(
         `snapshot ${snapshotId} does not exist`,
         'list snapshots with `sluice tables snapshots`',
       );
+    const schemaId = snapshot['schema-id'];
+    const restore = o.restoreSchema && schemaId !== undefined && schemaId !== md['current-schema-id'];
     return {
       requirements: [
         { type: 'assert-ref-snapshot-id', ref: MAIN_BRANCH, 'snapshot-id': md['current-snapshot-id'] },
+        ...(restore
+          ? [{ type: 'assert-current-schema-id' as const, 'current-schema-id': md['current-schema-id'] }]
+          : []),
       ],
       updates: [
         { action: 'set-snapshot-ref', 'ref-name': MAIN_BRANCH, type: 'branch', 'snapshot-id': snapshotId },
+        ...(restore ? [{ action: 'set-current-schema' as const, 'schema-id': schemaId }] : []),
       ],
     };
   });

@@ -48,8 +48,8 @@ import {
   overwriteRows,
   type WriteOptions,
 } from './table-ops.js';
-import { type RewriteOptions, type RewriteResult, rewriteRows } from './table-rewrite.js';
 import { replaceRows } from './table-replace.js';
+import { type RewriteOptions, type RewriteResult, rewriteRows } from './table-rewrite.js';
 import { type UpsertOptions, upsertRows } from './table-upsert.js';
 import type { PartitionSpec, Schema, Snapshot, TableMetadata } from './types.js';
 import type { WriteSource } from './writer-sql.js';
@@ -191,10 +191,14 @@ export class Table {
     await commitTag(this.#ctx, name, snapshotId);
   }
 
-  /** Make an earlier snapshot current. */
-  async rollbackTo(snapshotId: bigint): Promise<void> {
+  /**
+   * Make an earlier snapshot current. The table keeps its current schema (as Iceberg's
+   * rollback does) unless `restoreSchema`, which also makes the snapshot's schema current,
+   * so the table reads exactly as it did then (columns a later replace changed included).
+   */
+  async rollbackTo(snapshotId: bigint, o: { restoreSchema?: boolean } = {}): Promise<void> {
     await this.refresh();
-    await commitRollback(this.#ctx, snapshotId);
+    await commitRollback(this.#ctx, snapshotId, o);
   }
 
   /**

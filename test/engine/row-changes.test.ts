@@ -1,7 +1,4 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
 import { type Duck, openDuck } from '../../src/duck/index.js';
@@ -11,8 +8,8 @@ import { createApp } from '../../src/serve/index.js';
 import { type PgWireServer, startPgWireServer } from '../../src/serve/pgwire/index.js';
 import { openTable } from '../../src/table/index.js';
 import { InvalidInputError, PermissionError } from '../../src/util/index.js';
-import { runCli, sluiceBin } from '../helpers/cli.js';
-import { query, type TestProject, testProject } from './helpers.js';
+import { runCli } from '../helpers/cli.js';
+import { killWhileWriting, query, type TestProject, testProject } from './helpers.js';
 
 describe('UPDATE and MERGE of lake tables', () => {
   let p: TestProject;
@@ -229,19 +226,7 @@ test('an UPDATE killed with SIGKILL leaves the table at the old snapshot or comm
     const sql = (q: string) => runCli(['--project', p.dir, 'sql', '--format', 'csv', q]);
     const created = await sql('CREATE TABLE crash.u AS SELECT range AS id, 0 AS v FROM range(1000000)');
     assert.equal(created.code, 0, created.stderr);
-    const child = spawn(process.execPath, [
-      sluiceBin,
-      '--project',
-      p.dir,
-      'sql',
-      'UPDATE crash.u SET v = v + 1',
-    ]);
-    const staging = join(p.dir, '.sluice', 'warehouse', '.sluice-tmp');
-    const writing = () => existsSync(staging) && readdirSync(staging).some((f) => f.startsWith('stage-'));
-    for (let i = 0; i < 1200 && !writing() && child.exitCode === null; i++)
-      await new Promise((r) => setTimeout(r, 10));
-    child.kill('SIGKILL');
-    await new Promise((r) => (child.exitCode === null ? child.on('close', r) : r(undefined)));
+    await killWhileWriting(p.dir, 'UPDATE crash.u SET v = v + 1');
     const after = await sql('SELECT count(*) AS n, sum(v) AS s FROM crash.u');
     assert.equal(after.code, 0, after.stderr);
     const [n, s] = (after.stdout.split('\n')[1] ?? '').split(',').map(Number);

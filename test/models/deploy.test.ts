@@ -45,6 +45,25 @@ describe('deploy: failing tests leave the tables on their previous snapshots', (
     assert.equal(after.snapshots?.length, 2, 'the failed build stays in the history');
   });
 
+  test("a failed deploy that changed a model's columns restores the previous columns too", async () => {
+    p.write('seeds/items.csv', 'id,price\n1,10\n2,20\n');
+    assert.equal((await deployModels(p.runtime, p.load())).ok, true);
+    p.write(
+      'models/item_prices.sql',
+      "{{ config(materialized='table') }}\nselect id, 'x' as label from {{ ref('items') }} union all select 1, 'y'",
+    );
+    const failed = await deployModels(p.runtime, p.load(), { select: 'item_prices' });
+    assert.equal(failed.ok, false);
+    assert.deepEqual(await p.rows('SELECT id, price FROM prod_shop.item_prices ORDER BY id'), [
+      [1, 20],
+      [2, 40],
+    ]);
+    p.write(
+      'models/item_prices.sql',
+      "{{ config(materialized='table') }}\nselect id, price * 2 as price from {{ ref('items') }}",
+    );
+  });
+
   test('a failed deploy drops the tables it created', async () => {
     p.write('models/new_model.sql', "select id from {{ ref('items') }} where id = 1 union all select 1");
     p.write(
