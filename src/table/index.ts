@@ -35,8 +35,8 @@ export {
 } from './table-commit.js';
 export { defaultPartitionFieldName, type PartitionFieldInput } from './table-meta.js';
 export type { OverwriteOptions, WriteOptions } from './table-ops.js';
-export type { RewriteOptions, RewriteResult } from './table-rewrite.js';
 export { type QueryColumn, replacementSchema } from './table-replace.js';
+export type { RewriteOptions, RewriteResult } from './table-rewrite.js';
 export type { UpsertOptions } from './table-upsert.js';
 export * from './temporal.js';
 export * from './transforms.js';
