@@ -5,8 +5,8 @@ import { readState, runCdc } from '../../src/ingest/cdc/index.js';
 import { assertLakeEqualsSource, cdcSuite, pgExec, testSpec } from './cdc-helpers.js';
 
 const worker = new URL('./cdc-worker.js', import.meta.url).pathname;
-// 12 kills in the suite; SLUICE_CRASH_KILLS=20 (or more) for a longer soak.
-const KILLS = Number(process.env.SLUICE_CRASH_KILLS ?? 12);
+// 20 kills by default; SLUICE_CRASH_KILLS changes the count (more for a longer soak).
+const KILLS = Number(process.env.SLUICE_CRASH_KILLS ?? 20);
 
 /** One random transaction of the workload (inserts, updates incl. key changes, deletes, truncates). */
 function randomTransaction(i: number): string {
