@@ -4,7 +4,7 @@ import { type Duck, openDuck } from '../../src/duck/index.js';
 import { type Engine, type EngineSession, openEngine, sqlStateOf } from '../../src/engine/index.js';
 import { openTable } from '../../src/table/index.js';
 import { PermissionError } from '../../src/util/index.js';
-import { query, rowsOf, type TestProject, testProject } from './helpers.js';
+import { createKeyedTable, query, rowsOf, type TestProject, testProject } from './helpers.js';
 
 const orders = { namespace: ['shop'], name: 'orders' };
 
@@ -49,20 +49,7 @@ describe('SQL engine over the lake (SQLite + local files)', () => {
   });
 
   test('upsert, replace, drop, and session-only temporary objects', async () => {
-    await p.catalog.createTable(
-      { namespace: ['shop'], name: 'stock' },
-      {
-        schema: {
-          type: 'struct',
-          'schema-id': 0,
-          fields: [
-            { id: 1, name: 'sku', required: true, type: 'long' },
-            { id: 2, name: 'qty', required: false, type: 'long' },
-          ],
-          'identifier-field-ids': [1],
-        },
-      },
-    );
+    await createKeyedTable(p.catalog, 'shop', 'stock');
     await writer.run('INSERT INTO shop.stock SELECT range, 0 FROM range(3)');
     const stock = await openTable(p.catalog, p.runtime.store, duck, { namespace: ['shop'], name: 'stock' });
     const up = await writer.run('INSERT OR REPLACE INTO shop.stock VALUES (1, 5), (7, 1)');

@@ -70,3 +70,21 @@ export async function killWhileWriting(dir: string, statement: string): Promise<
   await new Promise((r) => child.on('close', r));
   if (!started) throw new Error(`the statement never started writing: ${statement}`);
 }
+
+/** Create `ns.name` with a `sku` key (long, required) and a `qty` column: a table `INSERT OR REPLACE` upserts by sku. */
+export async function createKeyedTable(catalog: JdbcCatalog, ns: string, name: string): Promise<void> {
+  await catalog.createTable(
+    { namespace: [ns], name },
+    {
+      schema: {
+        type: 'struct',
+        'schema-id': 0,
+        fields: [
+          { id: 1, name: 'sku', required: true, type: 'long' },
+          { id: 2, name: 'qty', required: false, type: 'long' },
+        ],
+        'identifier-field-ids': [1],
+      },
+    },
+  );
+}

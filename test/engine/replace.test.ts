@@ -5,7 +5,14 @@ import { type Engine, type EngineSession, openEngine } from '../../src/engine/in
 import { openTable, type Schema, type Table, type TableCatalog } from '../../src/table/index.js';
 import { ConflictError, InvalidInputError } from '../../src/util/index.js';
 import { runCli } from '../helpers/cli.js';
-import { killWhileWriting, query, rowsOf, type TestProject, testProject } from './helpers.js';
+import {
+  createKeyedTable,
+  killWhileWriting,
+  query,
+  rowsOf,
+  type TestProject,
+  testProject,
+} from './helpers.js';
 
 const fieldsOf = (s: Schema) => s.fields.map((f) => [f.name, f.id, f.type]);
 
@@ -132,20 +139,7 @@ describe('CREATE OR REPLACE TABLE evolves the schema with the data (SQLite + loc
   });
 
   test('a replace through a narrower type keeps the wider column, its id and the table key', async () => {
-    await p.catalog.createTable(
-      { namespace: ['rep'], name: 'keyed' },
-      {
-        schema: {
-          type: 'struct',
-          'schema-id': 0,
-          fields: [
-            { id: 1, name: 'sku', required: true, type: 'long' },
-            { id: 2, name: 'qty', required: false, type: 'long' },
-          ],
-          'identifier-field-ids': [1],
-        },
-      },
-    );
+    await createKeyedTable(p.catalog, 'rep', 'keyed');
     await w.run('INSERT INTO rep.keyed VALUES (1, 1)');
     await w.run('CREATE OR REPLACE TABLE rep.keyed AS SELECT 9 AS sku, 9 AS qty, 1 AS extra');
     const t = await open('keyed');
