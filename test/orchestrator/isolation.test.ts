@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
-import { cpSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { openTestProject } from './helpers.js';
+import { startServe, stopAll } from './cluster.js';
+import { openTestProject, projectDir } from './helpers.js';
 
 const PACKAGES = fileURLToPath(new URL('../../../test/fixtures/orchestrator/packages/', import.meta.url));
 
@@ -70,4 +71,57 @@ tasks:
       await p.close();
     }
   });
+});
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function waitFor(what: string, ok: () => boolean, ms = 20_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!ok()) {
+    assert.ok(Date.now() < deadline, what);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+test('a worker killed with SIGKILL takes its running task processes with it', async () => {
+  const dir = projectDir(
+    {
+      'tasks/forever.ts': `import { writeFileSync } from 'node:fs';
+export default async () => {
+  writeFileSync('ts.pid', String(process.pid));
+  await new Promise(() => setInterval(() => undefined, 1000));
+};
+`,
+      'pipelines/long.yaml': `name: long
+tasks:
+  - { id: shell, run: { command: "echo $$ > sh.pid; exec sleep 600", kill_grace: 1s } }
+  - { id: module, run: { ts: tasks/forever.ts, kill_grace: 1s } }
+`,
+    },
+    'orchestrator: { leaseMs: 60000, pollMs: 100 }\n',
+  );
+  const p = await openTestProject({}, { dir });
+  const worker = startServe(dir, 'worker');
+  try {
+    await worker.ready;
+    await p.orch.trigger('long');
+    const shPid = join(dir, 'sh.pid');
+    const tsPid = join(dir, 'tasks/ts.pid');
+    await waitFor('both tasks started', () => existsSync(shPid) && existsSync(tsPid));
+    const pids = [shPid, tsPid].map((f) => Number(readFileSync(f, 'utf8').trim()));
+    assert.ok(pids.every(alive), 'the task processes run');
+    worker.child.kill('SIGKILL');
+    await worker.exited;
+    await waitFor('the task processes ended with their worker', () => !pids.some(alive), 10_000);
+  } finally {
+    await stopAll([worker]);
+    await p.close();
+  }
 });

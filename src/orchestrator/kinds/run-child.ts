@@ -4,6 +4,7 @@
  * Exit code 0 on success, 1 when the function throws.
  */
 import { importTypeScript } from '../transpile.js';
+import { watchWorker } from './run-orphan.js';
 
 /** What a TypeScript task module's default export receives. */
 export interface RunModuleContext {
@@ -25,6 +26,7 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const env = process.env;
+  const worker = watchWorker(Number(process.argv[3]) || 5000);
   const mod = path.endsWith('.ts') ? await importTypeScript(path) : await import(path);
   const fn = (mod.default ?? mod.run) as unknown;
   if (typeof fn !== 'function') {
@@ -44,6 +46,7 @@ async function main(): Promise<void> {
   const result = await (fn as (c: RunModuleContext) => unknown)(ctx);
   const summary = result && typeof result === 'object' ? result : undefined;
   await new Promise<void>((resolve) => process.send!({ type: 'result', summary }, () => resolve()));
+  worker.finished();
   process.disconnect?.();
 }
 

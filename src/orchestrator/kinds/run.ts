@@ -2,7 +2,8 @@
  * The `run` task kind: a shell command or a TypeScript module, each in its own child
  * process (its own process group), with its own working directory, environment, time limit
  * and memory limit. Output is captured line by line into the attempt's log; cancel and
- * timeout kill the whole process tree.
+ * timeout kill the whole process tree, and so does the death of the worker (the child
+ * watches its IPC channel).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { isAbsolute, resolve } from 'node:path';
@@ -15,6 +16,7 @@ import { TaskFailedError } from '../errors.js';
 import { captureLines } from './lines.js';
 
 const RUNNER = fileURLToPath(new URL('./run-child.js', import.meta.url));
+const GUARD = fileURLToPath(new URL('./run-guard.js', import.meta.url));
 
 const size = z.union([z.number().int().positive(), z.string()]).transform((v, ctx) => {
   const bytes = typeof v === 'number' ? v : parseSize(v);
@@ -61,6 +63,14 @@ const runSchema = z
     error: 'run needs exactly one of command or ts',
   });
 
+/** What the child process of a task tells the worker over IPC. */
+interface ChildMessage {
+  type?: 'progress' | 'result' | 'spawn-error';
+  progress?: object;
+  summary?: Record<string, unknown>;
+  message?: string;
+}
+
 /** A validated `run:` spec. */
 export type RunSpec = z.output<typeof runSchema>;
 
@@ -83,20 +93,28 @@ async function runIsolated(ctx: TaskContext, spec: RunSpec): Promise<{ summary?:
     const heap = spec.memory
       ? [`--max-old-space-size=${Math.max(16, Math.floor(spec.memory / 1024 / 1024))}`]
       : [];
-    child = spawn(process.execPath, [...heap, RUNNER, module], {
+    child = spawn(process.execPath, [...heap, RUNNER, module, String(spec.kill_grace)], {
       cwd,
       env,
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });
   } else {
+    // A small supervisor leads the group, so the command dies with the worker (run-guard.ts).
     const [file, args] = shellCommand(spec);
-    child = spawn(file, args, { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    child = spawn(process.execPath, [GUARD, file, String(spec.kill_grace), ...args], {
+      cwd,
+      env,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    });
   }
   let summary: Record<string, unknown> | undefined;
-  child.on('message', (m: { type?: string; progress?: object; summary?: Record<string, unknown> }) => {
+  let startError: string | undefined;
+  child.on('message', (m: ChildMessage) => {
     if (m?.type === 'progress' && m.progress) ctx.progress(m.progress);
     if (m?.type === 'result') summary = m.summary;
+    if (m?.type === 'spawn-error') startError = m.message;
   });
   const done = Promise.all([
     captureLines(child.stdout!, (line) => ctx.log.info({ stream: 'stdout' }, line)),
@@ -114,10 +132,11 @@ async function runIsolated(ctx: TaskContext, spec: RunSpec): Promise<{ summary?:
     const result = await exit;
     await done;
     if (ctx.signal.aborted) throw ctx.signal.reason;
-    if (result.spawnError) {
+    const notStarted = result.spawnError?.message ?? startError;
+    if (notStarted !== undefined) {
       throw new TaskFailedError(
         'error',
-        `cannot start ${module ?? String(spec.command)} in ${cwd}: ${result.spawnError.message}`,
+        `cannot start ${module ?? String(spec.command)} in ${cwd}: ${notStarted}`,
       );
     }
     if (result.signal) {
