@@ -150,7 +150,10 @@ export class Orchestrator {
             ),
           );
         }, 200);
+        this.#reloadTimer.unref();
       });
+      // Watching alone never keeps a process alive (an API route may be its only user).
+      this.#watcher.unref();
     } catch (err) {
       this.engine.log.warn({ err: errorMessage(err) }, 'cannot watch pipelines/; hot reload is off');
     }
