@@ -109,6 +109,32 @@ describe('low-level streaming and cursor arithmetic', () => {
     );
   });
 
+  test('an open stream is woken by the append, not by batch_flush_timeout', async () => {
+    await createTwoPartitionType('woken');
+    // A full batch (batch_limit 1) goes out as soon as the event is durable; with a 30 s flush
+    // timeout a stream that polled or waited for the timeout would take 30 s here.
+    const started = Date.now();
+    const res = await call(
+      t,
+      'GET',
+      '/event-types/woken/events?batch_limit=1&batch_flush_timeout=30&stream_limit=1',
+      {
+        token,
+      },
+    );
+    const event = orderEvent('woken', {
+      metadata: { eid: crypto.randomUUID(), occurred_at: new Date().toISOString(), partition: '1' },
+    });
+    const publish = call(t, 'POST', '/event-types/woken/events', { token, body: [event] });
+    const [batches, published] = await Promise.all([readBatches(res), publish]);
+    assert.equal(published.status, 200);
+    assert.deepEqual(
+      batches.flatMap((b) => b.events ?? []).map((e) => e.order_number),
+      ['woken'],
+    );
+    assert.ok(Date.now() - started < 10_000, `delivered after ${Date.now() - started} ms`);
+  });
+
   test('a stream limit larger than one partition still drains every partition', async () => {
     const res = await stream('batch_limit=6&stream_limit=6&batch_flush_timeout=1', [
       { partition: '0', offset: 'BEGIN' },
