@@ -53,6 +53,7 @@ function readLimited(incoming: IncomingMessage, limit: number, tooLarge: string)
       incoming.off('data', onData);
       incoming.off('end', onEnd);
       incoming.off('error', onError);
+      incoming.off('close', onClose);
     };
     const onData = (chunk: Buffer) => {
       size += chunk.length;
@@ -69,9 +70,13 @@ function readLimited(incoming: IncomingMessage, limit: number, tooLarge: string)
       done();
       reject(err);
     };
+    // A client that goes away mid-body ends the request without 'end' (and maybe without 'error').
+    const onClose = () =>
+      onError(new BadRequestError('the connection closed before the request body was complete'));
     incoming.on('data', onData);
     incoming.on('end', onEnd);
     incoming.on('error', onError);
+    incoming.on('close', onClose);
   });
 }
 
