@@ -1,23 +1,35 @@
-// Event bus over HTTP: publish→delivery latency of `sluice serve` at a paced 10,000 events/s
-// (1 KB business events, POST batches of 100, durable acknowledgement) to a low-level streaming
-// consumer (GET /event-types/{name}/events) with batch_limit 1 and 100. The server runs in its
-// own process, as users run it; producer and consumer share this one. The latency of an event
-// is from the start of the POST that carries it until the consumer has parsed its batch.
-// Target: p99 ≤ 50 ms. Scale with BENCH_LATENCY_SECONDS (default 10) and BENCH_RATE.
+// Event bus over HTTP, `sluice serve` in its own process as users run it (embedded log, fsync
+// on), 1 KB business events with metadata_enrichment:
+// 1. Publish throughput: 4 producers POST batches of 100 and 1,000 as fast as the server
+//    acknowledges them; events/s and the server's CPU time per 1,000 events (from
+//    /proc/<pid>/stat). With BENCH_BEFORE_BIN=/path/to/older/bin/sluice.js the same cases run
+//    on that build too, interleaved in the same run, and the table prints after ÷ before.
+// 2. Publish→delivery latency at paced rates (BENCH_RATES, default 1000,5000,10000 events/s,
+//    POST batches of 100) to a low-level stream (batch_limit 1 and 100) and to a subscription
+//    stream (batch_limit 100, committing as it goes). Latency of an event: from the start of
+//    the POST that carries it until the consumer has parsed its batch. Target: p99 ≤ 50 ms.
+// 3. Catch-up: reading stored events from BEGIN.
+// Scale with BENCH_LATENCY_SECONDS (default 5 per case) and BENCH_PUBLISH_SECONDS (default 5).
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { scaffoldProject } from '../src/config/index.js';
 import { type Server, startServe } from '../test/bus/serve-crash.js';
-import { tempDir } from '../test/helpers/cli.js';
+import { sluiceBin, tempDir } from '../test/helpers/cli.js';
 import { printTable, saveResult } from './util.js';
 
-const SECONDS = Number(process.env.BENCH_LATENCY_SECONDS ?? 10);
-const RATE = Number(process.env.BENCH_RATE ?? 10_000);
+const SECONDS = Number(process.env.BENCH_LATENCY_SECONDS ?? 5);
+/** 0 skips the throughput cases. */
+const PUBLISH_SECONDS = Number(process.env.BENCH_PUBLISH_SECONDS ?? 5);
+const RATES = (process.env.BENCH_RATES ?? '1000,5000,10000').split(',').map(Number);
+const BEFORE_BIN = process.env.BENCH_BEFORE_BIN;
 const BATCH = 100;
+const PRODUCERS = 4;
 const EVENT_TYPE = 'bench.orders';
+const PAD = 'x'.repeat(900);
 
 const EVENT_TYPE_FILE = `name: ${EVENT_TYPE}
 owning_application: bench
@@ -35,20 +47,20 @@ schema:
     required: [order_number]
 `;
 
-/** Follow the stream from its end; calls `onEvent` with the `sent` field of each event. */
-async function follow(
-  url: string,
-  batchLimit: number,
-  onEvent: (sent: number) => void,
-  stop: AbortSignal,
-): Promise<void> {
-  const res = await fetch(
-    `${url}/event-types/${EVENT_TYPE}/events?batch_limit=${batchLimit}&batch_flush_timeout=1`,
-    {
-      signal: stop,
-    },
-  );
-  if (res.status !== 200) throw new Error(`stream answered ${res.status}: ${await res.text()}`);
+interface Latency {
+  /** p50 and p99 of the publish round trip (POST until its 200). */
+  ack50: number;
+  ack99: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  max: number;
+  events: number;
+  failed: number;
+}
+
+/** Lines of a JSON stream, parsed, as they arrive. */
+async function readLines(res: Response, onLine: (line: unknown) => void, stop: AbortSignal): Promise<void> {
   const decoder = new TextDecoder();
   let buf = '';
   try {
@@ -56,10 +68,8 @@ async function follow(
       buf += decoder.decode(chunk, { stream: true });
       let nl = buf.indexOf('\n');
       while (nl >= 0) {
-        const line = buf.slice(0, nl);
+        onLine(JSON.parse(buf.slice(0, nl)));
         buf = buf.slice(nl + 1);
-        const batch = JSON.parse(line) as { events?: { sent: number }[] };
-        for (const e of batch.events ?? []) onEvent(e.sent);
         nl = buf.indexOf('\n');
       }
     }
@@ -68,18 +78,93 @@ async function follow(
   }
 }
 
-async function latency(
+type Batch = { cursor: Record<string, string>; events?: { sent: number }[] };
+
+/** Follow the low-level stream from its end; calls `onEvent` with the `sent` field of each event. */
+async function followLowLevel(
   url: string,
   batchLimit: number,
-): Promise<{ p50: number; p99: number; max: number; events: number; failed: number }> {
+  onEvent: (sent: number) => void,
+  stop: AbortSignal,
+): Promise<void> {
+  const res = await fetch(
+    `${url}/event-types/${EVENT_TYPE}/events?batch_limit=${batchLimit}&batch_flush_timeout=1`,
+    { signal: stop },
+  );
+  if (res.status !== 200) throw new Error(`stream answered ${res.status}: ${await res.text()}`);
+  await readLines(
+    res,
+    (line) => {
+      for (const e of (line as Batch).events ?? []) onEvent(e.sent);
+    },
+    stop,
+  );
+}
+
+/** Follow a new subscription from the end, committing the newest cursor whenever no commit is in flight. */
+async function followSubscription(
+  url: string,
+  batchLimit: number,
+  onEvent: (sent: number) => void,
+  stop: AbortSignal,
+): Promise<void> {
+  const created = await fetch(`${url}/subscriptions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      owning_application: 'bench',
+      event_types: [EVENT_TYPE],
+      consumer_group: randomUUID(),
+      read_from: 'end',
+    }),
+  });
+  const { id } = (await created.json()) as { id: string };
+  const res = await fetch(
+    `${url}/subscriptions/${id}/events?batch_limit=${batchLimit}&batch_flush_timeout=1&max_uncommitted_events=20000`,
+    { signal: stop },
+  );
+  if (res.status !== 200) throw new Error(`subscription stream answered ${res.status}: ${await res.text()}`);
+  const streamId = res.headers.get('x-nakadi-streamid') as string;
+  let pending: Record<string, string> | undefined;
+  let committing = false;
+  const commit = async () => {
+    while (pending && !stop.aborted) {
+      const cursor = pending;
+      pending = undefined;
+      committing = true;
+      const r = await fetch(`${url}/subscriptions/${id}/cursors`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-nakadi-streamid': streamId },
+        body: JSON.stringify({ items: [cursor] }),
+      }).catch(() => undefined);
+      await r?.arrayBuffer();
+      committing = false;
+    }
+  };
+  await readLines(
+    res,
+    (line) => {
+      const batch = line as Batch;
+      if (!batch.events) return;
+      for (const e of batch.events) onEvent(e.sent);
+      pending = batch.cursor;
+      if (!committing) void commit();
+    },
+    stop,
+  );
+}
+
+type Follow = typeof followLowLevel;
+
+async function latency(url: string, rate: number, follow: Follow, batchLimit: number): Promise<Latency> {
   const latencies: number[] = [];
+  const acks: number[] = [];
   let failed = 0;
   const stop = new AbortController();
   const following = follow(url, batchLimit, (sent) => latencies.push(performance.now() - sent), stop.signal);
   await sleep(500);
-  const batches = Math.round((RATE * SECONDS) / BATCH);
-  const intervalMs = (1000 * BATCH) / RATE;
-  const pad = 'x'.repeat(900);
+  const batches = Math.round((rate * SECONDS) / BATCH);
+  const intervalMs = (1000 * BATCH) / rate;
   const started = performance.now();
   const inFlight: Promise<void>[] = [];
   for (let b = 0; b < batches; b++) {
@@ -89,7 +174,7 @@ async function latency(
     const events = Array.from({ length: BATCH }, (_, i) => ({
       order_number: `o-${b}-${i}`,
       sent,
-      pad,
+      pad: PAD,
       metadata: { eid: randomUUID(), occurred_at: new Date().toISOString() },
     }));
     inFlight.push(
@@ -101,6 +186,7 @@ async function latency(
         async (res) => {
           if (res.status !== 200) throw new Error(`publish answered ${res.status}: ${await res.text()}`);
           await res.arrayBuffer();
+          acks.push(performance.now() - sent);
         },
         (err: Error) => {
           // A connection the server closed as idle while the request was sent (keep-alive race).
@@ -115,10 +201,66 @@ async function latency(
   for (let i = 0; i < 200 && latencies.length < (batches - failed) * BATCH; i++) await sleep(20);
   stop.abort();
   await following;
-  const sorted = latencies.sort((a, b) => a - b);
-  const pick = (q: number) =>
-    Math.round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]! * 10) / 10;
-  return { p50: pick(0.5), p99: pick(0.99), max: pick(1), events: sorted.length, failed };
+  const quantile = (values: number[], q: number) => {
+    const sorted = values.sort((a, b) => a - b);
+    return Math.round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]! * 10) / 10;
+  };
+  const pick = (q: number) => quantile(latencies, q);
+  return {
+    ack50: quantile(acks, 0.5),
+    ack99: quantile(acks, 0.99),
+    p50: pick(0.5),
+    p95: pick(0.95),
+    p99: pick(0.99),
+    max: pick(1),
+    events: latencies.length,
+    failed,
+  };
+}
+
+/** User + system CPU time of a process so far (ms), from /proc. */
+function cpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // utime and stime are fields 14 and 15 of stat (11 and 12 after the command name), in clock ticks.
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+}
+
+/** Publish as fast as the server acknowledges for PUBLISH_SECONDS: events/s and server CPU ms per 1,000 events. */
+async function publishRate(server: Server, batch: number): Promise<{ rate: number; cpuPer1k: number }> {
+  // One body per producer, built once: the producers' own CPU stays small.
+  const bodies = Array.from({ length: PRODUCERS }, (_, p) =>
+    JSON.stringify(
+      Array.from({ length: batch }, (_, i) => ({
+        order_number: `o-${p}-${i}`,
+        sent: 0,
+        pad: PAD,
+        metadata: { eid: randomUUID(), occurred_at: new Date().toISOString() },
+      })),
+    ),
+  );
+  const pid = server.child.pid as number;
+  const cpuBefore = cpuMs(pid);
+  const started = performance.now();
+  const endAt = started + PUBLISH_SECONDS * 1000;
+  let events = 0;
+  await Promise.all(
+    bodies.map(async (body) => {
+      while (performance.now() < endAt) {
+        const res = await fetch(`${server.url}/event-types/${EVENT_TYPE}/events`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body,
+        });
+        if (res.status !== 200) throw new Error(`publish answered ${res.status}: ${await res.text()}`);
+        await res.arrayBuffer();
+        events += batch;
+      }
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  const cpu = cpuMs(pid) - cpuBefore;
+  return { rate: Math.round(events / seconds), cpuPer1k: Math.round((cpu / events) * 1000 * 10) / 10 };
 }
 
 /** Events/s a consumer reads `total` stored events from BEGIN with `batchLimit` (catch-up). */
@@ -135,41 +277,111 @@ async function catchUp(url: string, batchLimit: number, total: number): Promise<
   return Math.round(total / ((performance.now() - started) / 1000));
 }
 
+async function newServer(dir: string, name: string, bin: string): Promise<Server> {
+  const project = join(dir, name);
+  await scaffoldProject(project, { name: 'bench' });
+  await mkdir(join(project, 'events'), { recursive: true });
+  await writeFile(join(project, 'events', 'orders.yaml'), EVENT_TYPE_FILE);
+  return startServe(project, bin);
+}
+
 async function main(): Promise<void> {
   const tmp = tempDir('sluice-bench-bus-http-');
-  const project = join(tmp.dir, 'proj');
-  let server: Server | undefined;
-  const rows: (string | number)[][] = [];
+  const servers: Server[] = [];
+  const publishRows: (string | number)[][] = [];
+  const latencyRows: (string | number)[][] = [];
   const catchUps: (string | number)[][] = [];
   try {
-    await scaffoldProject(project, { name: 'bench' });
-    await mkdir(join(project, 'events'), { recursive: true });
-    await writeFile(join(project, 'events', 'orders.yaml'), EVENT_TYPE_FILE);
-    server = await startServe(project);
-    for (const batchLimit of [1, 100]) {
-      const l = await latency(server.url, batchLimit);
-      rows.push([`batch_limit ${batchLimit}`, l.p50, l.p99, l.max, l.events, l.failed * BATCH]);
+    const current = await newServer(tmp.dir, 'current', sluiceBin);
+    servers.push(current);
+    const before = BEFORE_BIN ? await newServer(tmp.dir, 'before', BEFORE_BIN) : undefined;
+    if (before) servers.push(before);
+
+    for (const batch of PUBLISH_SECONDS > 0 ? [100, 1000] : []) {
+      // Interleaved, twice each, so that both builds see the same machine load.
+      const runs: Record<'current' | 'before', { rate: number; cpuPer1k: number }[]> = {
+        current: [],
+        before: [],
+      };
+      for (let round = 0; round < 2; round++) {
+        if (before) runs.before.push(await publishRate(before, batch));
+        runs.current.push(await publishRate(current, batch));
+      }
+      const best = (r: { rate: number; cpuPer1k: number }[]) => ({
+        rate: Math.max(...r.map((x) => x.rate)),
+        cpuPer1k: Math.min(...r.map((x) => x.cpuPer1k)),
+      });
+      const c = best(runs.current);
+      const row: (string | number)[] = [`batches of ${batch}`, c.rate, c.cpuPer1k];
+      if (before) {
+        const b = best(runs.before);
+        row.push(
+          b.rate,
+          b.cpuPer1k,
+          `${(c.rate / b.rate).toFixed(2)}×`,
+          `${(c.cpuPer1k / b.cpuPer1k).toFixed(2)}×`,
+        );
+      }
+      publishRows.push(row);
     }
-    // The latency runs stored RATE × SECONDS events per case: read some back from BEGIN.
-    const total = Math.min(20_000, RATE * SECONDS);
+
+    const consumers: [string, Follow, number][] = [
+      ['low-level, batch_limit 1', followLowLevel, 1],
+      ['low-level, batch_limit 100', followLowLevel, 100],
+      ['subscription, batch_limit 100', followSubscription, 100],
+    ];
+    for (const rate of RATES) {
+      for (const [name, follow, batchLimit] of consumers) {
+        const l = await latency(current.url, rate, follow, batchLimit);
+        latencyRows.push([
+          rate,
+          name,
+          l.ack50,
+          l.ack99,
+          l.p50,
+          l.p95,
+          l.p99,
+          l.max,
+          l.events,
+          l.failed * BATCH,
+        ]);
+      }
+    }
+    const total = 20_000;
     for (const batchLimit of [1, 100]) {
-      catchUps.push([`batch_limit ${batchLimit}`, await catchUp(server.url, batchLimit, total)]);
+      catchUps.push([`batch_limit ${batchLimit}`, await catchUp(current.url, batchLimit, total)]);
     }
   } catch (err) {
-    console.error(`server log:\n${server?.stderr()}`);
+    for (const s of servers) console.error(`server log:\n${s.stderr()}`);
     throw err;
   } finally {
-    server?.child.kill('SIGTERM');
+    for (const s of servers) s.child.kill('SIGTERM');
     tmp.remove();
   }
-  console.log(
-    `publish→delivery over HTTP at ${RATE} events/s (POST batches of ${BATCH}), ${SECONDS} s per case`,
+  console.log(`publish throughput, ${PRODUCERS} producers, 1 KB events, best of 2 × ${PUBLISH_SECONDS} s`);
+  const publishHeader = ['case', 'events/s', 'server CPU ms / 1k events'];
+  if (BEFORE_BIN) publishHeader.push('before events/s', 'before CPU ms / 1k', 'events/s ratio', 'CPU ratio');
+  printTable(publishHeader, publishRows);
+  console.log(`\npublish→delivery over HTTP (POST batches of ${BATCH}), ${SECONDS} s per case`);
+  printTable(
+    [
+      'events/s',
+      'consumer',
+      'ack p50 ms',
+      'ack p99 ms',
+      'p50 ms',
+      'p95 ms',
+      'p99 ms',
+      'max ms',
+      'events',
+      'publish failed',
+    ],
+    latencyRows,
   );
-  printTable(['consumer', 'p50 ms', 'p99 ms', 'max ms', 'events', 'publish failed'], rows);
   console.log('\nreading stored events from BEGIN (catch-up)');
   printTable(['consumer', 'events/s'], catchUps);
   console.log(
-    `saved ${saveResult('bus-http', { rate: RATE, seconds: SECONDS, batch: BATCH, rows, catchUps })}`,
+    `saved ${saveResult('bus-http', { rates: RATES, seconds: SECONDS, batch: BATCH, publishRows, latencyRows, catchUps })}`,
   );
 }
 

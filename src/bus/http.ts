@@ -3,7 +3,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Context } from 'hono';
 import { authorize, requireScope, type Subject } from './auth.js';
 import type { EventBus } from './bus.js';
-import { UnprocessableError } from './problem.js';
+import { PayloadTooLargeError, UnprocessableError } from './problem.js';
 import type { AuthorizationAttribute } from './types.js';
 
 /** Hono variables the bus middleware sets. */
@@ -23,6 +23,61 @@ export function fromLoopback(c: Context): boolean {
 /** An error whose status is 400 with a Problem detail (malformed request syntax). */
 export class BadRequestError extends Error {
   readonly status = 400;
+}
+
+/**
+ * The request body as text, at most `limit` bytes (`tooLarge` is the 413 detail). Served by
+ * Node, the body is read from the Node request itself into one buffer, without a Fetch
+ * Request and Web stream around it; decoded as `Request.text()` does (UTF-8, BOM dropped).
+ * @throws PayloadTooLargeError over the limit
+ */
+export async function bodyText(c: Context, limit: number, tooLarge: string): Promise<string> {
+  if (Number(c.req.header('content-length')) > limit) throw new PayloadTooLargeError(tooLarge);
+  const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
+  let bytes: Uint8Array;
+  if (incoming && !incoming.readableDidRead && !incoming.readableEnded) {
+    bytes = await readLimited(incoming, limit, tooLarge);
+  } else {
+    bytes = new Uint8Array(await c.req.arrayBuffer());
+    if (bytes.byteLength > limit) throw new PayloadTooLargeError(tooLarge);
+  }
+  return new TextDecoder().decode(bytes);
+}
+
+/** Read a Node request body; stops reading (the server drains the rest) once over `limit`. */
+function readLimited(incoming: IncomingMessage, limit: number, tooLarge: string): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const done = () => {
+      incoming.off('data', onData);
+      incoming.off('end', onEnd);
+      incoming.off('error', onError);
+      incoming.off('close', onClose);
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= limit) return void chunks.push(chunk);
+      done();
+      incoming.pause();
+      reject(new PayloadTooLargeError(tooLarge));
+    };
+    const onEnd = () => {
+      done();
+      resolve(Buffer.concat(chunks, size));
+    };
+    const onError = (err: Error) => {
+      done();
+      reject(err);
+    };
+    // A client that goes away mid-body ends the request without 'end' (and maybe without 'error').
+    const onClose = () =>
+      onError(new BadRequestError('the connection closed before the request body was complete'));
+    incoming.on('data', onData);
+    incoming.on('end', onEnd);
+    incoming.on('error', onError);
+    incoming.on('close', onClose);
+  });
 }
 
 /** The parsed JSON body. @throws BadRequestError for malformed JSON */

@@ -6,6 +6,7 @@
  */
 import { randomInt } from 'node:crypto';
 import type { Logger } from '../observe/index.js';
+import { Enricher } from './enrich.js';
 import { describeErrors } from './json-schema.js';
 import type { EventLog } from './log/types.js';
 import type { EventTypeRegistry } from './registry.js';
@@ -26,7 +27,8 @@ export interface PublishResult {
 }
 
 interface Prepared {
-  event: Json;
+  /** The enriched event as stored: UTF-8 JSON. */
+  value: Buffer;
   partition: number;
   key?: string;
 }
@@ -49,7 +51,7 @@ export async function publishBatch(
 ): Promise<PublishResult> {
   const validate = o.registry.validator(et);
   const partitions = o.registry.partitions(et);
-  const receivedAt = new Date().toISOString();
+  const enricher = Enricher.of(et, { ...ctx, receivedAt: new Date().toISOString() });
   const prepared: Prepared[] = [];
   const items: BatchItemResponse[] = events.map((e) => ({
     eid: eidOf(e),
@@ -63,7 +65,9 @@ export async function publishBatch(
       const event = events[i];
       if (!event || typeof event !== 'object' || Array.isArray(event))
         throw new StepError('validating', 'an event must be a JSON object');
-      const size = Buffer.byteLength(JSON.stringify(event));
+      // The one serialisation of the event: its size here, the stored bytes after enrichment.
+      const text = JSON.stringify(event);
+      const size = Buffer.byteLength(text);
       if (size > o.maxEventBytes) {
         throw new StepError(
           'validating',
@@ -75,11 +79,10 @@ export async function publishBatch(
       item.step = 'partitioning';
       const partition = partitionOf(et, event as Json, partitions);
       item.step = 'enriching';
-      const enriched = enrich(et, event as Json, { ...ctx, receivedAt, partition });
-      const meta = (enriched.metadata ?? {}) as Json;
-      const key =
-        typeof meta.partition_compaction_key === 'string' ? meta.partition_compaction_key : undefined;
-      prepared.push({ event: enriched, partition, key });
+      const stored = enricher ? enricher.enrich(event as Json, text, partition) : text;
+      const compactionKey = ((event as Json).metadata as Json | undefined)?.partition_compaction_key;
+      const key = typeof compactionKey === 'string' ? compactionKey : undefined;
+      prepared.push({ value: Buffer.from(stored), partition, key });
     } catch (err) {
       item.publishing_status = 'failed';
       item.detail = err instanceof Error ? err.message : String(err);
@@ -107,7 +110,7 @@ async function append(
     [...byPartition].map(async ([partition, indexes]) => {
       const records = indexes.map((i) => {
         const p = prepared[i] as Prepared;
-        return { key: p.key, value: Buffer.from(JSON.stringify(p.event)) };
+        return { key: p.key, value: p.value };
       });
       try {
         await o.eventLog.append(et.name, partition, records);
@@ -189,23 +192,4 @@ function fnv1a(text: string): number {
     h = Math.imul(h, 0x01000193);
   }
   return h >>> 0;
-}
-
-/** metadata_enrichment: event_type, received_at, version, flow_id, partition, published_by. */
-function enrich(
-  et: EventType,
-  event: Json,
-  o: PublishContext & { receivedAt: string; partition: number },
-): Json {
-  if (!et.enrichment_strategies.includes('metadata_enrichment')) return event;
-  const meta: Json = {
-    ...(event.metadata as Json),
-    event_type: et.name,
-    received_at: o.receivedAt,
-    version: et.schema.version,
-    flow_id: o.flowId,
-    partition: String(o.partition),
-  };
-  if (o.publishedBy) meta.published_by = o.publishedBy;
-  return { ...event, metadata: meta };
 }

@@ -1,14 +1,12 @@
 /** /event-types/{name}/events: publishing (POST) and the low-level stream (GET). */
 import { randomUUID } from 'node:crypto';
 import { Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { stream } from 'hono/streaming';
 import { announceTrigger } from '../metastore/index.js';
 import { SCOPES } from './auth.js';
 import type { EventBus } from './bus.js';
-import { allow, BadRequestError, type BusEnv, jsonBody, subjectOf } from './http.js';
+import { allow, BadRequestError, type BusEnv, bodyText, jsonBody, subjectOf } from './http.js';
 import { lolaSlots, runLolaStream } from './lola.js';
-import { problemResponse } from './problem.js';
 import { type PublishResult, publishBatch } from './publish.js';
 import { streamParams } from './stream-params.js';
 
@@ -17,39 +15,36 @@ export function eventRoutes(bus: EventBus): Hono<BusEnv> {
   const app = new Hono<BusEnv>();
   const limit = bus.config.maxBatchBytes;
 
-  app.post(
-    '/event-types/:name/events',
-    bodyLimit({
-      maxSize: limit,
-      onError: (c) =>
-        problemResponse(c, 413, `request body over the limit of ${limit} bytes (bus.maxBatchBytes)`),
-    }),
-    async (c) => {
-      const name = c.req.param('name');
-      const et = await bus.registry.get(name);
-      allow(c, SCOPES.streamWrite, et.authorization?.writers, 'write', `EventType:${name}`);
-      const body = await jsonBody(c);
-      if (!Array.isArray(body)) throw new BadRequestError('expected a JSON array of events');
-      const subject = subjectOf(c);
-      const result = await publishBatch(
-        {
-          registry: bus.registry,
-          eventLog: bus.eventLog,
-          maxEventBytes: bus.config.maxEventBytes,
-          log: bus.log,
-        },
-        et,
-        body,
-        {
-          flowId: c.req.header('x-flow-id') ?? randomUUID(),
-          publishedBy: subject.anonymous ? undefined : subject.attribute?.value,
-        },
-      );
-      await announceBatch(bus, name, result);
-      if (result.status === 200) return c.body(null, 200);
-      return c.json(result.items, result.status);
-    },
-  );
+  app.post('/event-types/:name/events', async (c) => {
+    const text = await bodyText(
+      c,
+      limit,
+      `request body over the limit of ${limit} bytes (bus.maxBatchBytes)`,
+    );
+    const name = c.req.param('name');
+    const et = await bus.registry.get(name);
+    allow(c, SCOPES.streamWrite, et.authorization?.writers, 'write', `EventType:${name}`);
+    const body = await jsonBody(c, text);
+    if (!Array.isArray(body)) throw new BadRequestError('expected a JSON array of events');
+    const subject = subjectOf(c);
+    const result = await publishBatch(
+      {
+        registry: bus.registry,
+        eventLog: bus.eventLog,
+        maxEventBytes: bus.config.maxEventBytes,
+        log: bus.log,
+      },
+      et,
+      body,
+      {
+        flowId: c.req.header('x-flow-id') ?? randomUUID(),
+        publishedBy: subject.anonymous ? undefined : subject.attribute?.value,
+      },
+    );
+    await announceBatch(bus, name, result);
+    if (result.status === 200) return c.body(null, 200);
+    return c.json(result.items, result.status);
+  });
 
   app.get('/event-types/:name/events', async (c) => {
     const name = c.req.param('name');

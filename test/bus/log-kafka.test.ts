@@ -1,6 +1,8 @@
 /**
  * The EventLog contract on Apache Kafka. No broker runs in the normal suite: set
  * SLUICE_TEST_KAFKA=host:9092[,host:9092] to run it against one; otherwise it is skipped.
+ * The suite cannot start a broker itself: Debian packages Kafka clients (kcat, librdkafka,
+ * python3-kafka) and ZooKeeper, but no Kafka-protocol broker (no Kafka, no Redpanda).
  */
 import { test } from 'node:test';
 import { openEventLog } from '../../src/bus/log/index.js';
@@ -22,6 +24,6 @@ if (brokers) {
   });
 } else {
   test('EventLog contract: kafka', {
-    skip: 'set SLUICE_TEST_KAFKA=host:9092 to run against a Kafka broker',
+    skip: 'no Kafka broker: set SLUICE_TEST_KAFKA=host:9092 to run against one (Debian packages no Kafka-protocol broker to start here)',
   }, () => {});
 }

@@ -93,20 +93,33 @@ describe('low-level streaming and cursor arithmetic', () => {
     assert.ok(p1.length >= 2, 'keep-alives until the limit');
   });
 
+  /** Publish one event to partition 1 of `eventType` while `res` streams; the order numbers streamed. */
+  async function publishWhileStreaming(res: Response, eventType: string, orderNumber: string) {
+    const event = orderEvent(orderNumber, {
+      metadata: { eid: crypto.randomUUID(), occurred_at: new Date().toISOString(), partition: '1' },
+    });
+    const publish = call(t, 'POST', `/event-types/${eventType}/events`, { token, body: [event] });
+    const [batches, published] = await Promise.all([readBatches(res), publish]);
+    assert.equal(published.status, 200);
+    return batches.flatMap((b) => b.events ?? []).map((e) => e.order_number);
+  }
+
   test('new events reach an open stream; stream_timeout ends it', async () => {
     const res = await stream('batch_limit=1&batch_flush_timeout=1&stream_timeout=2', [
       { partition: '1', offset: 'BEGIN' },
     ]);
-    const event = orderEvent('late', {
-      metadata: { eid: crypto.randomUUID(), occurred_at: new Date().toISOString(), partition: '1' },
-    });
-    const publish = call(t, 'POST', '/event-types/clicks/events', { token, body: [event] });
-    const [batches, published] = await Promise.all([readBatches(res), publish]);
-    assert.equal(published.status, 200);
-    assert.deepEqual(
-      batches.flatMap((b) => b.events ?? []).map((e) => e.order_number),
-      ['late'],
-    );
+    assert.deepEqual(await publishWhileStreaming(res, 'clicks', 'late'), ['late']);
+  });
+
+  test('an open stream is woken by the append, not by batch_flush_timeout', async () => {
+    await createTwoPartitionType('woken');
+    // A full batch (batch_limit 1) goes out as soon as the event is durable; with a 30 s flush
+    // timeout a stream that polled or waited for the timeout would take 30 s here.
+    const started = Date.now();
+    const query = 'batch_limit=1&batch_flush_timeout=30&stream_limit=1';
+    const res = await call(t, 'GET', `/event-types/woken/events?${query}`, { token });
+    assert.deepEqual(await publishWhileStreaming(res, 'woken', 'woken'), ['woken']);
+    assert.ok(Date.now() - started < 10_000, `delivered after ${Date.now() - started} ms`);
   });
 
   test('a stream limit larger than one partition still drains every partition', async () => {

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
+import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
+import { serve } from '@hono/node-server';
 import {
   assertProblem,
   assertSpec,
@@ -294,5 +296,42 @@ describe('publishing', () => {
       404,
     );
     assert.equal((await stored('orders')).length, before);
+  });
+
+  test('over HTTP the batch limit holds for bodies with and without Content-Length', async () => {
+    const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
+      const srv = serve({ fetch: t.app.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve(srv));
+    });
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/event-types/orders/events`;
+    const headers = { authorization: `Bearer ${TOKENS.writer}`, 'content-type': 'application/json' };
+    /** POST `text`, chunked (no Content-Length) when `chunked`. */
+    const post = (text: string, chunked: boolean) => {
+      const bytes = new TextEncoder().encode(text);
+      const body = chunked
+        ? new ReadableStream<Uint8Array>({
+            start(controller) {
+              for (let i = 0; i < bytes.length; i += 8192) controller.enqueue(bytes.slice(i, i + 8192));
+              controller.close();
+            },
+          })
+        : text;
+      return fetch(url, { method: 'POST', headers, body, duplex: 'half' } as RequestInit);
+    };
+    try {
+      const before = (await stored('orders')).length;
+      const huge = JSON.stringify(
+        Array.from({ length: 400 }, () => orderEvent('H', { pad: 'x'.repeat(200) })),
+      );
+      for (const chunked of [false, true]) {
+        await assertProblem(await post(huge, chunked), 413, /maxBatchBytes/);
+        // The connection and the server stay usable: a batch in the limit is accepted.
+        const ok = await post(`\uFEFF${JSON.stringify([orderEvent(`C-${chunked}`)])}`, chunked);
+        assert.equal(ok.status, 200, await ok.text());
+      }
+      const after = await stored('orders');
+      assert.equal(after.length, before + 2);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });

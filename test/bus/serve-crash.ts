@@ -71,11 +71,14 @@ export interface Server {
   stderr: () => string;
 }
 
-/** Start `sluice serve` on a project (random HTTP and PostgreSQL wire ports); resolves once it listens. */
-export async function startServe(project: string): Promise<Server> {
+/**
+ * Start `sluice serve` on a project (random HTTP and PostgreSQL wire ports); resolves once it
+ * listens. `bin` runs another build of the CLI (benchmarks compare builds side by side).
+ */
+export async function startServe(project: string, bin = sluiceBin): Promise<Server> {
   const child = spawn(
     process.execPath,
-    [sluiceBin, 'serve', '--json', '--http-port', '0', '--pg-port', '0', '--project', project],
+    [bin, 'serve', '--json', '--http-port', '0', '--pg-port', '0', '--project', project],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let stdout = '';

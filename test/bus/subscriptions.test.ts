@@ -256,6 +256,21 @@ describe('subscriptions', () => {
     assert.ok((await stats(sub.id)).every((p) => p.unconsumed_events === 0));
   });
 
+  test('a subscription stream is woken by the append, not by batch_flush_timeout', async () => {
+    const type = businessType('sub.woken');
+    assert.equal((await call(t, 'POST', '/event-types', { token, body: type })).status, 201);
+    const sub = await create({ owning_application: 'app-w', event_types: ['sub.woken'], read_from: 'end' });
+    const consumer = new Consumer(base, sub.id, true);
+    const started = Date.now();
+    // With a 30 s flush timeout, a stream that waited for it would take 30 s to deliver.
+    await consumer.open('batch_limit=1&batch_flush_timeout=30&stream_limit=1');
+    assert.equal(consumer.status, 200);
+    const [eid] = await publish('sub.woken', 1, 'w');
+    await consumer.ended;
+    assert.deepEqual(eidsOf(consumer.events()), [eid]);
+    assert.ok(Date.now() - started < 10_000, `delivered after ${Date.now() - started} ms`);
+  });
+
   test('a consumer that disconnects before committing gets its events again on the next stream', async () => {
     const sub = await create({ owning_application: 'app-d', event_types: ['sub.small'], read_from: 'begin' });
     const published = await publish('sub.small', 4, 'd');
