@@ -29,6 +29,8 @@ const PAGE = 1000;
 
 interface ChildResult {
   ms: number;
+  /** CPU time of the child (user + system, all threads): steadier than wall time on a loaded machine. */
+  cpuMs: number;
   maxRssMiB: number;
   summary?: Record<string, unknown>;
 }
@@ -62,8 +64,10 @@ async function child(mode: string, dir: string, arg: string): Promise<void> {
     summary = (await ingestTaskKind.run(ctx, spec)).summary;
     await runtime.close();
   }
+  const cpu = process.cpuUsage();
   const result: ChildResult = {
     ms: performance.now() - t0,
+    cpuMs: (cpu.user + cpu.system) / 1000,
     maxRssMiB: process.resourceUsage().maxRSS / 1024,
     summary,
   };
@@ -187,6 +191,14 @@ async function main(): Promise<void> {
       ]);
     printTable(['case', 'size', 'Sluice s', 'baseline s', 'ratio', 'Sluice peak RSS MiB', 'target'], rows);
     if (csv) console.log(`DuckDB baseline peak RSS: ${Math.round(csv.baseline.maxRssMiB)} MiB`);
+    if (csv)
+      console.log(
+        `CSV CPU time: Sluice ${(csv.sluice.cpuMs / 1000).toFixed(1)} s, DuckDB ${(csv.baseline.cpuMs / 1000).toFixed(1)} s`,
+      );
+    if (http)
+      console.log(
+        `HTTP CPU time: ${(http.sluice.cpuMs / 1000).toFixed(1)} s (${Math.round(http.records / (http.sluice.cpuMs / 1000)).toLocaleString()} records per CPU second)`,
+      );
     saveResult('ingest', { csv, http, csvRatio: ratio, httpRecordsPerSecond: rate });
   } finally {
     await rm(root, { recursive: true, force: true });

@@ -13,6 +13,7 @@ import { InvalidInputError } from '../util/index.js';
 import { encodeRefs, laterCursor, refKey, SUMMARY } from './commit-log.js';
 import type { QuarantineLog } from './history.js';
 import type { Ledger, RawObject } from './ledger.js';
+import type { JsonRecordType } from './load/json-schema.js';
 import { isSmallBatch, type ReadOptions, stageBatch } from './load/stage.js';
 import { type ProcessorSpec, processors } from './processors/index.js';
 import { cursorTextSql } from './sink/cast.js';
@@ -30,6 +31,8 @@ export interface BatchContext {
   sink: TableSink;
   quarantine: QuarantineSink;
   read: ReadOptions;
+  /** The record type of the task's JSON pages, inferred once and reused across batches. */
+  recordType?: JsonRecordType;
   stagingDir: string;
   /** Record field of the incremental cursor. */
   cursorField?: string;
@@ -118,7 +121,12 @@ async function attempt(
   probe: boolean,
 ): Promise<void> {
   const stage = (rowNumbers: boolean) =>
-    stageBatch(conn, c.store, objects, c.read, c.stagingDir, { probe, rowNumbers, signal: c.signal });
+    stageBatch(conn, c.store, objects, c.read, c.stagingDir, {
+      probe,
+      rowNumbers,
+      recordType: c.recordType,
+      signal: c.signal,
+    });
   const small = isSmallBatch(objects, c.read.memoryLimitBytes);
   let staged = await stage(small || c.steps.length > 0);
   // For big files, row positions (a single-threaded window) only when a record can be rejected.
@@ -129,6 +137,11 @@ async function attempt(
     (await c.sink.canReject(conn, staged.relation, c.signal))
   )
     staged = await stage(true);
+  if (staged.relation)
+    c.log.debug(
+      { objects: objects.length, recordType: staged.knownType ? 'known' : 'inferred' },
+      'batch staged',
+    );
   const processed = staged.relation ? await runProcessors(c, conn, staged.relation) : undefined;
   const prepared = processed
     ? await c.sink.prepare(conn, { relation: processed.relation, properties: {}, signal: c.signal })

@@ -47,6 +47,11 @@ export interface RawObject {
   fetchedAt: Date;
   /** Why the payload cannot be read as records (it is quarantined whole). */
   malformed?: string;
+  /**
+   * Field paths and value kinds of its records as the source listed them while fetching (JSON
+   * pages); kept in memory only, so objects read back from the ledger have none.
+   */
+  fields?: readonly string[];
   status: 'stored' | 'committed';
   snapshotId?: string;
 }

@@ -16,6 +16,7 @@ import { InvalidInputError } from '../util/index.js';
 import { type BatchContext, loadBatch, quarantineLog, type Totals, tableName } from './batch.js';
 import { consumedBy, consumingSnapshots, lastCursor, refKey } from './commit-log.js';
 import { Ledger, type RawObject } from './ledger.js';
+import { JsonRecordType } from './load/json-schema.js';
 import { keySegment, payloadExtension, rawKey, type StoredBytes, storeRaw } from './raw-zone.js';
 import { QuarantineSink } from './sink/quarantine.js';
 import { TableSink } from './sink/table-sink.js';
@@ -138,6 +139,7 @@ async function runTableIngest(
       sink,
       quarantine,
       read,
+      recordType: new JsonRecordType(),
       stagingDir: tmp,
       cursorField: source.cursorField,
       quarantined: consumedBy(qSnaps, task),
@@ -290,6 +292,7 @@ async function recordPayload(
     checksum: stored.checksum,
     fetchedAt: p.fetchedAt,
     malformed: p.malformed,
+    fields: p.fields,
   };
   await ledger.record(o, kind);
   return { ...o, status: 'stored' };

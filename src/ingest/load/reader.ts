@@ -7,6 +7,7 @@
 import { sqlString, sqlStringList } from '../../duck/index.js';
 import { quoteIdent } from '../../table/index.js';
 import type { CsvOptions, PayloadFormat } from '../spec-common.js';
+import { documentColumns } from './json-schema.js';
 import { pathSegments } from './record-path.js';
 
 /** A payload ready to be read: a local file DuckDB can open. */
@@ -19,6 +20,8 @@ export interface LoadItem {
   /** Record path inside JSON documents. */
   records: string;
   csv?: CsvOptions;
+  /** Field paths and kinds of the payload's records, when the source listed them (JSON pages). */
+  fields?: readonly string[];
 }
 
 /** Above this many files of one format, a batch is read by one call (position by a window over the file name). */
@@ -58,16 +61,29 @@ function readCall(
   }
 }
 
-/** JSON documents with the records at a path: one read, records unnested with their exact index. */
-function documentsSql(items: LoadItem[], path: string[]): string {
+/**
+ * JSON documents with the records at a path: one read, records unnested with their exact
+ * index. With `recordType`, the documents are read with that type instead of inferring one.
+ */
+function documentsSql(items: LoadItem[], path: string[], recordType?: string): string {
   const list = path.map(quoteIdent).join('.');
   const keys = items.map((i) => `(${sqlString(i.localPath)}, ${sqlString(i.key)})`).join(', ');
-  return `SELECT unnest(__r), __k.k AS __raw_object, __i AS __raw_row FROM (SELECT unnest(${list}) AS __r, generate_subscripts(${list}, 1) - 1 AS __i, filename AS __f FROM ${readCall(
-    'json',
-    items.map((i) => i.localPath),
-    undefined,
-    true,
-  )}) AS __d JOIN (VALUES ${keys}) AS __k(f, k) ON __d.__f = __k.f`;
+  const files = items.map((i) => i.localPath);
+  const call = recordType
+    ? `read_json(${sqlStringList(files)}, format = 'auto', columns = ${documentColumns(path, recordType)}, filename = true)`
+    : readCall('json', files, undefined, true);
+  return `SELECT unnest(__r), __k.k AS __raw_object, __i AS __raw_row FROM (SELECT unnest(${list}) AS __r, generate_subscripts(${list}, 1) - 1 AS __i, filename AS __f FROM ${call}) AS __d JOIN (VALUES ${keys}) AS __k(f, k) ON __d.__f = __k.f`;
+}
+
+/** Whether `items` are JSON documents with records at a path, all read by one `documentsSql`. */
+export function isDocumentBatch(items: readonly LoadItem[]): boolean {
+  const first = items[0];
+  return (
+    first !== undefined &&
+    first.format === 'json' &&
+    pathSegments(first.records).length > 0 &&
+    items.every((i) => i.format === 'json' && i.records === first.records)
+  );
 }
 
 function oneFileSql(item: LoadItem, rowNumbers: boolean): string {
@@ -99,9 +115,12 @@ function manyFilesSql(format: LoadItem['format'], items: LoadItem[], rowNumbers:
 
 /**
  * One SELECT over every item: record columns (union by name across payloads) plus
- * `__raw_object` and `__raw_row` (NULL for CSV/NDJSON unless `rowNumbers`).
+ * `__raw_object` and `__raw_row` (NULL for CSV/NDJSON unless `rowNumbers`). `recordType` is the
+ * known record type of a document batch (see `isDocumentBatch`).
  */
-export function readerSql(items: LoadItem[], rowNumbers = true): string {
+export function readerSql(items: LoadItem[], rowNumbers = true, recordType?: string): string {
+  if (recordType !== undefined && isDocumentBatch(items))
+    return documentsSql(items, pathSegments((items[0] as LoadItem).records), recordType);
   const parts: string[] = [];
   const groups = new Map<string, LoadItem[]>();
   for (const item of items) {

@@ -8,9 +8,11 @@ import { type DuckConnection, firstLine, isUserQueryError } from '../../duck/ind
 import type { ObjectStore } from '../../storage/index.js';
 import { errorMessage } from '../../util/index.js';
 import type { RawObject } from '../ledger.js';
+import { recordColumns } from '../sink/schema.js';
 import type { CsvOptions } from '../spec-common.js';
 import { xlsxToNdjson, xmlToNdjson } from './convert.js';
-import { type LoadItem, readerSql } from './reader.js';
+import type { JsonRecordType } from './json-schema.js';
+import { isDocumentBatch, type LoadItem, readerSql } from './reader.js';
 
 /** How payloads of the task are read. */
 export interface ReadOptions {
@@ -27,6 +29,8 @@ export interface StagedBatch {
   relation?: string;
   /** Payloads that cannot be read, with the reason. */
   malformed: { object: RawObject; reason: string }[];
+  /** The records were read with the record type known from earlier batches (no inference). */
+  knownType?: boolean;
 }
 
 let counter = 0;
@@ -54,7 +58,7 @@ async function itemOf(
     else await xlsxToNdjson(localPath, out, read.sheet);
     return { key: o.id, localPath: out, format: 'ndjson', records: '' };
   }
-  return { key: o.id, localPath, format: o.format, records: read.records, csv: read.csv };
+  return { key: o.id, localPath, format: o.format, records: read.records, csv: read.csv, fields: o.fields };
 }
 
 async function readable(
@@ -82,7 +86,7 @@ export async function stageBatch(
   objects: readonly RawObject[],
   read: ReadOptions,
   stagingDir: string,
-  o: { probe: boolean; rowNumbers: boolean; signal?: AbortSignal },
+  o: { probe: boolean; rowNumbers: boolean; recordType?: JsonRecordType; signal?: AbortSignal },
 ): Promise<StagedBatch> {
   const malformed: StagedBatch['malformed'] = [];
   const items: LoadItem[] = [];
@@ -114,8 +118,28 @@ export async function stageBatch(
   // Small batches (API pages) are read once into a table: every later use binds instantly
   // instead of inferring each payload's schema again. Large files stay a view, streamed.
   const kind = isSmallBatch(objects, read.memoryLimitBytes) ? 'TABLE' : 'VIEW';
-  await conn.run(`CREATE OR REPLACE ${kind} ${relation} AS ${readerSql(items, o.rowNumbers)}`, undefined, {
-    signal: o.signal,
-  });
+  const create = (recordType?: string) =>
+    conn.run(
+      `CREATE OR REPLACE ${kind} ${relation} AS ${readerSql(items, o.rowNumbers, recordType)}`,
+      undefined,
+      {
+        signal: o.signal,
+      },
+    );
+  // JSON pages read into a table reuse the record type inferred for earlier batches when it
+  // covers their fields; a value it cannot hold fails the read, and the batch is inferred.
+  const cache = kind === 'TABLE' && isDocumentBatch(items) ? o.recordType : undefined;
+  const pages = items.map((i) => i.fields);
+  const known = cache?.typeFor(pages);
+  if (known !== undefined) {
+    try {
+      await create(known);
+      return { relation, malformed, knownType: true };
+    } catch (err) {
+      if (o.signal?.aborted || !isUserQueryError(err)) throw err;
+    }
+  }
+  await create();
+  cache?.learn(pages, await recordColumns(conn, `SELECT * FROM ${relation}`, o.signal));
   return { relation, malformed };
 }

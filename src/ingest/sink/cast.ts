@@ -20,6 +20,12 @@ export interface CastPlan {
 
 const normal = (t: string) => t.replace(/\s+/g, '').toUpperCase();
 
+const INTEGER = /^(U?(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT)|INT\d*)$/;
+
+/** Whether a DuckDB type holds fractional numbers. */
+export const isFractional = (duckType: string): boolean =>
+  /^(DOUBLE|FLOAT|REAL|DECIMAL)/.test(normal(duckType));
+
 /** Plan the cast of `cols` (the records' columns, minus ignored ones) to `schema`. */
 export function planCast(schema: Schema, cols: readonly SourceColumn[], key: readonly string[]): CastPlan {
   const items: string[] = [];
@@ -42,10 +48,15 @@ export function planCast(schema: Schema, cols: readonly SourceColumn[], key: rea
     } else if (col.type === 'NULL' || col.type === '"NULL"') {
       items.push(`CAST(${src} AS ${target}) AS ${out}`);
     } else {
-      items.push(`TRY_CAST(${src} AS ${target}) AS ${out}`);
+      // DuckDB rounds fractions when casting to an integer type: such values do not convert.
+      const exact = isFractional(col.type) && INTEGER.test(normal(target));
+      const conv = exact
+        ? `CASE WHEN ${src} = trunc(${src}) THEN TRY_CAST(${src} AS ${target}) END`
+        : `TRY_CAST(${src} AS ${target})`;
+      items.push(`${conv} AS ${out}`);
       const shown = `left(CAST(${src} AS VARCHAR), 80)`;
       checks.push(
-        `CASE WHEN ${src} IS NOT NULL AND TRY_CAST(${src} AS ${target}) IS NULL THEN ${sqlString(`column "${f.name}": cannot convert `)} || ${shown} || ${sqlString(` to ${target}`)} END`,
+        `CASE WHEN ${src} IS NOT NULL AND ${conv} IS NULL THEN ${sqlString(`column "${f.name}": cannot convert `)} || ${shown} || ${sqlString(` to ${target}`)} END`,
       );
     }
     if (key.includes(f.name))

@@ -22,6 +22,7 @@ import {
 import { InvalidInputError } from '../../util/index.js';
 import { LINEAGE_COLUMNS } from '../processors/types.js';
 import type { SinkSpec } from '../spec.js';
+import { isFractional } from './cast.js';
 
 const typeText = (t: IcebergType): string => (typeof t === 'string' ? t : t.type);
 
@@ -170,6 +171,15 @@ export function planDrift(table: Schema, cols: readonly SourceColumn[], sink: Si
     try {
       incoming = inferredType(col);
     } catch {
+      continue;
+    }
+    if ((field.type === 'int' || field.type === 'long') && isFractional(col.type)) {
+      // No legal promotion exists (Iceberg has no long → double): values with a fraction are
+      // quarantined by the cast, or refused here under `fail`.
+      if (sink.schema_drift === 'fail')
+        problems.push(
+          `column "${field.name}" holds fractional numbers (${col.type}) but the table has ${field.type}`,
+        );
       continue;
     }
     if (

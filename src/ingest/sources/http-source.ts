@@ -10,6 +10,7 @@ import { authenticator } from '../http/auth.js';
 import { HttpClient, type HttpRequest, type HttpResponse } from '../http/client.js';
 import { RateLimiter } from '../http/rate-limit.js';
 import { xmlRecords } from '../load/convert.js';
+import { fieldsOf } from '../load/json-schema.js';
 import { valueAtPath } from '../load/record-path.js';
 import type { HttpSourceSpec } from '../spec.js';
 import { type FetchedPayload, mergeStreams, type Source, type SourceContext } from './types.js';
@@ -29,6 +30,8 @@ interface PageInfo {
   records: number;
   next?: string;
   malformed?: string;
+  /** Field paths and value kinds of the records (JSON pages). */
+  fields?: string[];
 }
 
 function withParams(url: string, params: Record<string, string>): string {
@@ -74,6 +77,7 @@ async function inspect(spec: HttpSourceSpec, body: Buffer): Promise<PageInfo> {
       p && (p.style === 'cursor' || p.style === 'next_url') ? valueAtPath(doc, p.path) : undefined;
     return {
       records: Array.isArray(list) ? list.length : list === undefined || list === null ? 0 : 1,
+      fields: Array.isArray(list) && spec.records ? fieldsOf(list) : undefined,
       next: nextValue === undefined || nextValue === null || nextValue === '' ? undefined : String(nextValue),
     };
   }
@@ -222,6 +226,7 @@ async function* pages(
       nextRequest: next && { ...next, url: masked(spec, next.url) },
       headers: redactValue(res.headers) as Record<string, string>,
       malformed: info.malformed,
+      fields: info.fields,
       recordCount: info.malformed ? undefined : info.records,
       fetchedAt: new Date(),
     };

@@ -24,6 +24,8 @@ export interface FetchedPayload {
   headers?: Record<string, string>;
   /** Why the bytes cannot be read as records (they are stored and quarantined whole). */
   malformed?: string;
+  /** Field paths and value kinds of the records (see `fieldsOf`), when the source listed them. */
+  fields?: readonly string[];
   fetchedAt: Date;
   /** Skip the payload when the ledger already holds one with the same checksum. */
   dedupeByChecksum?: boolean;
