@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import type { DuckDBConnection } from '@duckdb/node-api';
 // Not the catalog barrel: it loads the REST catalog's HTTP app, which queries do not need.
 import { DEFAULT_CATALOG_NAME, openCatalog } from '../catalog/jdbc-catalog.js';
-import { projectPath } from '../config/index.js';
+import { projectPath } from '../config/resolve.js';
 import { Duck } from '../duck/index.js';
 import { DuckDBInstance } from '../duck/node-api.js';
 import type { Runtime } from '../runtime/index.js';
