@@ -80,7 +80,8 @@ const GENERATE: Record<string, string> = {
       (o_orderdate + (30 + hash(o_orderkey, ln, 23) % 61)::INTEGER) AS l_commitdate,
       (o_orderdate + (1 + hash(o_orderkey, ln, 22) % 121)::INTEGER + (1 + hash(o_orderkey, ln, 24) % 30)::INTEGER) AS l_receiptdate,
       ['REG AIR','AIR','RAIL','SHIP','TRUCK','MAIL','FOB'][(hash(o_orderkey, ln, 25) % 7)::BIGINT + 1] AS l_shipmode
-      FROM tpch.orders, range(1, 8) l(ln) WHERE ln <= 1 + hash(o_orderkey, 26) % 7`,
+      FROM tpch.orders, range(1, 8) l(ln) WHERE ln <= 1 + hash(o_orderkey, 26) % 7
+      ORDER BY l_shipdate`,
   stream: `SELECT range AS id, (hash(range) % 1000)::INTEGER AS k, range * 0.5 AS x, 'row-' || range AS s,
       DATE '2020-01-01' + (range % 1000)::INTEGER AS d FROM range(${streamRows})`,
 };
@@ -316,6 +317,39 @@ async function main(): Promise<void> {
     const files: Record<string, string[]> = {};
     const catalog = openCatalog({ meta: runtime.meta, store: runtime.store });
     const planner = await openDuck();
+    if (TABLES.includes('lineitem')) {
+      // lineitem is loaded ordered by ship date and declares that sort order, as a user loading
+      // date-ordered data would (what `ALTER TABLE ... WRITE ORDERED BY` commits over the REST
+      // catalog): Parquet row-group statistics on l_shipdate then let date filters skip data.
+      const id = { namespace: ['tpch'], name: 'lineitem' };
+      const loaded = await catalog.loadTable(id);
+      const schema = loaded.metadata.schemas.find(
+        (x) => x['schema-id'] === loaded.metadata['current-schema-id'],
+      );
+      const field = schema?.fields.find((f) => f.name === 'l_shipdate');
+      if (!field) throw new Error('tpch.lineitem has no l_shipdate');
+      await catalog.commitTable(
+        id,
+        [],
+        [
+          {
+            action: 'add-sort-order',
+            'sort-order': {
+              'order-id': 1,
+              fields: [
+                {
+                  transform: 'identity',
+                  'source-id': field.id,
+                  direction: 'asc',
+                  'null-order': 'nulls-first',
+                },
+              ],
+            },
+          },
+          { action: 'set-default-sort-order', 'sort-order-id': -1 },
+        ],
+      );
+    }
     for (const t of [...TABLES, 'stream']) {
       const table = await openTable(catalog, runtime.store, planner, { namespace: ['tpch'], name: t });
       const plan = await table.planScan();

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { findProjectDir, loadProject, type Project } from '../config/index.js';
+import { findProjectDir, loadProject, type Project } from '../config/project.js';
 // The logger only: the observe barrel also loads prom-client, which no command but serve needs.
 import { createLogger, type Logger, type LogLevel } from '../observe/log.js';
 import type { GlobalOptions } from './main.js';

@@ -1,7 +1,7 @@
 import type { Env } from './interpolate.js';
 import { byPosition, type ConfigIssue, issuesError, suggest } from './issues.js';
 import { type AnalyzedYaml, analyzeYaml, validateYaml } from './load-yaml.js';
-import { deepMerge, dropEmptyValues, resolveConfig } from './resolve.js';
+import { deepMerge, dropEmptyValues, resolveConfig, selectedEnvironment } from './resolve.js';
 import { type ParsedSluiceConfig, type SluiceConfig, sluiceConfigSchema } from './schema.js';
 import { locate } from './yaml-source.js';
 
@@ -17,17 +17,22 @@ export interface ConfigOptions {
   environment?: string;
 }
 
-/** The selected environment: the explicit option, else SLUICE_ENV, else none. */
-export function selectedEnvironment(options: Pick<ConfigOptions, 'env' | 'environment'>): string | undefined {
-  const env = options.env ?? process.env;
-  return options.environment || env.SLUICE_ENV || undefined;
-}
-
 /**
  * Parse, interpolate, validate and resolve the text of a sluice.yaml, reporting every
  * problem together with file:line:column. @throws ConfigError
  */
 export function parseConfig(text: string, options: ConfigOptions): SluiceConfig {
+  return parseConfigChecked(text, options).config;
+}
+
+/**
+ * parseConfig, also telling whether the result depends on environment variables (the
+ * text references `${VAR}`): only a result that does not may be cached. @throws ConfigError
+ */
+export function parseConfigChecked(
+  text: string,
+  options: ConfigOptions,
+): { config: SluiceConfig; referencesVariables: boolean } {
   const env = options.env ?? process.env;
   const analyzed = analyzeYaml(text, options.file, { env });
   if (analyzed.data === undefined) throw issuesError(byPosition(analyzed.issues));
@@ -42,7 +47,8 @@ export function parseConfig(text: string, options: ConfigOptions): SluiceConfig 
     parsed = merged.value;
   }
   if (issues.length > 0 || !parsed) throw issuesError(byPosition(issues));
-  return resolveConfig(parsed, options.dir);
+  const referencesVariables = analyzed.interpolation.referencesVariables === true;
+  return { config: resolveConfig(parsed, options.dir), referencesVariables };
 }
 
 function mergeEnvironment(

@@ -13,6 +13,8 @@ export interface Interpolation {
   secretPaths: Set<string>;
   /** Paths whose value could not be interpolated: validation issues there are noise. */
   failedPaths: Set<string>;
+  /** Some value holds `${`: the result depends on the environment variables. */
+  referencesVariables?: boolean;
 }
 
 /** The key used to compare paths. */
@@ -58,6 +60,7 @@ function interpolateScalar(
 ): void {
   const text = node.value;
   if (!text.includes('${')) return;
+  out.referencesVariables = true;
   const lastKey = path[path.length - 1];
   let secret = typeof lastKey === 'string' && isSecretKey(lastKey);
   let result = '';

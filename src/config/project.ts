@@ -1,14 +1,14 @@
 import { type Dirent, existsSync } from 'node:fs';
 import { access, readdir } from 'node:fs/promises';
 import { dirname, extname, join, resolve } from 'node:path';
-import { z } from 'zod';
 import { ConfigError } from '../util/index.js';
-import { type ConfigOptions, parseConfig, selectedEnvironment } from './config-file.js';
+import { configCacheKey, readCachedConfig, writeCachedConfig } from './config-cache.js';
+import type { ConfigOptions } from './config-file.js';
 import type { Env } from './interpolate.js';
-import { type ConfigIssue, issuesError } from './issues.js';
-import { checkYamlText } from './load-yaml.js';
+import type { ConfigIssue } from './issues.js';
+import { displayPath, readConfigText } from './read-text.js';
+import { selectedEnvironment } from './resolve.js';
 import type { SluiceConfig } from './schema.js';
-import { displayPath, readConfigText } from './yaml-source.js';
 
 /** The project file every project directory holds. */
 export const CONFIG_FILE = 'sluice.yaml';
@@ -65,8 +65,9 @@ export async function loadProject(dir: string, options: LoadProjectOptions = {})
   const file = join(root, CONFIG_FILE);
   if (!(await exists(file))) throw await missingConfig(root, file);
   const environment = selectedEnvironment(options);
+  const dataDir = join(root, '.sluice');
   const configOptions: ConfigOptions = { file: displayPath(file), dir: root, env: options.env, environment };
-  const config = parseConfig(await readConfigText(file, configOptions.file), configOptions);
+  const text = await readConfigText(file, configOptions.file);
   const files = {
     pipelines: (await listFiles(join(root, 'pipelines'), ['.yaml', '.yml', '.ts'], false)).filter(
       (f) => !f.endsWith('.d.ts'),
@@ -74,8 +75,24 @@ export async function loadProject(dir: string, options: LoadProjectOptions = {})
     models: await listFiles(join(root, 'models'), ['.sql'], true),
     events: await listFiles(join(root, 'events'), ['.yaml', '.yml'], false),
   };
-  await checkMappings([...files.pipelines.filter((f) => !f.endsWith('.ts')), ...files.events]);
-  return { dir: root, file, config, dataDir: join(root, '.sluice'), environment, files };
+  const mappings = [...files.pipelines.filter((f) => !f.endsWith('.ts')), ...files.events];
+  const texts = await Promise.all(mappings.map((path) => readConfigText(path, displayPath(path))));
+  const key = configCacheKey([
+    root,
+    environment ?? '',
+    text,
+    ...mappings.flatMap((m, i) => [m, texts[i] ?? '']),
+  ]);
+  let config = await readCachedConfig(dataDir, key);
+  if (!config) {
+    // Parsing and validating load the YAML parser and the schemas: only on a cache miss.
+    const { parseConfigChecked } = await import('./config-file.js');
+    const checked = parseConfigChecked(text, configOptions);
+    await checkMappings(mappings, texts);
+    config = checked.config;
+    if (!checked.referencesVariables) await writeCachedConfig(dataDir, key, config);
+  }
+  return { dir: root, file, config, dataDir, environment, files };
 }
 
 async function missingConfig(root: string, file: string): Promise<ConfigError> {
@@ -120,15 +137,21 @@ async function listFiles(dir: string, extensions: string[], recursive: boolean):
   return found.sort();
 }
 
-const anyMapping = z.record(z.string(), z.unknown(), { error: 'expected a mapping at the top of the file' });
-
 /** Each file must be YAML whose top level is a mapping; their own schemas are checked by their areas. */
-async function checkMappings(paths: string[]): Promise<void> {
+async function checkMappings(paths: string[], texts: string[]): Promise<void> {
+  const [{ z }, { checkYamlText }, { issuesError }] = await Promise.all([
+    import('zod'),
+    import('./load-yaml.js'),
+    import('./issues.js'),
+  ]);
+  const anyMapping = z.record(z.string(), z.unknown(), {
+    error: 'expected a mapping at the top of the file',
+  });
   const issues: ConfigIssue[] = [];
-  for (const path of paths) {
-    const file = displayPath(path);
-    const text = await readConfigText(path, file);
-    issues.push(...checkYamlText(text, file, anyMapping, { interpolate: false }).issues);
+  for (const [i, path] of paths.entries()) {
+    issues.push(
+      ...checkYamlText(texts[i] ?? '', displayPath(path), anyMapping, { interpolate: false }).issues,
+    );
   }
   if (issues.length > 0) throw issuesError(issues);
 }

@@ -12,6 +12,15 @@ import type {
 
 type Plain = Record<string, unknown>;
 
+/** The selected environment: the explicit option, else SLUICE_ENV, else none. */
+export function selectedEnvironment(options: {
+  env?: Readonly<Record<string, string | undefined>>;
+  environment?: string;
+}): string | undefined {
+  const env = options.env ?? process.env;
+  return options.environment || env.SLUICE_ENV || undefined;
+}
+
 function isPlain(value: unknown): value is Plain {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

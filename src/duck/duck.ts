@@ -3,9 +3,10 @@
  * table data (writes, scans, query serving) shares it, so memory and threads are bounded
  * once for the process.
  */
-import { type DuckDBConnection, DuckDBInstance, type DuckDBValue } from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
 import { BackendError, InvalidInputError } from '../util/index.js';
 import { queryError } from './errors.js';
+import { DuckDBInstance } from './node-api.js';
 import { registerBucketUdfs } from './udfs.js';
 
 /** Settings of the DuckDB instance. */

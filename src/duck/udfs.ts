@@ -1,13 +1,6 @@
-import {
-  BIGINT,
-  BLOB,
-  type DuckDBConnection,
-  DuckDBScalarFunction,
-  type DuckDBType,
-  INTEGER,
-  VARCHAR,
-} from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBType } from '@duckdb/node-api';
 import { BUCKET_UDFS } from '../table/transforms-sql.js';
+import { BIGINT, BLOB, DuckDBScalarFunction, INTEGER, VARCHAR } from './node-api.js';
 
 const TYPES: Record<string, DuckDBType> = { BIGINT, BLOB, INTEGER, VARCHAR };
 

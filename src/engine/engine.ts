@@ -5,11 +5,12 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import type { DuckDBConnection } from '@duckdb/node-api';
 // Not the catalog barrel: it loads the REST catalog's HTTP app, which queries do not need.
 import { DEFAULT_CATALOG_NAME, openCatalog } from '../catalog/jdbc-catalog.js';
-import { projectPath } from '../config/index.js';
+import { projectPath } from '../config/resolve.js';
 import { Duck } from '../duck/index.js';
+import { DuckDBInstance } from '../duck/node-api.js';
 import type { Runtime } from '../runtime/index.js';
 import { BackendError, InvalidInputError } from '../util/index.js';
 import { engineError } from './errors.js';

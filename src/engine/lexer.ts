@@ -42,10 +42,15 @@ export function tokenize(sql: string): Token[] {
       }
     } else if (c === "'" || ((c === 'E' || c === 'e') && next === "'")) {
       const start = i;
-      i += c === "'" ? 1 : 2;
+      const escapes = c !== "'";
+      i += escapes ? 2 : 1;
       let text = '';
       while (i < n) {
-        if (sql[i] === "'" && sql[i + 1] === "'") {
+        if (escapes && sql[i] === '\\' && i + 1 < n) {
+          // E'...' strings: a backslash escapes the next character, \' included.
+          text += sql.slice(i, i + 2);
+          i += 2;
+        } else if (sql[i] === "'" && sql[i + 1] === "'") {
           text += "'";
           i += 2;
         } else if (sql[i] === "'") {
@@ -72,7 +77,7 @@ export function tokenize(sql: string): Token[] {
       while (i < n && /[0-9]/.test(sql[i] as string)) i++;
       out.push({ kind: 'param', text: sql.slice(start, i), start, end: i });
     } else if (c === '$') {
-      const tag = /^\$[A-Za-z_]*\$/.exec(sql.slice(i))?.[0];
+      const tag = /^\$(?:[A-Za-z_][A-Za-z0-9_]*)?\$/.exec(sql.slice(i, i + 64))?.[0];
       if (!tag) {
         out.push({ kind: 'op', text: c, start: i, end: ++i });
         continue;

@@ -1,4 +1,5 @@
 /** DuckDB values as JSON: what the HTTP API, `sluice sql --format json|ndjson|csv` print. */
+import type { DuckDBValue } from '@duckdb/node-api';
 import {
   DuckDBArrayValue,
   DuckDBBlobValue,
@@ -6,8 +7,7 @@ import {
   DuckDBListValue,
   DuckDBMapValue,
   DuckDBStructValue,
-  type DuckDBValue,
-} from '@duckdb/node-api';
+} from '../duck/node-api.js';
 
 /** A JSON value. */
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [k: string]: JsonValue };

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
+import { splitStatements } from '../../src/engine/lexer.js';
 import { rewriteForDuckDb } from '../../src/serve/pgwire/catalog.js';
-import { splitStatements } from '../../src/serve/pgwire/sql-text.js';
 import { startTestServer, type TestServer } from './harness.js';
 
 describe('catalog compatibility', () => {
@@ -18,8 +18,14 @@ describe('catalog compatibility', () => {
   test('statements split on top-level semicolons only', () => {
     assert.deepEqual(splitStatements('SELECT \';\'; SELECT $$a;b$$ -- c;\n; /* ; */ SELECT "x;"'), [
       "SELECT ';'",
-      ' SELECT $$a;b$$ -- c;\n',
-      ' /* ; */ SELECT "x;"',
+      'SELECT $$a;b$$ -- c;',
+      '/* ; */ SELECT "x;"',
+    ]);
+    // E'' strings with backslash escapes, tags with digits, nested comments, empty statements.
+    assert.deepEqual(splitStatements("SELECT E'it\\'s;'; SELECT $q1$;$q1$;; /* a /* ; */ ; */ SELECT 2;"), [
+      "SELECT E'it\\'s;'",
+      'SELECT $q1$;$q1$',
+      '/* a /* ; */ ; */ SELECT 2',
     ]);
   });
 

@@ -4,7 +4,8 @@
  * streaming a large result costs one allocation and one socket write per batch rather than
  * several small Buffers per value.
  */
-import { type DuckDBDateValue, DuckDBDecimalValue, type DuckDBValue } from '@duckdb/node-api';
+import type { DuckDBDateValue, DuckDBValue } from '@duckdb/node-api';
+import { DuckDBDecimalValue } from '../../duck/node-api.js';
 import type { BatchColumn, ColumnBatch } from '../../engine/types.js';
 import { toBinary, toText } from './encode.js';
 import { OID } from './oids.js';

@@ -2,6 +2,7 @@
  * DuckDB values → PostgreSQL wire values, in text format (what `psql` prints) and binary
  * format (the typsend layouts of the PostgreSQL documentation and source).
  */
+import type { DuckDBTimeTZValue, DuckDBValue } from '@duckdb/node-api';
 import {
   DuckDBArrayValue,
   DuckDBBlobValue,
@@ -15,10 +16,8 @@ import {
   DuckDBTimestampSecondsValue,
   DuckDBTimestampTZValue,
   DuckDBTimestampValue,
-  type DuckDBTimeTZValue,
   DuckDBTimeValue,
-  type DuckDBValue,
-} from '@duckdb/node-api';
+} from '../../duck/node-api.js';
 import { ELEMENT_OF, OID } from './oids.js';
 
 /** Days between 1970-01-01 (DuckDB's epoch) and 2000-01-01 (PostgreSQL's). */

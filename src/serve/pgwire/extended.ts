@@ -3,6 +3,7 @@
  * unnamed prepared statements and portals, parameters, and row limits per Execute. After an
  * error, messages are discarded until Sync (PostgreSQL docs, "Extended Query").
  */
+import { splitStatements } from '../../engine/lexer.js';
 import type { PreparedShape } from '../../engine/types.js';
 import type { QueryContext } from './connection.js';
 import { backend, type MessageReader, violation } from './messages.js';
@@ -21,7 +22,6 @@ import {
   wireColumns,
 } from './results.js';
 import { applyTransaction, countChanged, runCursorStatement } from './simple.js';
-import { splitStatements } from './sql-text.js';
 import { ProtocolError, wireError } from './sqlstate.js';
 
 const MAX_PREPARED = 1000;

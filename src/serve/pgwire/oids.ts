@@ -1,7 +1,8 @@
 /**
  * PostgreSQL type OIDs (pg_type.dat) and the mapping of DuckDB result types onto them.
  */
-import { type DuckDBType, DuckDBTypeId } from '@duckdb/node-api';
+import type { DuckDBType } from '@duckdb/node-api';
+import { DuckDBTypeId } from '../../duck/node-api.js';
 
 /** The OIDs this server sends or understands. */
 export const OID = {

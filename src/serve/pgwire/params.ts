@@ -2,7 +2,8 @@
  * Bind parameters from the client (text or binary, typed by the OIDs of Parse or inferred by
  * DuckDB) → JS values the engine binds.
  */
-import { DuckDBBlobValue, type DuckDBType } from '@duckdb/node-api';
+import type { DuckDBType } from '@duckdb/node-api';
+import { DuckDBBlobValue } from '../../duck/node-api.js';
 import { OID, oidOf } from './oids.js';
 import { ProtocolError } from './sqlstate.js';
 

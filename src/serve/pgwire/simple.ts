@@ -2,6 +2,7 @@
  * The simple query protocol: a string of statements, each answered with RowDescription,
  * DataRows and CommandComplete (text format); the first error stops the rest.
  */
+import { splitStatements } from '../../engine/lexer.js';
 import type { QueryResult } from '../../engine/types.js';
 import type { QueryContext } from './connection.js';
 import type { CursorPlan } from './cursors.js';
@@ -16,7 +17,6 @@ import {
   sendLocalRows,
   wireColumns,
 } from './results.js';
-import { splitStatements } from './sql-text.js';
 import { wireError } from './sqlstate.js';
 
 /** Run a Query message; ReadyForQuery is sent by the caller. */

@@ -1,28 +1,7 @@
 /**
- * Lexical helpers over SQL text: splitting a simple-query string into statements and
- * masking literals so rewrites never touch the contents of strings or comments.
+ * Lexical helpers over SQL text: masking literals so rewrites never touch the contents of
+ * strings or comments. Statements are split by the engine's lexer (src/engine/lexer.ts).
  */
-
-/** Split on top-level semicolons (outside quotes, dollar quotes and comments); blanks dropped. */
-export function splitStatements(sql: string): string[] {
-  const out: string[] = [];
-  let start = 0;
-  let i = 0;
-  while (i < sql.length) {
-    const skip = skipQuoted(sql, i);
-    if (skip > i) {
-      i = skip;
-      continue;
-    }
-    if (sql[i] === ';') {
-      out.push(sql.slice(start, i));
-      start = i + 1;
-    }
-    i++;
-  }
-  out.push(sql.slice(start));
-  return out.filter((s) => stripComments(s).trim() !== '');
-}
 
 /** Index after a quoted/commented span starting at `i`, or `i` when none starts there. */
 function skipQuoted(sql: string, i: number): number {

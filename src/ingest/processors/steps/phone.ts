@@ -3,9 +3,10 @@
  * DuckDB scalar UDF. The UDF runs once per distinct (number, country) pair, and the result
  * is joined back, so repeated numbers cost one parse.
  */
-import { type DuckDBConnection, DuckDBScalarFunction, VARCHAR } from '@duckdb/node-api';
+import type { DuckDBConnection } from '@duckdb/node-api';
 import { parsePhoneNumber } from 'awesome-phonenumber';
 import { sqlString } from '../../../duck/index.js';
+import { DuckDBScalarFunction, VARCHAR } from '../../../duck/node-api.js';
 import type { ProcessorOptions } from '../schema.js';
 import { createOutput, ident, insertRejected, refuseLineage, requireColumns, type StepRun } from '../step.js';
 
