@@ -3,8 +3,10 @@
  * Each model build is one statement, so one Iceberg commit: readers never see a half-built
  * model and the previous snapshot stays for time travel and rollback.
  *
- * - `table` and `view`: `CREATE OR REPLACE TABLE schema.model AS <select>` (views are built as
- *   tables: the lake catalog holds tables only, and a table is what every reader can query).
+ * - `table`: `CREATE OR REPLACE TABLE schema.model AS <select>`.
+ * - `view`: `CREATE OR REPLACE VIEW schema.model AS <select>`, a catalog view every engine
+ *   connection (HTTP SQL, pgwire, `sluice sql`) shows; readers see the tables it reads as of
+ *   their statement.
  * - `incremental`: the first build (or `--full-refresh`) creates the table; later builds
  *   render with `is_incremental()` true and `INSERT INTO ... BY NAME` (append) or, with a
  *   `unique_key`, `INSERT OR REPLACE INTO ... BY NAME` (merge by the key).
@@ -92,6 +94,14 @@ async function buildNode(
   const m = node.config.materialized;
   if (m === 'ephemeral') return {};
   const exists = await ctx.catalog.tableExists(idOf(node));
+  if (m === 'view') {
+    // A model that was a table before becomes a view: the table goes (its files stay for rollback).
+    if (exists) await ctx.catalog.dropTable(idOf(node));
+    const select = ctx.compiler.compile(node, { isIncremental: false });
+    await drain(session, `CREATE OR REPLACE VIEW ${relation} AS\n${select}`, o);
+    return { incremental: false };
+  }
+  if (await ctx.catalog.viewExists(idOf(node))) await ctx.catalog.dropView(idOf(node));
   const incremental = m === 'incremental' && exists && !o.fullRefresh;
   const select = ctx.compiler.compile(node, { isIncremental: incremental });
   if (!incremental)
@@ -149,7 +159,7 @@ export async function buildModels(
       try {
         const done = await buildNode(ctx, session, node, o);
         let snapshotId: string | undefined;
-        if (base.relation) {
+        if (base.relation && base.materialized !== 'view') {
           const loaded = await ctx.catalog.loadTable(idOf(node));
           const id = loaded.metadata['current-snapshot-id'];
           snapshotId = id === undefined || id === null ? undefined : String(id);
