@@ -18,7 +18,7 @@ import {
   type TableUpdate,
 } from '../table/index.js';
 import { ConflictError, InvalidInputError } from '../util/index.js';
-import { type CommitContext, commitChanges, type TableChange } from './commit.js';
+import { type AlsoInTransaction, type CommitContext, commitChanges, type TableChange } from './commit.js';
 import { AlreadyExistsError, NoSuchTableError } from './errors.js';
 import * as ns from './jdbc-namespaces.js';
 import {
@@ -65,7 +65,7 @@ export interface CatalogExtensions {
   /** Where a new table is placed when no location is given. */
   defaultTableLocation(id: TableIdentifier): string;
   /** Commit changes to several tables atomically: all land or none does. */
-  commitTransaction(changes: TableChange[]): Promise<LoadedTable[]>;
+  commitTransaction(changes: TableChange[], also?: AlsoInTransaction): Promise<LoadedTable[]>;
 }
 
 /** Open the catalog stored in `meta` whose table files live in `store`. */
@@ -254,7 +254,11 @@ export class JdbcCatalog implements Catalog, CatalogExtensions {
     const identifier = validateIdentifier(id);
     const location = await selectViewPointer(this.#meta, this.name, identifier);
     if (!location) throw noSuchView(identifier);
-    return { identifier, metadata: await readViewMetadata(this.#store, location), metadataLocation: location };
+    return {
+      identifier,
+      metadata: await readViewMetadata(this.#store, location),
+      metadataLocation: location,
+    };
   }
 
   /**
@@ -298,8 +302,28 @@ export class JdbcCatalog implements Catalog, CatalogExtensions {
       }
       await discardMetadata(this.#store, written);
       if (attempt >= this.#commit.maxAttempts)
-        throw new ConflictError(`view "${formatIdentifier(identifier)}" keeps changing concurrently`, 'retry later');
+        throw new ConflictError(
+          `view "${formatIdentifier(identifier)}" keeps changing concurrently`,
+          'retry later',
+        );
     }
+  }
+
+  /**
+   * Write the metadata file of a view's next version (or of a new view) without pointing the
+   * catalog at it: the caller swaps the pointer, e.g. in a transaction with other changes.
+   */
+  async stageView(id: TableIdentifier, o: { sql: string; schema: Schema }): Promise<string> {
+    const identifier = validateIdentifier(id);
+    const current = await selectViewPointer(this.#meta, this.name, identifier);
+    const previous = current ? await readViewMetadata(this.#store, current) : undefined;
+    const metadata = nextViewMetadata(previous, {
+      location: this.defaultTableLocation(identifier),
+      sql: o.sql,
+      schema: o.schema,
+      namespace: identifier.namespace,
+    });
+    return writeViewMetadata(this.#store, metadata);
   }
 
   async dropView(id: TableIdentifier): Promise<void> {
@@ -308,9 +332,13 @@ export class JdbcCatalog implements Catalog, CatalogExtensions {
     this.#log?.info({ view: formatIdentifier(identifier) }, 'view dropped');
   }
 
-  commitTransaction(changes: TableChange[]): Promise<LoadedTable[]> {
-    if (changes.length === 0) return Promise.resolve([]);
-    return commitChanges(this.#commit, changes);
+  /**
+   * Commit changes to several tables atomically; `also` changes more catalog rows (views) in
+   * the same metastore transaction. A lost race runs the whole commit again.
+   */
+  commitTransaction(changes: TableChange[], also?: AlsoInTransaction): Promise<LoadedTable[]> {
+    if (changes.length === 0 && !also) return Promise.resolve([]);
+    return commitChanges(this.#commit, changes, also);
   }
 }
 

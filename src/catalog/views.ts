@@ -65,7 +65,13 @@ export function viewSchema(md: ViewMetadata): Schema | undefined {
 /** Metadata of a view's next version (a new view when `previous` is undefined). */
 export function nextViewMetadata(
   previous: ViewMetadata | undefined,
-  o: { location: string; sql: string; schema: Schema; namespace: string[]; properties?: Record<string, string> },
+  o: {
+    location: string;
+    sql: string;
+    schema: Schema;
+    namespace: string[];
+    properties?: Record<string, string>;
+  },
 ): ViewMetadata {
   const now = Date.now();
   const versionId = (previous?.versions.reduce((m, v) => Math.max(m, v['version-id']), 0) ?? 0) + 1;
@@ -142,7 +148,11 @@ export async function selectViewPointer(
 }
 
 /** Names of the views directly in `ns`, sorted. */
-export async function selectViewNames(sql: SqlRunner, catalog: string, ns: readonly string[]): Promise<string[]> {
+export async function selectViewNames(
+  sql: SqlRunner,
+  catalog: string,
+  ns: readonly string[],
+): Promise<string[]> {
   const rows = await sql.query<{ table_name: string }>(
     `SELECT table_name FROM iceberg_tables WHERE catalog_name = ? AND table_namespace = ? AND ${IS_VIEW}`,
     [catalog, namespaceToString(ns)],

@@ -53,7 +53,10 @@ describe('catalog views: CREATE VIEW ns.v, shown by every connection, checked fo
         ['people', 'VIEW'],
         ['people_v', 'VIEW'],
       ]);
-      const marked = await query(s, "SELECT view_name FROM duckdb_views() WHERE comment = 'sluice catalog view'");
+      const marked = await query(
+        s,
+        "SELECT view_name FROM duckdb_views() WHERE comment = 'sluice catalog view'",
+      );
       assert.deepEqual(marked, [['people_v']]);
       await s.close();
     } finally {
