@@ -16,9 +16,9 @@
 import { join } from 'node:path';
 import { openCatalog } from '../catalog/index.js';
 import { sqlString } from '../duck/index.js';
-import type { Engine, EngineSession } from '../engine/index.js';
+import { type Engine, type EngineSession, splitStatements } from '../engine/index.js';
 import type { Runtime } from '../runtime/index.js';
-import { errorMessage } from '../util/index.js';
+import { errorMessage, InvalidInputError } from '../util/index.js';
 import { Compiler, relationOf } from './compile.js';
 import { buildOrder, selectNodes } from './select.js';
 import type { ModelNode, ModelsProject } from './types.js';
@@ -93,6 +93,26 @@ async function buildNode(
   }
   const m = node.config.materialized;
   if (m === 'ephemeral') return {};
+  for (const hook of node.config.preHooks) await runHook(session, ctx.compiler.hook(hook, node), o);
+  const built = await materialize(ctx, session, node, o);
+  for (const hook of node.config.postHooks) await runHook(session, ctx.compiler.hook(hook, node), o);
+  return built;
+}
+
+/** Run a hook's statements through the engine, one at a time. */
+async function runHook(session: EngineSession, sql: string, o: BuildOptions): Promise<void> {
+  for (const statement of splitStatements(sql)) await drain(session, statement, o);
+}
+
+/** The statements building a model. */
+async function materialize(
+  ctx: { compiler: Compiler; catalog: ReturnType<typeof openCatalog> },
+  session: EngineSession,
+  node: ModelNode,
+  o: BuildOptions,
+): Promise<Partial<NodeResult>> {
+  const relation = relationOf(node);
+  const m = node.config.materialized;
   const exists = await ctx.catalog.tableExists(idOf(node));
   if (m === 'view') {
     // A model that was a table before becomes a view: the table goes (its files stay for rollback).
@@ -182,7 +202,21 @@ export async function buildModels(
     run.finally(() => running.delete(node.name));
   };
 
+  /** `on-run-start` / `on-run-end` SQL, through one session. */
+  const runHooks = async (hooks: string[]) => {
+    if (hooks.length === 0) return;
+    const session =
+      sessions.pop() ?? (await engine.openSession({ name: `models:${project.name}`, readOnly: false }));
+    try {
+      for (const hook of hooks) await runHook(session, ctx.compiler.hook(hook), o);
+    } catch (err) {
+      throw new InvalidInputError(`dbt_project.yml hook failed: ${errorMessage(err)}`);
+    } finally {
+      sessions.push(session);
+    }
+  };
   try {
+    await runHooks(project.onRunStart);
     while (pending.length || running.size) {
       o.signal?.throwIfAborted();
       for (let i = 0; i < pending.length && running.size < threads; ) {
@@ -213,6 +247,7 @@ export async function buildModels(
       }
       if (running.size) await Promise.race(running.values());
     }
+    await runHooks(project.onRunEnd);
   } finally {
     await Promise.allSettled(running.values());
     for (const s of sessions) await s.close();

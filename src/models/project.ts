@@ -125,11 +125,77 @@ function applyConfig(into: ModelConfig, layer: Yaml, where: string): void {
       case 'enabled':
         into.enabled = value !== false;
         break;
+      case 'pre-hook':
+      case 'pre_hook':
+        into.preHooks = [...into.preHooks, ...hooksOf(value, where)];
+        break;
+      case 'post-hook':
+      case 'post_hook':
+        into.postHooks = [...into.postHooks, ...hooksOf(value, where)];
+        break;
       default:
-        // Other dbt configs (partition_by, post_hook, docs, ...) do not change how Sluice builds.
+        // Other dbt configs (partition_by, docs, ...) do not change how Sluice builds.
         break;
     }
   }
+}
+
+/** Hook SQL of a config value: a string, `{sql: ...}`, or a list of them. */
+function hooksOf(value: unknown, where: string): string[] {
+  const list = Array.isArray(value) ? value : value === null || value === undefined ? [] : [value];
+  return list.map((h) => {
+    if (typeof h === 'string') return h;
+    if (isObject(h) && typeof h.sql === 'string') return h.sql;
+    throw new InvalidInputError(
+      `${where}: a hook must be SQL text or {sql: ...}`,
+      'e.g. post-hook: "analyze {{ this }}"',
+    );
+  });
+}
+
+/**
+ * Macro files of the packages `packages.yml` (or `dependencies.yml`) lists, which must be
+ * vendored under `dbt_packages/` (Sluice does not download them).
+ * @throws InvalidInputError naming the file when a listed package is not vendored.
+ */
+function packageMacroFiles(dir: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const file of ['packages.yml', 'dependencies.yml']) {
+    if (!existsSync(join(dir, file))) continue;
+    const conf = readYaml(dir, file);
+    const list = Array.isArray(conf.packages) ? conf.packages : [];
+    for (const entry of list) {
+      if (!isObject(entry)) continue;
+      const spec = String(entry.package ?? entry.git ?? entry.local ?? entry.tarball ?? entry.name ?? '');
+      const installed = packageDirName(dir, spec);
+      if (!installed)
+        throw new InvalidInputError(
+          `${file}: package "${spec}" is not in dbt_packages/, and Sluice does not download packages (no network access)`,
+          'run `dbt deps` on a machine with network access and copy its dbt_packages/ directory next to dbt_project.yml',
+        );
+      const pkgDir = join('dbt_packages', installed);
+      const conf2 = existsSync(join(dir, pkgDir, 'dbt_project.yml'))
+        ? readYaml(join(dir, pkgDir), 'dbt_project.yml')
+        : {};
+      const pkgName = typeof conf2.name === 'string' ? conf2.name : installed;
+      for (const m of pathList(conf2['macro-paths'], 'macros'))
+        for (const f of filesUnder(dir, join(pkgDir, m), '.sql')) out.set(f, pkgName);
+    }
+  }
+  return out;
+}
+
+/** The directory under dbt_packages/ of a package spec (`dbt-labs/dbt_utils`, a git URL, a path), if there. */
+function packageDirName(dir: string, spec: string): string | undefined {
+  const last =
+    spec
+      .replace(/\.git$/, '')
+      .replace(/\/+$/, '')
+      .split(/[/:]/)
+      .pop() ?? '';
+  for (const candidate of [last, last.replace(/-/g, '_')])
+    if (candidate && existsSync(join(dir, 'dbt_packages', candidate))) return candidate;
+  return undefined;
 }
 
 /** The `+key` configs of a dbt_project.yml block (and bare config keys), without the sub-folders. */
@@ -288,6 +354,15 @@ export function loadModelsProject(dir: string, o: LoadOptions = {}): ModelsProje
     }
     macros.set(p, names);
   }
+  // Package macros: the project's own macros of the same name win.
+  const macroPackages = packageMacroFiles(dir);
+  for (const p of macroPackages.keys()) {
+    const names = macroNames(readFileSync(join(dir, p), 'utf8')).filter((n) => !macroOwner.has(n));
+    for (const n of names) macroOwner.set(n, p);
+    macros.set(p, names);
+  }
+  const onRunStart = hooksOf(conf['on-run-start'], 'dbt_project.yml on-run-start');
+  const onRunEnd = hooksOf(conf['on-run-end'], 'dbt_project.yml on-run-end');
 
   const nodes = new Map<string, ModelNode>();
   const add = (node: ModelNode) => {
@@ -299,7 +374,13 @@ export function loadModelsProject(dir: string, o: LoadOptions = {}): ModelsProje
       );
     nodes.set(node.name, node);
   };
-  const baseConfig = (): ModelConfig => ({ materialized: 'view', tags: [], enabled: true });
+  const baseConfig = (): ModelConfig => ({
+    materialized: 'view',
+    tags: [],
+    enabled: true,
+    preHooks: [],
+    postHooks: [],
+  });
   for (const root of modelPaths) {
     for (const p of filesUnder(dir, root, '.sql')) {
       const config = baseConfig();
@@ -400,8 +481,20 @@ export function loadModelsProject(dir: string, o: LoadOptions = {}): ModelsProje
       if (!nodes.has(r)) throw new InvalidInputError(`${t.path}: test ${t.name} refs unknown model "${r}"`);
   }
 
-  const project: ModelsProject = { dir, name, targetSchema, nodes, sources, tests, macros, vars };
-  const renderer = new Renderer(dir, macros);
+  const project: ModelsProject = {
+    dir,
+    name,
+    targetSchema,
+    nodes,
+    sources,
+    tests,
+    macros,
+    macroPackages,
+    vars,
+    onRunStart,
+    onRunEnd,
+  };
+  const renderer = new Renderer(dir, macros, macroPackages);
   // Render each model once to learn its refs, sources and `{{ config() }}`.
   for (const node of nodes.values()) {
     if (node.kind === 'model') parseModel(project, renderer, node);

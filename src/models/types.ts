@@ -12,6 +12,10 @@ export interface ModelConfig {
   schema?: string;
   tags: string[];
   enabled: boolean;
+  /** `pre-hook` SQL (Jinja), run through the engine before the build, in order. */
+  preHooks: string[];
+  /** `post-hook` SQL (Jinja), run after the build. */
+  postHooks: string[];
 }
 
 /** A column as schema.yml documents it. */
@@ -92,5 +96,10 @@ export interface ModelsProject {
   tests: DataTest[];
   /** Macro names by file (relative path). */
   macros: Map<string, string[]>;
+  /** Package of a macro file vendored under `dbt_packages/` (its macros are also `pkg.name`). */
+  macroPackages: Map<string, string>;
   vars: Record<string, unknown>;
+  /** `on-run-start` / `on-run-end` of dbt_project.yml (Jinja SQL). */
+  onRunStart: string[];
+  onRunEnd: string[];
 }
