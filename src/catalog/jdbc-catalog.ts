@@ -19,7 +19,7 @@ import {
 } from '../table/index.js';
 import { ConflictError, InvalidInputError } from '../util/index.js';
 import { type AlsoInTransaction, type CommitContext, commitChanges, type TableChange } from './commit.js';
-import { AlreadyExistsError, NoSuchTableError } from './errors.js';
+import { AlreadyExistsError, NoSuchTableError, NoSuchViewError } from './errors.js';
 import * as ns from './jdbc-namespaces.js';
 import {
   deleteTable,
@@ -64,6 +64,11 @@ export interface CatalogOptions {
 export interface CatalogExtensions {
   /** Where a new table is placed when no location is given. */
   defaultTableLocation(id: TableIdentifier): string;
+  /** Views (Iceberg view metadata in the JDBC-catalog tables). */
+  listViews(namespace: string[]): Promise<TableIdentifier[]>;
+  viewExists(id: TableIdentifier): Promise<boolean>;
+  loadView(id: TableIdentifier): Promise<LoadedView>;
+  dropView(id: TableIdentifier): Promise<void>;
   /** Commit changes to several tables atomically: all land or none does. */
   commitTransaction(changes: TableChange[], also?: AlsoInTransaction): Promise<LoadedTable[]>;
 }
@@ -342,8 +347,8 @@ export class JdbcCatalog implements Catalog, CatalogExtensions {
   }
 }
 
-function noSuchView(id: TableIdentifier): NoSuchTableError {
-  return new NoSuchTableError(`view "${formatIdentifier(id)}" does not exist`);
+function noSuchView(id: TableIdentifier): NoSuchViewError {
+  return new NoSuchViewError(`view "${formatIdentifier(id)}" does not exist`);
 }
 
 function noSuchTable(id: TableIdentifier): NoSuchTableError {

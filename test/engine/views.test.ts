@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { createIcebergRestApp } from '../../src/catalog/index.js';
 import { type Engine, type EngineSession, openEngine } from '../../src/engine/index.js';
 import { PermissionError } from '../../src/util/index.js';
 import { query, type TestProject, testProject } from './helpers.js';
@@ -71,6 +72,20 @@ describe('catalog views: CREATE VIEW ns.v, shown by every connection, checked fo
     await assert.rejects(query(writer, 'DROP TABLE shop.v2'), /is a view.*|DROP VIEW/);
     await assert.rejects(query(writer, 'CREATE VIEW shop.people AS SELECT 1'), /is a table/);
     await assert.rejects(query(writer, 'CREATE VIEW shop.bad AS SELECT nope FROM shop.people'), /nope/);
+    // The Iceberg REST catalog serves the same views.
+    const rest = createIcebergRestApp({ catalog: p.catalog });
+    const listed = (await (await rest.request('/v1/namespaces/shop/views')).json()) as {
+      identifiers: { name: string }[];
+    };
+    assert.deepEqual(listed.identifiers.map((i) => i.name).sort(), ['people_v', 'v2']);
+    const loaded = (await (await rest.request('/v1/namespaces/shop/views/v2')).json()) as {
+      metadata: { versions: { representations: { sql: string; dialect: string }[] }[] };
+    };
+    assert.equal(loaded.metadata.versions[0]?.representations[0]?.dialect, 'duckdb');
+    assert.match(loaded.metadata.versions[0]?.representations[0]?.sql ?? '', /FROM shop\.people_v/);
+    const missing = await rest.request('/v1/namespaces/shop/views/nope');
+    assert.equal(missing.status, 404);
+    assert.equal(((await missing.json()) as { error: { type: string } }).error.type, 'NoSuchViewException');
     await query(writer, 'DROP VIEW shop.v2');
     assert.equal(await p.catalog.viewExists({ namespace: ['shop'], name: 'v2' }), false);
     await assert.rejects(query(writer, 'SELECT * FROM shop.v2'), /v2/);
