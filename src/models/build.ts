@@ -21,6 +21,7 @@ import type { Runtime } from '../runtime/index.js';
 import { errorMessage, InvalidInputError } from '../util/index.js';
 import { Compiler, relationOf } from './compile.js';
 import { buildOrder, selectNodes } from './select.js';
+import { firstSnapshotSql, mergeSnapshotSql } from './snapshots.js';
 import type { ModelNode, ModelsProject } from './types.js';
 
 /** Options of a build. */
@@ -99,6 +100,34 @@ async function buildNode(
   return built;
 }
 
+/** A snapshot: the first build creates the table, later builds are one MERGE each. */
+async function buildSnapshot(
+  ctx: { compiler: Compiler; catalog: ReturnType<typeof openCatalog> },
+  session: EngineSession,
+  node: ModelNode,
+  exists: boolean,
+  o: BuildOptions,
+): Promise<Partial<NodeResult>> {
+  const relation = relationOf(node);
+  const select = ctx.compiler.compile(node, { isIncremental: false });
+  const described = await session.describe(`SELECT * FROM (${select}) AS src`);
+  const columns = described.columns.map((c) => c.name);
+  const startedAt = new Date().toISOString().replace('T', ' ').replace('Z', '');
+  if (!exists || o.fullRefresh)
+    return {
+      rows: await drain(
+        session,
+        `CREATE OR REPLACE TABLE ${relation} AS\n${firstSnapshotSql(node, select, columns, startedAt)}`,
+        o,
+      ),
+      incremental: false,
+    };
+  return {
+    rows: await drain(session, mergeSnapshotSql(node, relation, select, columns, startedAt), o),
+    incremental: true,
+  };
+}
+
 /** Run a hook's statements through the engine, one at a time. */
 async function runHook(session: EngineSession, sql: string, o: BuildOptions): Promise<void> {
   for (const statement of splitStatements(sql)) await drain(session, statement, o);
@@ -122,6 +151,7 @@ async function materialize(
     return { incremental: false };
   }
   if (await ctx.catalog.viewExists(idOf(node))) await ctx.catalog.dropView(idOf(node));
+  if (m === 'snapshot') return buildSnapshot(ctx, session, node, exists, o);
   const incremental = m === 'incremental' && exists && !o.fullRefresh;
   const select = ctx.compiler.compile(node, { isIncremental: incremental });
   if (!incremental)

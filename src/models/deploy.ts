@@ -143,7 +143,7 @@ function stagedProject(
   return { ...project, nodes };
 }
 
-/** Incremental models start from production's rows in staging, so they build incrementally. */
+/** Incremental models and snapshots start from production's rows in staging, so they build incrementally. */
 async function seedIncrementals(
   catalog: JdbcCatalog,
   session: EngineSession,
@@ -153,7 +153,8 @@ async function seedIncrementals(
 ): Promise<void> {
   if (o.fullRefresh) return;
   for (const node of selected) {
-    if (node.kind !== 'model' || node.config.materialized !== 'incremental') continue;
+    const m = node.config.materialized;
+    if (node.kind !== 'model' || (m !== 'incremental' && m !== 'snapshot')) continue;
     if (!(await catalog.tableExists({ namespace: [node.schema], name: node.name }))) continue;
     const target = `${quoteIdent(stagingOf(node.schema))}.${quoteIdent(node.name)}`;
     const result = await session.run(`CREATE TABLE ${target} AS SELECT * FROM ${relationSql(node)}`, {

@@ -125,6 +125,29 @@ function applyConfig(into: ModelConfig, layer: Yaml, where: string): void {
       case 'enabled':
         into.enabled = value !== false;
         break;
+      case 'strategy': {
+        const strategy = String(value);
+        if (strategy !== 'timestamp' && strategy !== 'check')
+          throw new InvalidInputError(
+            `${where}: snapshot strategy "${strategy}" is not supported`,
+            'use timestamp or check',
+          );
+        into.snapshot = { ...(into.snapshot ?? {}), strategy };
+        break;
+      }
+      case 'updated_at':
+        into.snapshot = { strategy: 'timestamp', ...(into.snapshot ?? {}), updatedAt: String(value) };
+        break;
+      case 'check_cols':
+        into.snapshot = {
+          strategy: 'check',
+          ...(into.snapshot ?? {}),
+          checkCols: value === 'all' ? 'all' : strings(value),
+        };
+        break;
+      case 'target_schema':
+        into.targetSchema = String(value);
+        break;
       case 'pre-hook':
       case 'pre_hook':
         into.preHooks = [...into.preHooks, ...hooksOf(value, where)];
@@ -138,6 +161,37 @@ function applyConfig(into: ModelConfig, layer: Yaml, where: string): void {
         break;
     }
   }
+}
+
+/**
+ * The `{% snapshot name %} ... {% endsnapshot %}` blocks of a file. Text outside the blocks
+ * is blanked (newlines kept) so Jinja errors point to the file's own lines.
+ */
+function snapshotBlocks(text: string, path: string): { name: string; raw: string }[] {
+  const out: { name: string; raw: string }[] = [];
+  const re = /\{%-?\s*snapshot\s+([A-Za-z_][A-Za-z0-9_]*)\s*-?%\}([\s\S]*?)\{%-?\s*endsnapshot\s*-?%\}/g;
+  for (const m of text.matchAll(re)) {
+    const before = text.slice(0, (m.index ?? 0) + m[0].indexOf('%}') + 2).replace(/[^\n]/g, '');
+    out.push({ name: m[1] as string, raw: before + (m[2] as string) });
+  }
+  if (out.length === 0)
+    throw new InvalidInputError(`${path}: no {% snapshot name %} ... {% endsnapshot %} block`);
+  return out;
+}
+
+/** A snapshot needs a unique_key and a strategy with its column(s). */
+function checkSnapshot(node: ModelNode): void {
+  const s = node.config.snapshot;
+  if (!node.config.uniqueKey?.length)
+    throw new InvalidInputError(`${node.path}: snapshot ${node.name} needs a unique_key`);
+  if (!s)
+    throw new InvalidInputError(`${node.path}: snapshot ${node.name} needs strategy='timestamp' or 'check'`);
+  if (s.strategy === 'timestamp' && !s.updatedAt)
+    throw new InvalidInputError(
+      `${node.path}: snapshot ${node.name} with strategy='timestamp' needs updated_at`,
+    );
+  if (s.strategy === 'check' && !s.checkCols)
+    throw new InvalidInputError(`${node.path}: snapshot ${node.name} with strategy='check' needs check_cols`);
 }
 
 /** Hook SQL of a config value: a string, `{sql: ...}`, or a list of them. */
@@ -342,6 +396,7 @@ export function loadModelsProject(dir: string, o: LoadOptions = {}): ModelsProje
   const seedPaths = pathList(conf['seed-paths'] ?? conf['data-paths'], 'seeds');
   const macroPaths = pathList(conf['macro-paths'], 'macros');
   const testPaths = pathList(conf['test-paths'], 'tests');
+  const snapshotPaths = pathList(conf['snapshot-paths'], 'snapshots');
 
   const macros = new Map<string, string[]>();
   const macroOwner = new Map<string, string>();
@@ -400,6 +455,26 @@ export function loadModelsProject(dir: string, o: LoadOptions = {}): ModelsProje
         schema: '',
         columns: [],
       });
+    }
+  }
+  for (const root of snapshotPaths) {
+    for (const p of filesUnder(dir, root, '.sql')) {
+      const text = readFileSync(join(dir, p), 'utf8');
+      for (const block of snapshotBlocks(text, p)) {
+        const config = { ...baseConfig(), materialized: 'snapshot' as const };
+        folderConfig(conf.snapshots, name, [], config);
+        add({
+          kind: 'model',
+          name: block.name,
+          path: p,
+          raw: block.raw,
+          config,
+          refs: [],
+          sources: [],
+          schema: '',
+          columns: [],
+        });
+      }
     }
   }
   for (const root of seedPaths) {
@@ -499,6 +574,10 @@ export function loadModelsProject(dir: string, o: LoadOptions = {}): ModelsProje
   for (const node of nodes.values()) {
     if (node.kind === 'model') parseModel(project, renderer, node);
     node.schema = node.config.schema ? schemaName(`${targetSchema}_${node.config.schema}`) : targetSchema;
+    if (node.config.materialized === 'snapshot') {
+      if (node.config.targetSchema) node.schema = schemaName(node.config.targetSchema);
+      checkSnapshot(node);
+    }
   }
   for (const [name, node] of [...nodes]) if (!node.config.enabled) nodes.delete(name);
   for (const node of nodes.values()) {
