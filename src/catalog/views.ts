@@ -10,6 +10,7 @@ import type { ObjectStore } from '../storage/index.js';
 import { joinLocation, keyForLocation } from '../storage/index.js';
 import type { Schema, TableIdentifier } from '../table/index.js';
 import { BackendError, InvalidInputError, NotFoundError } from '../util/index.js';
+import { insertTable, selectTableNames } from './jdbc-sql.js';
 import { namespaceToString } from './names.js';
 
 /** The `iceberg_type` of view rows. */
@@ -148,33 +149,18 @@ export async function selectViewPointer(
 }
 
 /** Names of the views directly in `ns`, sorted. */
-export async function selectViewNames(
-  sql: SqlRunner,
-  catalog: string,
-  ns: readonly string[],
-): Promise<string[]> {
-  const rows = await sql.query<{ table_name: string }>(
-    `SELECT table_name FROM iceberg_tables WHERE catalog_name = ? AND table_namespace = ? AND ${IS_VIEW}`,
-    [catalog, namespaceToString(ns)],
-  );
-  return rows.map((r) => r.table_name).sort();
+export function selectViewNames(sql: SqlRunner, catalog: string, ns: readonly string[]): Promise<string[]> {
+  return selectTableNames(sql, catalog, ns, VIEW_RECORD_TYPE);
 }
 
 /** Insert a view's row; false when the name is taken (by a table or a view). */
-export async function insertView(
+export function insertView(
   sql: SqlRunner,
   catalog: string,
   id: TableIdentifier,
   location: string,
 ): Promise<boolean> {
-  const { rowCount } = await sql.execute(
-    `INSERT INTO iceberg_tables
-       (catalog_name, table_namespace, table_name, metadata_location, previous_metadata_location, iceberg_type)
-     VALUES (?, ?, ?, ?, NULL, ?)
-     ON CONFLICT (catalog_name, table_namespace, table_name) DO NOTHING`,
-    [catalog, namespaceToString(id.namespace), id.name, location, VIEW_RECORD_TYPE],
-  );
-  return rowCount === 1;
+  return insertTable(sql, catalog, id.namespace, id.name, location, VIEW_RECORD_TYPE);
 }
 
 /** Swap a view's pointer if it still is `expected`. */
