@@ -5,7 +5,7 @@
  * re-checks, so a real conflict surfaces as "expected X, found Y" and no commit is lost.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { announceTrigger, type MetaStore } from '../metastore/index.js';
+import { announceTrigger, type MetaStore, type SqlRunner } from '../metastore/index.js';
 import type { Logger } from '../observe/index.js';
 import type { ObjectStore } from '../storage/index.js';
 import {
@@ -125,9 +125,13 @@ async function prepare(ctx: CommitContext, change: TableChange): Promise<Prepare
   };
 }
 
+/** More catalog row changes made in the same transaction as a commit's pointer swaps. */
+export type AlsoInTransaction = (tx: SqlRunner) => Promise<void>;
+
 /** Swap every pointer in one transaction; LostRace if any moved. */
-async function swap(ctx: CommitContext, prepared: Prepared[]): Promise<void> {
+async function swap(ctx: CommitContext, prepared: Prepared[], also?: AlsoInTransaction): Promise<void> {
   await ctx.meta.transaction(async (tx) => {
+    await also?.(tx);
     for (const p of prepared) {
       const { namespace, name } = p.id;
       let ok: boolean;
@@ -166,7 +170,11 @@ async function announceSnapshots(ctx: CommitContext, prepared: Prepared[]): Prom
  * Commit changes to one or more tables atomically, retrying lost races with jittered backoff.
  * @throws CommitFailedError (a ConflictError) when a requirement fails or retries run out.
  */
-export async function commitChanges(ctx: CommitContext, changes: TableChange[]): Promise<LoadedTable[]> {
+export async function commitChanges(
+  ctx: CommitContext,
+  changes: TableChange[],
+  also?: AlsoInTransaction,
+): Promise<LoadedTable[]> {
   const seen = new Set<string>();
   for (const c of changes) {
     const key = formatIdentifier(validateIdentifier(c.identifier));
@@ -181,10 +189,10 @@ export async function commitChanges(ctx: CommitContext, changes: TableChange[]):
       await Promise.all(prepared.map((p) => p.written && discardMetadata(ctx.store, p.written)));
       throw err;
     }
-    if (prepared.every((p) => p.written === undefined) && changes.length === 1)
+    if (prepared.every((p) => p.written === undefined) && changes.length === 1 && !also)
       return prepared.map((p) => p.result);
     try {
-      await swap(ctx, prepared);
+      await swap(ctx, prepared, also);
       ctx.log?.debug({ tables: [...seen], attempt }, 'catalog commit');
       await announceSnapshots(ctx, prepared);
       return prepared.map((p) => p.result);

@@ -14,6 +14,11 @@ export class NoSuchTableError extends NotFoundError {
   readonly icebergType = 'NoSuchTableException';
 }
 
+/** A view does not exist. */
+export class NoSuchViewError extends NotFoundError {
+  readonly icebergType = 'NoSuchViewException';
+}
+
 /** A namespace or table of that name exists already. */
 export class AlreadyExistsError extends ConflictError {
   readonly icebergType = 'AlreadyExistsException';

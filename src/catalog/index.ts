@@ -1,5 +1,5 @@
 // Catalog: namespaces and tables in the JDBC-catalog tables; the Iceberg REST catalog server.
-export type { TableChange } from './commit.js';
+export type { AlsoInTransaction, TableChange } from './commit.js';
 export {
   AlreadyExistsError,
   CommitFailedError,
@@ -31,3 +31,13 @@ export {
   type IcebergRestOptions,
   restTableConfig,
 } from './rest/app.js';
+export {
+  deleteView,
+  insertView,
+  type LoadedView,
+  swapViewPointer,
+  VIEW_RECORD_TYPE,
+  type ViewMetadata,
+  viewSchema,
+  viewSql,
+} from './views.js';

@@ -12,13 +12,14 @@ import {
   type CreateTableRequest,
   type LoadedTable,
   newTableMetadata,
+  type Schema,
   type TableIdentifier,
   type TableRequirement,
   type TableUpdate,
 } from '../table/index.js';
 import { ConflictError, InvalidInputError } from '../util/index.js';
-import { type CommitContext, commitChanges, type TableChange } from './commit.js';
-import { AlreadyExistsError, NoSuchTableError } from './errors.js';
+import { type AlsoInTransaction, type CommitContext, commitChanges, type TableChange } from './commit.js';
+import { AlreadyExistsError, NoSuchTableError, NoSuchViewError } from './errors.js';
 import * as ns from './jdbc-namespaces.js';
 import {
   deleteTable,
@@ -31,6 +32,17 @@ import {
 import { discardMetadata, readTableMetadata, writeTableMetadata } from './metadata-io.js';
 import { formatIdentifier, namespaceToString, validateIdentifier, validateNamespace } from './names.js';
 import { purgeTableFiles } from './purge.js';
+import {
+  deleteView,
+  insertView,
+  type LoadedView,
+  nextViewMetadata,
+  readViewMetadata,
+  selectViewNames,
+  selectViewPointer,
+  swapViewPointer,
+  writeViewMetadata,
+} from './views.js';
 
 /** Catalog name used when none is configured (the `catalog_name` column). */
 export const DEFAULT_CATALOG_NAME = 'sluice';
@@ -52,8 +64,13 @@ export interface CatalogOptions {
 export interface CatalogExtensions {
   /** Where a new table is placed when no location is given. */
   defaultTableLocation(id: TableIdentifier): string;
+  /** Views (Iceberg view metadata in the JDBC-catalog tables). */
+  listViews(namespace: string[]): Promise<TableIdentifier[]>;
+  viewExists(id: TableIdentifier): Promise<boolean>;
+  loadView(id: TableIdentifier): Promise<LoadedView>;
+  dropView(id: TableIdentifier): Promise<void>;
   /** Commit changes to several tables atomically: all land or none does. */
-  commitTransaction(changes: TableChange[]): Promise<LoadedTable[]>;
+  commitTransaction(changes: TableChange[], also?: AlsoInTransaction): Promise<LoadedTable[]>;
 }
 
 /** Open the catalog stored in `meta` whose table files live in `store`. */
@@ -227,10 +244,111 @@ export class JdbcCatalog implements Catalog, CatalogExtensions {
     return loaded as LoadedTable;
   }
 
-  commitTransaction(changes: TableChange[]): Promise<LoadedTable[]> {
-    if (changes.length === 0) return Promise.resolve([]);
-    return commitChanges(this.#commit, changes);
+  async listViews(namespace: string[]): Promise<TableIdentifier[]> {
+    validateNamespace(namespace);
+    await ns.requireNamespace(this.#meta, this.name, namespace);
+    const names = await selectViewNames(this.#meta, this.name, namespace);
+    return names.map((name) => ({ namespace: [...namespace], name }));
   }
+
+  async viewExists(id: TableIdentifier): Promise<boolean> {
+    return (await selectViewPointer(this.#meta, this.name, validateIdentifier(id))) !== undefined;
+  }
+
+  async loadView(id: TableIdentifier): Promise<LoadedView> {
+    const identifier = validateIdentifier(id);
+    const location = await selectViewPointer(this.#meta, this.name, identifier);
+    if (!location) throw noSuchView(identifier);
+    return {
+      identifier,
+      metadata: await readViewMetadata(this.#store, location),
+      metadataLocation: location,
+    };
+  }
+
+  /**
+   * Create a view, or (with `replace`) add a new version to an existing one. A table of the
+   * same name is never replaced.
+   * @throws AlreadyExistsError when the name is taken (by a table, or by a view without `replace`)
+   */
+  async createView(
+    id: TableIdentifier,
+    o: { sql: string; schema: Schema; replace?: boolean; properties?: Record<string, string> },
+  ): Promise<LoadedView> {
+    const identifier = validateIdentifier(id);
+    await ns.requireNamespace(this.#meta, this.name, identifier.namespace);
+    for (let attempt = 1; ; attempt++) {
+      const current = await selectViewPointer(this.#meta, this.name, identifier);
+      if (current && !o.replace)
+        throw new AlreadyExistsError(
+          `view "${formatIdentifier(identifier)}" already exists`,
+          'use CREATE OR REPLACE VIEW, or drop it first',
+        );
+      if (!current && (await this.tableExists(identifier)))
+        throw new AlreadyExistsError(
+          `"${formatIdentifier(identifier)}" is a table`,
+          'drop the table first (DROP TABLE), or choose another name for the view',
+        );
+      const previous = current ? await readViewMetadata(this.#store, current) : undefined;
+      const metadata = nextViewMetadata(previous, {
+        location: this.defaultTableLocation(identifier),
+        sql: o.sql,
+        schema: o.schema,
+        namespace: identifier.namespace,
+        properties: o.properties,
+      });
+      const written = await writeViewMetadata(this.#store, metadata);
+      const ok = current
+        ? await swapViewPointer(this.#meta, this.name, identifier, current, written)
+        : await insertView(this.#meta, this.name, identifier, written);
+      if (ok) {
+        this.#log?.info({ view: formatIdentifier(identifier) }, current ? 'view replaced' : 'view created');
+        return { identifier, metadata, metadataLocation: written };
+      }
+      await discardMetadata(this.#store, written);
+      if (attempt >= this.#commit.maxAttempts)
+        throw new ConflictError(
+          `view "${formatIdentifier(identifier)}" keeps changing concurrently`,
+          'retry later',
+        );
+    }
+  }
+
+  /**
+   * Write the metadata file of a view's next version (or of a new view) without pointing the
+   * catalog at it: the caller swaps the pointer, e.g. in a transaction with other changes.
+   */
+  async stageView(id: TableIdentifier, o: { sql: string; schema: Schema }): Promise<string> {
+    const identifier = validateIdentifier(id);
+    const current = await selectViewPointer(this.#meta, this.name, identifier);
+    const previous = current ? await readViewMetadata(this.#store, current) : undefined;
+    const metadata = nextViewMetadata(previous, {
+      location: this.defaultTableLocation(identifier),
+      sql: o.sql,
+      schema: o.schema,
+      namespace: identifier.namespace,
+    });
+    return writeViewMetadata(this.#store, metadata);
+  }
+
+  async dropView(id: TableIdentifier): Promise<void> {
+    const identifier = validateIdentifier(id);
+    if (!(await deleteView(this.#meta, this.name, identifier))) throw noSuchView(identifier);
+    this.#log?.info({ view: formatIdentifier(identifier) }, 'view dropped');
+  }
+
+  /**
+   * Commit changes to several tables atomically; `also` changes more catalog rows (views) in
+   * the same metastore transaction. A lost race runs the whole commit again.
+   */
+  commitTransaction(changes: TableChange[], also?: AlsoInTransaction): Promise<LoadedTable[]> {
+    if (changes.length === 0 && !also) return Promise.resolve([]);
+    return commitChanges(this.#commit, changes, also);
+  }
+}
+
+function noSuchView(id: TableIdentifier): NoSuchViewError {
+  return new NoSuchViewError(`view "${formatIdentifier(id)}" does not exist`);
 }
 
 function noSuchTable(id: TableIdentifier): NoSuchTableError {

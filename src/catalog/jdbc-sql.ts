@@ -40,15 +40,19 @@ export async function selectTable(
   return rows[0];
 }
 
-/** Names of the tables directly in `ns`, sorted. */
+/** Names of the tables (or, with `recordType` 'VIEW', the views) directly in `ns`, sorted. */
 export async function selectTableNames(
   sql: SqlRunner,
   catalog: string,
   ns: readonly string[],
+  recordType = TABLE_RECORD_TYPE,
 ): Promise<string[]> {
+  const type = recordType === TABLE_RECORD_TYPE ? IS_TABLE : 'iceberg_type = ?';
   const rows = await sql.query<{ table_name: string }>(
-    `SELECT table_name FROM iceberg_tables WHERE catalog_name = ? AND table_namespace = ? AND ${IS_TABLE}`,
-    [catalog, namespaceToString(ns)],
+    `SELECT table_name FROM iceberg_tables WHERE catalog_name = ? AND table_namespace = ? AND ${type}`,
+    recordType === TABLE_RECORD_TYPE
+      ? [catalog, namespaceToString(ns)]
+      : [catalog, namespaceToString(ns), recordType],
   );
   return rows.map((r) => r.table_name).sort();
 }
@@ -125,20 +129,21 @@ export async function upsertProperties(
   }
 }
 
-/** Insert the pointer row of a new table; false when the name is taken. */
+/** Insert the pointer row of a new table (or view); false when the name is taken. */
 export async function insertTable(
   sql: SqlRunner,
   catalog: string,
   ns: readonly string[],
   name: string,
   metadataLocation: string,
+  recordType = TABLE_RECORD_TYPE,
 ): Promise<boolean> {
   const { rowCount } = await sql.execute(
     `INSERT INTO iceberg_tables
        (catalog_name, table_namespace, table_name, metadata_location, previous_metadata_location, iceberg_type)
      VALUES (?, ?, ?, ?, NULL, ?)
      ON CONFLICT (catalog_name, table_namespace, table_name) DO NOTHING`,
-    [catalog, namespaceToString(ns), name, metadataLocation, TABLE_RECORD_TYPE],
+    [catalog, namespaceToString(ns), name, metadataLocation, recordType],
   );
   return rowCount === 1;
 }

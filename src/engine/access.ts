@@ -11,7 +11,7 @@ import { currentSchema, quoteIdent } from '../table/index.js';
 import { PermissionError } from '../util/index.js';
 import type { StatementPlan } from './classify.js';
 import { SqlError } from './errors.js';
-import type { LakeTable, LakeViews } from './lake.js';
+import type { LakeTable, LakeView, LakeViews } from './lake.js';
 import type { AccessHook, MaskMethod, TableAccess } from './types.js';
 
 /** Schemas of Sluice's own tables: nobody writes them with SQL (the platform writes them directly). */
@@ -76,8 +76,10 @@ export async function checkAccess(
   const written: string[] = [];
   if (plan.kind !== 'duck') {
     const target = views.resolve(plan.target);
-    const name = target ? `${target.schema}.${target.name}` : plan.target.slice(-2).join('.');
-    if (target || plan.kind === 'create') {
+    const view = target ? undefined : views.resolveView(plan.target);
+    const found = target ?? view;
+    const name = found ? `${found.schema}.${found.name}` : plan.target.slice(-2).join('.');
+    if (found || plan.kind === 'create') {
       await hook.authorize('write', accessOf(target, name));
       written.push(name);
     }
@@ -103,14 +105,16 @@ export async function checkAccess(
       undefined,
       'run it as an administrator, or rewrite it as a SELECT',
     );
-  const refs = await tableRefs(conn, views, tree, hook.trusted);
+  const { refs, read: viewsRead } = await tableRefs(conn, views, tree, hook.trusted);
+  for (const v of viewsRead)
+    await hook.authorize('read', { name: `${v.schema}.${v.name}`, properties: {}, columns: [] });
   const masks = new Map<LakeTable, Record<string, MaskMethod>>();
   for (const ref of refs) {
     if (masks.has(ref.lake)) continue;
     const answer = await hook.authorize('read', accessOf(ref.lake, `${ref.lake.schema}.${ref.lake.name}`));
     masks.set(ref.lake, answer?.mask ?? {});
   }
-  const read = [...masks.keys()].map((t) => `${t.schema}.${t.name}`);
+  const read = [...viewsRead, ...masks.keys()].map((t) => `${t.schema}.${t.name}`);
   const masked = refs.filter((r) => Object.keys(masks.get(r.lake) ?? {}).length > 0);
   if (masked.length === 0) return { sql, plan, read, written };
   for (const ref of masked)
@@ -118,6 +122,8 @@ export async function checkAccess(
   const rewritten = await deserialize(conn, tree);
   if (plan.kind === 'duck' && plan.statementType !== 'EXPLAIN')
     return { sql: rewritten, plan, read, written };
+  // A view keeps its SQL: each reader's masks apply when it is read.
+  if (plan.kind === 'create' && plan.objectType === 'VIEW') return { sql, plan, read, written };
   if (plan.kind === 'insert' || plan.kind === 'create')
     return { sql, plan: { ...plan, source: rewritten }, read, written };
   throw new PermissionError(
@@ -200,9 +206,13 @@ function stringifyExact(tree: Json): string {
   );
 }
 
+/** Views nested deeper than this are taken for a cycle. */
+const MAX_VIEW_DEPTH = 16;
+
 /**
- * Every lake table reference of the tree. CTE names shadow tables inside their scope;
- * unqualified names resolve through the session's search path.
+ * Every lake table reference of the tree, with catalog views replaced by subqueries of their
+ * SQL (so the tables a view reads are checked, and masked, for the reader). CTE names shadow
+ * tables inside their scope; unqualified names resolve through the session's search path.
  * @throws PermissionError for file-reading table functions and file paths when files are not allowed
  */
 async function tableRefs(
@@ -210,7 +220,55 @@ async function tableRefs(
   views: LakeViews,
   tree: Json,
   trusted: boolean,
-): Promise<TableRef[]> {
+): Promise<{ refs: TableRef[]; read: LakeView[] }> {
+  const read: LakeView[] = [];
+  let searchPath: string[] | undefined;
+  for (let depth = 0; ; depth++) {
+    const out: TableRef[] = [];
+    let expanded = false;
+    for (const f of baseTables(tree, trusted)) {
+      const catalog = String(f.node.catalog_name ?? '');
+      const schema = String(f.node.schema_name ?? '');
+      const written = String(f.node.table_name ?? '');
+      const name = written.replace(/@[^@]*$/, '');
+      if (catalog && catalog.toLowerCase() !== 'memory') continue;
+      let lake: LakeTable | undefined;
+      let view: LakeView | undefined;
+      if (schema) {
+        lake = views.resolve([schema, name]);
+        view = lake ? undefined : views.resolveView([schema, written]);
+      } else if (!f.ctes.has(written.toLowerCase())) {
+        searchPath ??= await currentSchemas(conn);
+        for (const s of searchPath) {
+          lake = views.resolve([s, name]);
+          view = lake ? undefined : views.resolveView([s, written]);
+          if (lake || view) break;
+        }
+        if (!lake && !view && !trusted && /[/\\*]|\.\w+$/.test(written))
+          throw new PermissionError(
+            `permission denied: reading the file "${written}" is not allowed for this user`,
+            'read lake tables by name (namespace.table)',
+          );
+      }
+      if (view) {
+        if (depth >= MAX_VIEW_DEPTH)
+          throw new SqlError(
+            `views nest more than ${MAX_VIEW_DEPTH} levels deep at ${view.schema}.${view.name} (do they read each other?)`,
+            view.sql,
+            '42P17',
+            undefined,
+          );
+        f.parent[f.key as never] = (await subquery(conn, f.node, view.sql, written)) as never;
+        if (!read.includes(view)) read.push(view);
+        expanded = true;
+      } else if (lake) out.push({ node: f.node, parent: f.parent, key: f.key, lake, written });
+    }
+    if (!expanded) return { refs: out, read };
+  }
+}
+
+/** The BASE_TABLE nodes of a tree with the CTE names in scope at each. */
+function baseTables(tree: Json, trusted: boolean) {
   const found: { node: Json; parent: Json | unknown[]; key: string | number; ctes: Set<string> }[] = [];
   const visit = (value: unknown, parent: Json | unknown[], key: string | number, ctes: Set<string>) => {
     if (Array.isArray(value)) {
@@ -236,31 +294,7 @@ async function tableRefs(
     for (const [k, v] of Object.entries(node)) visit(v, node, k, map.length ? names : ctes);
   };
   visit(tree, tree, '', new Set());
-  let searchPath: string[] | undefined;
-  const out: TableRef[] = [];
-  for (const f of found) {
-    const catalog = String(f.node.catalog_name ?? '');
-    const schema = String(f.node.schema_name ?? '');
-    const written = String(f.node.table_name ?? '');
-    const name = written.replace(/@[^@]*$/, '');
-    if (catalog && catalog.toLowerCase() !== 'memory') continue;
-    let lake: LakeTable | undefined;
-    if (schema) lake = views.resolve([schema, name]);
-    else if (!f.ctes.has(written.toLowerCase())) {
-      searchPath ??= await currentSchemas(conn);
-      for (const s of searchPath) {
-        lake = views.resolve([s, name]);
-        if (lake) break;
-      }
-      if (!lake && !trusted && /[/\\*]|\.\w+$/.test(written))
-        throw new PermissionError(
-          `permission denied: reading the file "${written}" is not allowed for this user`,
-          'read lake tables by name (namespace.table)',
-        );
-    }
-    if (lake) out.push({ node: f.node, parent: f.parent, key: f.key, lake, written });
-  }
-  return out;
+  return found;
 }
 
 async function currentSchemas(conn: DuckDBConnection): Promise<string[]> {
@@ -278,16 +312,18 @@ async function maskedRef(
   const replace = Object.entries(mask)
     .map(([col, method]) => `${maskExpression(quoteIdent(col), method)} AS ${quoteIdent(col)}`)
     .join(', ');
-  const alias = String(ref.node.alias || ref.written);
-  const tree = await serialize(
-    conn,
-    `SELECT * FROM (SELECT * REPLACE (${replace}) FROM ${table}) AS ${quoteIdent(alias)}`,
-  );
-  if (!tree || tree === 'parse-error') throw new Error(`cannot build the masked view of ${table}`);
+  return subquery(conn, ref.node, `SELECT * REPLACE (${replace}) FROM ${table}`, ref.written);
+}
+
+/** A subquery of `sql` standing where the table reference `node` was (same alias). */
+async function subquery(conn: DuckDBConnection, node: Json, sql: string, written: string): Promise<Json> {
+  const alias = String(node.alias || written);
+  const tree = await serialize(conn, `SELECT * FROM (${sql}) AS ${quoteIdent(alias)}`);
+  if (!tree || tree === 'parse-error') throw new Error(`cannot build the subquery reading ${written}`);
   const statements = tree.statements as { node: Json }[];
   const sub = statements[0]?.node.from_table as Json;
-  sub.column_name_alias = ref.node.column_name_alias;
-  sub.sample = ref.node.sample;
+  sub.column_name_alias = node.column_name_alias;
+  sub.sample = node.sample;
   return sub;
 }
 

@@ -18,7 +18,15 @@ export type StatementPlan =
       replace: boolean;
       source: string;
     }
-  | { kind: 'create'; target: string[]; ifNotExists: boolean; orReplace: boolean; source: string }
+  | {
+      kind: 'create';
+      /** A lake table (CREATE TABLE AS) or a catalog view (CREATE VIEW AS). */
+      objectType: 'TABLE' | 'VIEW';
+      target: string[];
+      ifNotExists: boolean;
+      orReplace: boolean;
+      source: string;
+    }
   | { kind: 'delete'; target: string[]; where?: string }
   | RowChangePlan
   | { kind: 'drop'; target: string[]; ifExists: boolean; objectType: string };
@@ -178,11 +186,12 @@ function planCreate(sql: string, tokens: readonly Token[]): StatementPlan {
     return { kind: 'duck', statementType: 'CREATE', mutates: true };
   if (isKeyword(tokens[i], 'SCHEMA'))
     throw refused('CREATE SCHEMA', 'namespaces are created with `sluice tables` or the Iceberg REST catalog');
-  if (!isKeyword(tokens[i], 'TABLE'))
+  if (!isKeyword(tokens[i], 'TABLE', 'VIEW'))
     throw refused(
       `CREATE ${tokens[i]?.text.toUpperCase() ?? ''}`.trim(),
-      'lake tables are created with CREATE TABLE ns.t AS SELECT ...; session objects with CREATE TEMP ...',
+      'lake tables are created with CREATE TABLE ns.t AS SELECT ..., views with CREATE VIEW ns.v AS SELECT ...; session objects with CREATE TEMP ...',
     );
+  const objectType = tokens[i]?.text.toUpperCase() === 'VIEW' ? 'VIEW' : 'TABLE';
   i++;
   let ifNotExists = false;
   if (isKeyword(tokens[i], 'IF') && isKeyword(tokens[i + 1], 'NOT') && isKeyword(tokens[i + 2], 'EXISTS')) {
@@ -190,14 +199,15 @@ function planCreate(sql: string, tokens: readonly Token[]): StatementPlan {
     i += 3;
   }
   const name = nameAt(tokens, i);
-  if (!name) throw refused('CREATE TABLE without a name');
+  if (!name) throw refused(`CREATE ${objectType} without a name`);
   if (!isKeyword(tokens[name.next], 'AS'))
     throw refused(
-      'CREATE TABLE with column definitions',
-      'create lake tables from a query: CREATE TABLE ns.t AS SELECT ...',
+      `CREATE ${objectType} with column definitions`,
+      `create lake ${objectType.toLowerCase()}s from a query: CREATE ${objectType} ns.t AS SELECT ...`,
     );
   return {
     kind: 'create',
+    objectType,
     target: name.parts,
     ifNotExists,
     orReplace,

@@ -11,6 +11,7 @@
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { readTableMetadata } from '../catalog/metadata-io.js';
+import { readViewMetadata, VIEW_RECORD_TYPE, viewSql } from '../catalog/views.js';
 import { sqlString } from '../duck/index.js';
 import type { MetaStore } from '../metastore/index.js';
 import type { ObjectStore } from '../storage/index.js';
@@ -41,10 +42,27 @@ export interface LakeTable {
   pinned: Set<string>;
 }
 
+/** A catalog view as the engine knows it: a DuckDB view running its SQL. */
+export interface LakeView {
+  id: TableIdentifier;
+  schema: string;
+  name: string;
+  location: string;
+  sql: string;
+  /** Lower-case words of its SQL (the tables and views it may read). */
+  words: Set<string>;
+  /** Whether the DuckDB view exists for this version. */
+  built: boolean;
+}
+
+/** The comment DuckDB views of catalog views carry (pgwire's catalog tells them from tables by it). */
+export const LAKE_VIEW_COMMENT = 'sluice catalog view';
+
 type PointerRow = {
   table_namespace: string;
   table_name: string;
   metadata_location: string | null;
+  iceberg_type: string | null;
 };
 
 /** Words a statement mentions (lower case), and the `name@spec` identifiers among them. */
@@ -74,6 +92,7 @@ export class LakeViews {
   readonly #io: TableIO;
   readonly #catalog: string;
   readonly #tables = new Map<string, LakeTable>();
+  readonly #views = new Map<string, LakeView>();
   readonly #schemas = new Set<string>();
   #lock: Promise<unknown> = Promise.resolve();
 
@@ -86,15 +105,12 @@ export class LakeViews {
 
   /** The catalog table a (possibly schema-qualified) name designates, if any. */
   resolve(parts: readonly string[]): LakeTable | undefined {
-    const p = parts.length === 3 && parts[0]?.toLowerCase() === 'memory' ? parts.slice(1) : parts;
-    if (p.length !== 2) return undefined;
-    const [schema = '', name = ''] = p;
-    const exact = this.#tables.get(key(schema, name));
-    if (exact) return exact;
-    const k = key(schema.toLowerCase(), name.toLowerCase());
-    for (const t of this.#tables.values())
-      if (key(t.schema.toLowerCase(), t.name.toLowerCase()) === k) return t;
-    return undefined;
+    return lookup(this.#tables, parts);
+  }
+
+  /** The catalog view a (possibly schema-qualified) name designates, if any. */
+  resolveView(parts: readonly string[]): LakeView | undefined {
+    return lookup(this.#views, parts);
   }
 
   /** Bring the views up to date for a statement mentioning `words` (serialised across sessions). */
@@ -109,16 +125,19 @@ export class LakeViews {
     for (const t of this.#tables.values()) t.location = '';
   }
 
-  async #sync(conn: DuckDBConnection, words: Set<string>, signal?: AbortSignal): Promise<void> {
+  async #sync(conn: DuckDBConnection, mentioned: Set<string>, signal?: AbortSignal): Promise<void> {
     signal?.throwIfAborted();
     const rows = await this.#meta.query<PointerRow>(
-      `SELECT table_namespace, table_name, metadata_location FROM iceberg_tables
-       WHERE catalog_name = ? AND (iceberg_type = 'TABLE' OR iceberg_type IS NULL)`,
+      `SELECT table_namespace, table_name, metadata_location, iceberg_type FROM iceberg_tables
+       WHERE catalog_name = ? AND (iceberg_type IN ('TABLE', '${VIEW_RECORD_TYPE}') OR iceberg_type IS NULL)`,
       [this.#catalog],
     );
+    const viewRows = rows.filter((r) => r.iceberg_type === VIEW_RECORD_TYPE);
+    const staleViews = await this.#loadViews(conn, viewRows);
+    const words = this.#expand(mentioned);
     const seen = new Set<string>();
     for (const row of rows) {
-      if (!row.metadata_location) continue;
+      if (!row.metadata_location || row.iceberg_type === VIEW_RECORD_TYPE) continue;
       const k = key(row.table_namespace, row.table_name);
       seen.add(k);
       const wanted = words.has(row.table_name.toLowerCase());
@@ -149,7 +168,85 @@ export class LakeViews {
       await conn.run(`DROP VIEW IF EXISTS ${viewName(t.schema, t.name)}`);
       this.#tables.delete(k);
     }
+    await this.#buildViews(conn, staleViews);
     await this.#pin(conn, words, signal);
+  }
+
+  /** Read the metadata of new and changed views; drop the DuckDB views of dropped ones. */
+  async #loadViews(conn: DuckDBConnection, rows: PointerRow[]): Promise<boolean> {
+    const seen = new Set<string>();
+    let stale = false;
+    for (const row of rows) {
+      if (!row.metadata_location) continue;
+      const k = key(row.table_namespace, row.table_name);
+      seen.add(k);
+      const v = this.#views.get(k);
+      if (v && v.location === row.metadata_location) {
+        stale ||= !v.built;
+        continue;
+      }
+      const sql = viewSql(await readViewMetadata(this.#store, row.metadata_location));
+      this.#views.set(k, {
+        id: { namespace: row.table_namespace.split('.'), name: row.table_name },
+        schema: row.table_namespace,
+        name: row.table_name,
+        location: row.metadata_location,
+        sql,
+        words: mentionsOf(sql),
+        built: false,
+      });
+      stale = true;
+    }
+    for (const [k, v] of this.#views) {
+      if (seen.has(k)) continue;
+      await conn.run(`DROP VIEW IF EXISTS ${viewName(v.schema, v.name)}`);
+      this.#views.delete(k);
+    }
+    return stale;
+  }
+
+  /** The words of a statement plus those of every catalog view it (transitively) names. */
+  #expand(words: Set<string>): Set<string> {
+    if (this.#views.size === 0) return words;
+    const out = new Set(words);
+    const done = new Set<LakeView>();
+    for (let grew = true; grew; ) {
+      grew = false;
+      for (const v of this.#views.values()) {
+        if (done.has(v) || !out.has(v.name.toLowerCase())) continue;
+        done.add(v);
+        for (const w of v.words) if (!out.has(w)) out.add(w);
+        grew = true;
+      }
+    }
+    return out;
+  }
+
+  /**
+   * (Re)create the DuckDB views of catalog views not built yet. A view naming another view
+   * is created after it; a view whose SQL no longer binds (a table it reads was dropped) is
+   * retried at the next statement and fails with DuckDB's error when read.
+   */
+  async #buildViews(conn: DuckDBConnection, stale: boolean): Promise<void> {
+    if (!stale) return;
+    let pending = [...this.#views.values()].filter((v) => !v.built);
+    for (let progress = true; pending.length && progress; ) {
+      progress = false;
+      const failed: LakeView[] = [];
+      for (const v of pending) {
+        try {
+          await this.#ensureSchema(conn, v.schema);
+          const name = viewName(v.schema, v.name);
+          await conn.run(`CREATE OR REPLACE VIEW ${name} AS ${v.sql}`);
+          await conn.run(`COMMENT ON VIEW ${name} IS ${sqlString(LAKE_VIEW_COMMENT)}`);
+          v.built = true;
+          progress = true;
+        } catch {
+          failed.push(v);
+        }
+      }
+      pending = failed;
+    }
   }
 
   /** Time-travel views for `name@spec` identifiers of the statement. */
@@ -200,6 +297,21 @@ export class LakeViews {
     }
     await conn.run(`CREATE OR REPLACE VIEW ${viewName(t.schema, view)} AS ${body}`);
   }
+}
+
+/** The entry of `map` a `schema.name` (or `memory.schema.name`) designates, exact case first. */
+function lookup<T extends { schema: string; name: string }>(
+  map: Map<string, T>,
+  parts: readonly string[],
+): T | undefined {
+  const p = parts.length === 3 && parts[0]?.toLowerCase() === 'memory' ? parts.slice(1) : parts;
+  if (p.length !== 2) return undefined;
+  const [schema = '', name = ''] = p;
+  const exact = map.get(key(schema, name));
+  if (exact) return exact;
+  const k = key(schema.toLowerCase(), name.toLowerCase());
+  for (const t of map.values()) if (key(t.schema.toLowerCase(), t.name.toLowerCase()) === k) return t;
+  return undefined;
 }
 
 function key(schema: string, name: string): string {

@@ -153,6 +153,9 @@ async function runCreate(
 ): Promise<SummaryResult> {
   const id = lakeId(plan.target);
   const source = inlineParams(plan.source, params);
+  if (plan.objectType === 'VIEW') return runCreateView(ctx, plan, id, source, signal);
+  if (await ctx.catalog.viewExists(id))
+    throw new AlreadyExistsError(`"${plan.target.join('.')}" is a view`, 'drop it first with DROP VIEW');
   if (await ctx.catalog.tableExists(id)) {
     if (plan.ifNotExists) return new SummaryResult('CREATE_TABLE', 0);
     if (!plan.orReplace)
@@ -164,17 +167,38 @@ async function runCreate(
     const r = await table.replace(source, { signal });
     return new SummaryResult('CREATE_TABLE', r.addedRecords);
   }
+  const schema = await schemaOf(ctx, source, signal);
+  if (!(await ctx.catalog.namespaceExists(id.namespace))) await ctx.catalog.createNamespace(id.namespace);
+  await ctx.catalog.createTable(id, { schema });
+  const table = await openTable(ctx.catalog, ctx.store, ctx.duck, id);
+  const r = await table.append(source, { signal });
+  return new SummaryResult('CREATE_TABLE', r.addedRecords);
+}
+
+/** The Iceberg schema of a query's columns (new field ids from 1). */
+async function schemaOf(ctx: WriteContext, source: string, signal?: AbortSignal): Promise<Schema> {
   let nextId = 0;
   const cols = await columnsOf(ctx.duck, source, signal);
   const fields: NestedField[] = cols.map((c) => {
     const fieldId = ++nextId;
     return { id: fieldId, name: c.name, required: false, type: duckdbToIcebergType(c.type, () => ++nextId) };
   });
+  return { type: 'struct', 'schema-id': 0, fields };
+}
+
+/** CREATE [OR REPLACE] VIEW ns.v AS ...: a catalog view (its query must run now). */
+async function runCreateView(
+  ctx: WriteContext,
+  plan: Extract<WritePlan, { kind: 'create' }>,
+  id: TableIdentifier,
+  source: string,
+  signal?: AbortSignal,
+): Promise<SummaryResult> {
+  if (plan.ifNotExists && (await ctx.catalog.viewExists(id))) return new SummaryResult('CREATE_VIEW');
+  const schema = await schemaOf(ctx, source, signal);
   if (!(await ctx.catalog.namespaceExists(id.namespace))) await ctx.catalog.createNamespace(id.namespace);
-  await ctx.catalog.createTable(id, { schema: { type: 'struct', 'schema-id': 0, fields } });
-  const table = await openTable(ctx.catalog, ctx.store, ctx.duck, id);
-  const r = await table.append(source, { signal });
-  return new SummaryResult('CREATE_TABLE', r.addedRecords);
+  await ctx.catalog.createView(id, { sql: source, schema, replace: plan.orReplace });
+  return new SummaryResult('CREATE_VIEW');
 }
 
 async function runDelete(
@@ -268,9 +292,16 @@ async function runDrop(
   ctx: WriteContext,
   plan: Extract<WritePlan, { kind: 'drop' }>,
 ): Promise<SummaryResult> {
+  const view = ctx.views.resolveView(plan.target);
+  if (view) {
+    if (plan.objectType !== 'VIEW')
+      throw new InvalidInputError(`"${plan.target.join('.')}" is a view`, 'drop it with DROP VIEW');
+    await ctx.catalog.dropView(view.id);
+    return new SummaryResult('DROP_VIEW');
+  }
   const lake = ctx.views.resolve(plan.target);
   if (!lake) {
-    if (plan.ifExists) return new SummaryResult('DROP_TABLE');
+    if (plan.ifExists) return new SummaryResult(`DROP_${plan.objectType}`);
     requireLake(ctx, plan.target);
   }
   if (plan.objectType !== 'TABLE')
@@ -282,6 +313,7 @@ async function runDrop(
 /** Whether a write plan names a lake table (else it targets a session's temporary object). */
 export function targetsLake(ctx: WriteContext, plan: WritePlan): boolean {
   if (plan.kind === 'create') return true;
+  if (plan.kind === 'drop' && ctx.views.resolveView(plan.target)) return true;
   return ctx.views.resolve(plan.target) !== undefined;
 }
 

@@ -3,8 +3,10 @@
  * Each model build is one statement, so one Iceberg commit: readers never see a half-built
  * model and the previous snapshot stays for time travel and rollback.
  *
- * - `table` and `view`: `CREATE OR REPLACE TABLE schema.model AS <select>` (views are built as
- *   tables: the lake catalog holds tables only, and a table is what every reader can query).
+ * - `table`: `CREATE OR REPLACE TABLE schema.model AS <select>`.
+ * - `view`: `CREATE OR REPLACE VIEW schema.model AS <select>`, a catalog view every engine
+ *   connection (HTTP SQL, pgwire, `sluice sql`) shows; readers see the tables it reads as of
+ *   their statement.
  * - `incremental`: the first build (or `--full-refresh`) creates the table; later builds
  *   render with `is_incremental()` true and `INSERT INTO ... BY NAME` (append) or, with a
  *   `unique_key`, `INSERT OR REPLACE INTO ... BY NAME` (merge by the key).
@@ -14,11 +16,12 @@
 import { join } from 'node:path';
 import { openCatalog } from '../catalog/index.js';
 import { sqlString } from '../duck/index.js';
-import type { Engine, EngineSession } from '../engine/index.js';
+import { type Engine, type EngineSession, splitStatements } from '../engine/index.js';
 import type { Runtime } from '../runtime/index.js';
-import { errorMessage } from '../util/index.js';
+import { errorMessage, InvalidInputError } from '../util/index.js';
 import { Compiler, relationOf } from './compile.js';
 import { buildOrder, selectNodes } from './select.js';
+import { firstSnapshotSql, mergeSnapshotSql } from './snapshots.js';
 import type { ModelNode, ModelsProject } from './types.js';
 
 /** Options of a build. */
@@ -91,7 +94,64 @@ async function buildNode(
   }
   const m = node.config.materialized;
   if (m === 'ephemeral') return {};
+  for (const hook of node.config.preHooks) await runHook(session, ctx.compiler.hook(hook, node), o);
+  const built = await materialize(ctx, session, node, o);
+  for (const hook of node.config.postHooks) await runHook(session, ctx.compiler.hook(hook, node), o);
+  return built;
+}
+
+/** A snapshot: the first build creates the table, later builds are one MERGE each. */
+async function buildSnapshot(
+  ctx: { compiler: Compiler; catalog: ReturnType<typeof openCatalog> },
+  session: EngineSession,
+  node: ModelNode,
+  exists: boolean,
+  o: BuildOptions,
+): Promise<Partial<NodeResult>> {
+  const relation = relationOf(node);
+  const select = ctx.compiler.compile(node, { isIncremental: false });
+  const described = await session.describe(`SELECT * FROM (${select}) AS src`);
+  const columns = described.columns.map((c) => c.name);
+  const startedAt = new Date().toISOString().replace('T', ' ').replace('Z', '');
+  if (!exists || o.fullRefresh)
+    return {
+      rows: await drain(
+        session,
+        `CREATE OR REPLACE TABLE ${relation} AS\n${firstSnapshotSql(node, select, columns, startedAt)}`,
+        o,
+      ),
+      incremental: false,
+    };
+  return {
+    rows: await drain(session, mergeSnapshotSql(node, relation, select, columns, startedAt), o),
+    incremental: true,
+  };
+}
+
+/** Run a hook's statements through the engine, one at a time. */
+async function runHook(session: EngineSession, sql: string, o: BuildOptions): Promise<void> {
+  for (const statement of splitStatements(sql)) await drain(session, statement, o);
+}
+
+/** The statements building a model. */
+async function materialize(
+  ctx: { compiler: Compiler; catalog: ReturnType<typeof openCatalog> },
+  session: EngineSession,
+  node: ModelNode,
+  o: BuildOptions,
+): Promise<Partial<NodeResult>> {
+  const relation = relationOf(node);
+  const m = node.config.materialized;
   const exists = await ctx.catalog.tableExists(idOf(node));
+  if (m === 'view') {
+    // A model that was a table before becomes a view: the table goes (its files stay for rollback).
+    if (exists) await ctx.catalog.dropTable(idOf(node));
+    const select = ctx.compiler.compile(node, { isIncremental: false });
+    await drain(session, `CREATE OR REPLACE VIEW ${relation} AS\n${select}`, o);
+    return { incremental: false };
+  }
+  if (await ctx.catalog.viewExists(idOf(node))) await ctx.catalog.dropView(idOf(node));
+  if (m === 'snapshot') return buildSnapshot(ctx, session, node, exists, o);
   const incremental = m === 'incremental' && exists && !o.fullRefresh;
   const select = ctx.compiler.compile(node, { isIncremental: incremental });
   if (!incremental)
@@ -149,7 +209,7 @@ export async function buildModels(
       try {
         const done = await buildNode(ctx, session, node, o);
         let snapshotId: string | undefined;
-        if (base.relation) {
+        if (base.relation && base.materialized !== 'view') {
           const loaded = await ctx.catalog.loadTable(idOf(node));
           const id = loaded.metadata['current-snapshot-id'];
           snapshotId = id === undefined || id === null ? undefined : String(id);
@@ -172,7 +232,21 @@ export async function buildModels(
     run.finally(() => running.delete(node.name));
   };
 
+  /** `on-run-start` / `on-run-end` SQL, through one session. */
+  const runHooks = async (hooks: string[]) => {
+    if (hooks.length === 0) return;
+    const session =
+      sessions.pop() ?? (await engine.openSession({ name: `models:${project.name}`, readOnly: false }));
+    try {
+      for (const hook of hooks) await runHook(session, ctx.compiler.hook(hook), o);
+    } catch (err) {
+      throw new InvalidInputError(`dbt_project.yml hook failed: ${errorMessage(err)}`);
+    } finally {
+      sessions.push(session);
+    }
+  };
   try {
+    await runHooks(project.onRunStart);
     while (pending.length || running.size) {
       o.signal?.throwIfAborted();
       for (let i = 0; i < pending.length && running.size < threads; ) {
@@ -203,6 +277,7 @@ export async function buildModels(
       }
       if (running.size) await Promise.race(running.values());
     }
+    await runHooks(project.onRunEnd);
   } finally {
     await Promise.allSettled(running.values());
     for (const s of sessions) await s.close();

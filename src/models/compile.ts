@@ -44,12 +44,18 @@ export class Compiler {
 
   constructor(project: ModelsProject) {
     this.project = project;
-    this.#renderer = new Renderer(project.dir, project.macros);
+    this.#renderer = new Renderer(project.dir, project.macros, project.macroPackages);
   }
 
   /** The SELECT of a model (Jinja rendered, ephemeral refs inlined as CTEs). */
   compile(node: ModelNode, o: { isIncremental?: boolean } = {}): string {
     return this.#render(node.path, node.raw, relationOf(node), o.isIncremental ?? false);
+  }
+
+  /** The SQL of a hook: of a model (`{{ this }}` is the model), or of the run (`on-run-start`). */
+  hook(sql: string, node?: ModelNode): string {
+    const where = node ? node.path : 'dbt_project.yml';
+    return this.#render(where, sql, node ? relationOf(node) : '', false);
   }
 
   #render(path: string, raw: string, self: string, isIncremental: boolean): string {

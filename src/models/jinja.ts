@@ -57,7 +57,7 @@ export class Renderer {
   readonly #prefix: string;
 
   /** `macros`: macro names by file path relative to `dir`. */
-  constructor(dir: string, macros: Map<string, string[]>) {
+  constructor(dir: string, macros: Map<string, string[]>, packages: Map<string, string> = new Map()) {
     const loader = {
       getSource(name: string) {
         return { src: readFileSync(join(dir, name), 'utf8'), path: name, noCache: true };
@@ -77,6 +77,12 @@ export class Renderer {
       .filter(([, names]) => names.length > 0)
       .map(([file, names]) => `{% from ${JSON.stringify(file)} import ${names.join(', ')} with context %}`)
       .join('');
+    // A package's macros are also called by the package's name: `dbt_utils.star(...)`.
+    const byPackage = new Map<string, string[]>();
+    for (const [file, pkg] of packages)
+      byPackage.set(pkg, [...(byPackage.get(pkg) ?? []), ...(macros.get(file) ?? [])]);
+    for (const [pkg, names] of byPackage)
+      this.#prefix += `{% set ${pkg} = {${names.map((n) => `${JSON.stringify(n)}: ${n}`).join(', ')}} %}`;
   }
 
   /**

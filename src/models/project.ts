@@ -125,11 +125,131 @@ function applyConfig(into: ModelConfig, layer: Yaml, where: string): void {
       case 'enabled':
         into.enabled = value !== false;
         break;
+      case 'strategy': {
+        const strategy = String(value);
+        if (strategy !== 'timestamp' && strategy !== 'check')
+          throw new InvalidInputError(
+            `${where}: snapshot strategy "${strategy}" is not supported`,
+            'use timestamp or check',
+          );
+        into.snapshot = { ...(into.snapshot ?? {}), strategy };
+        break;
+      }
+      case 'updated_at':
+        into.snapshot = { strategy: 'timestamp', ...(into.snapshot ?? {}), updatedAt: String(value) };
+        break;
+      case 'check_cols':
+        into.snapshot = {
+          strategy: 'check',
+          ...(into.snapshot ?? {}),
+          checkCols: value === 'all' ? 'all' : strings(value),
+        };
+        break;
+      case 'target_schema':
+        into.targetSchema = String(value);
+        break;
+      case 'pre-hook':
+      case 'pre_hook':
+        into.preHooks = [...into.preHooks, ...hooksOf(value, where)];
+        break;
+      case 'post-hook':
+      case 'post_hook':
+        into.postHooks = [...into.postHooks, ...hooksOf(value, where)];
+        break;
       default:
-        // Other dbt configs (partition_by, post_hook, docs, ...) do not change how Sluice builds.
+        // Other dbt configs (partition_by, docs, ...) do not change how Sluice builds.
         break;
     }
   }
+}
+
+/**
+ * The `{% snapshot name %} ... {% endsnapshot %}` blocks of a file. Text outside the blocks
+ * is blanked (newlines kept) so Jinja errors point to the file's own lines.
+ */
+function snapshotBlocks(text: string, path: string): { name: string; raw: string }[] {
+  const out: { name: string; raw: string }[] = [];
+  const re = /\{%-?\s*snapshot\s+([A-Za-z_][A-Za-z0-9_]*)\s*-?%\}([\s\S]*?)\{%-?\s*endsnapshot\s*-?%\}/g;
+  for (const m of text.matchAll(re)) {
+    const before = text.slice(0, (m.index ?? 0) + m[0].indexOf('%}') + 2).replace(/[^\n]/g, '');
+    out.push({ name: m[1] as string, raw: before + (m[2] as string) });
+  }
+  if (out.length === 0)
+    throw new InvalidInputError(`${path}: no {% snapshot name %} ... {% endsnapshot %} block`);
+  return out;
+}
+
+/** A snapshot needs a unique_key and a strategy with its column(s). */
+function checkSnapshot(node: ModelNode): void {
+  const s = node.config.snapshot;
+  if (!node.config.uniqueKey?.length)
+    throw new InvalidInputError(`${node.path}: snapshot ${node.name} needs a unique_key`);
+  if (!s)
+    throw new InvalidInputError(`${node.path}: snapshot ${node.name} needs strategy='timestamp' or 'check'`);
+  if (s.strategy === 'timestamp' && !s.updatedAt)
+    throw new InvalidInputError(
+      `${node.path}: snapshot ${node.name} with strategy='timestamp' needs updated_at`,
+    );
+  if (s.strategy === 'check' && !s.checkCols)
+    throw new InvalidInputError(`${node.path}: snapshot ${node.name} with strategy='check' needs check_cols`);
+}
+
+/** Hook SQL of a config value: a string, `{sql: ...}`, or a list of them. */
+function hooksOf(value: unknown, where: string): string[] {
+  const list = Array.isArray(value) ? value : value === null || value === undefined ? [] : [value];
+  return list.map((h) => {
+    if (typeof h === 'string') return h;
+    if (isObject(h) && typeof h.sql === 'string') return h.sql;
+    throw new InvalidInputError(
+      `${where}: a hook must be SQL text or {sql: ...}`,
+      'e.g. post-hook: "analyze {{ this }}"',
+    );
+  });
+}
+
+/**
+ * Macro files of the packages `packages.yml` (or `dependencies.yml`) lists, which must be
+ * vendored under `dbt_packages/` (Sluice does not download them).
+ * @throws InvalidInputError naming the file when a listed package is not vendored.
+ */
+function packageMacroFiles(dir: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const file of ['packages.yml', 'dependencies.yml']) {
+    if (!existsSync(join(dir, file))) continue;
+    const conf = readYaml(dir, file);
+    const list = Array.isArray(conf.packages) ? conf.packages : [];
+    for (const entry of list) {
+      if (!isObject(entry)) continue;
+      const spec = String(entry.package ?? entry.git ?? entry.local ?? entry.tarball ?? entry.name ?? '');
+      const installed = packageDirName(dir, spec);
+      if (!installed)
+        throw new InvalidInputError(
+          `${file}: package "${spec}" is not in dbt_packages/, and Sluice does not download packages (no network access)`,
+          'run `dbt deps` on a machine with network access and copy its dbt_packages/ directory next to dbt_project.yml',
+        );
+      const pkgDir = join('dbt_packages', installed);
+      const conf2 = existsSync(join(dir, pkgDir, 'dbt_project.yml'))
+        ? readYaml(join(dir, pkgDir), 'dbt_project.yml')
+        : {};
+      const pkgName = typeof conf2.name === 'string' ? conf2.name : installed;
+      for (const m of pathList(conf2['macro-paths'], 'macros'))
+        for (const f of filesUnder(dir, join(pkgDir, m), '.sql')) out.set(f, pkgName);
+    }
+  }
+  return out;
+}
+
+/** The directory under dbt_packages/ of a package spec (`dbt-labs/dbt_utils`, a git URL, a path), if there. */
+function packageDirName(dir: string, spec: string): string | undefined {
+  const last =
+    spec
+      .replace(/\.git$/, '')
+      .replace(/\/+$/, '')
+      .split(/[/:]/)
+      .pop() ?? '';
+  for (const candidate of [last, last.replace(/-/g, '_')])
+    if (candidate && existsSync(join(dir, 'dbt_packages', candidate))) return candidate;
+  return undefined;
 }
 
 /** The `+key` configs of a dbt_project.yml block (and bare config keys), without the sub-folders. */
@@ -276,6 +396,7 @@ export function loadModelsProject(dir: string, o: LoadOptions = {}): ModelsProje
   const seedPaths = pathList(conf['seed-paths'] ?? conf['data-paths'], 'seeds');
   const macroPaths = pathList(conf['macro-paths'], 'macros');
   const testPaths = pathList(conf['test-paths'], 'tests');
+  const snapshotPaths = pathList(conf['snapshot-paths'], 'snapshots');
 
   const macros = new Map<string, string[]>();
   const macroOwner = new Map<string, string>();
@@ -288,6 +409,15 @@ export function loadModelsProject(dir: string, o: LoadOptions = {}): ModelsProje
     }
     macros.set(p, names);
   }
+  // Package macros: the project's own macros of the same name win.
+  const macroPackages = packageMacroFiles(dir);
+  for (const p of macroPackages.keys()) {
+    const names = macroNames(readFileSync(join(dir, p), 'utf8')).filter((n) => !macroOwner.has(n));
+    for (const n of names) macroOwner.set(n, p);
+    macros.set(p, names);
+  }
+  const onRunStart = hooksOf(conf['on-run-start'], 'dbt_project.yml on-run-start');
+  const onRunEnd = hooksOf(conf['on-run-end'], 'dbt_project.yml on-run-end');
 
   const nodes = new Map<string, ModelNode>();
   const add = (node: ModelNode) => {
@@ -299,7 +429,13 @@ export function loadModelsProject(dir: string, o: LoadOptions = {}): ModelsProje
       );
     nodes.set(node.name, node);
   };
-  const baseConfig = (): ModelConfig => ({ materialized: 'view', tags: [], enabled: true });
+  const baseConfig = (): ModelConfig => ({
+    materialized: 'view',
+    tags: [],
+    enabled: true,
+    preHooks: [],
+    postHooks: [],
+  });
   for (const root of modelPaths) {
     for (const p of filesUnder(dir, root, '.sql')) {
       const config = baseConfig();
@@ -319,6 +455,26 @@ export function loadModelsProject(dir: string, o: LoadOptions = {}): ModelsProje
         schema: '',
         columns: [],
       });
+    }
+  }
+  for (const root of snapshotPaths) {
+    for (const p of filesUnder(dir, root, '.sql')) {
+      const text = readFileSync(join(dir, p), 'utf8');
+      for (const block of snapshotBlocks(text, p)) {
+        const config = { ...baseConfig(), materialized: 'snapshot' as const };
+        folderConfig(conf.snapshots, name, [], config);
+        add({
+          kind: 'model',
+          name: block.name,
+          path: p,
+          raw: block.raw,
+          config,
+          refs: [],
+          sources: [],
+          schema: '',
+          columns: [],
+        });
+      }
     }
   }
   for (const root of seedPaths) {
@@ -400,12 +556,28 @@ export function loadModelsProject(dir: string, o: LoadOptions = {}): ModelsProje
       if (!nodes.has(r)) throw new InvalidInputError(`${t.path}: test ${t.name} refs unknown model "${r}"`);
   }
 
-  const project: ModelsProject = { dir, name, targetSchema, nodes, sources, tests, macros, vars };
-  const renderer = new Renderer(dir, macros);
+  const project: ModelsProject = {
+    dir,
+    name,
+    targetSchema,
+    nodes,
+    sources,
+    tests,
+    macros,
+    macroPackages,
+    vars,
+    onRunStart,
+    onRunEnd,
+  };
+  const renderer = new Renderer(dir, macros, macroPackages);
   // Render each model once to learn its refs, sources and `{{ config() }}`.
   for (const node of nodes.values()) {
     if (node.kind === 'model') parseModel(project, renderer, node);
     node.schema = node.config.schema ? schemaName(`${targetSchema}_${node.config.schema}`) : targetSchema;
+    if (node.config.materialized === 'snapshot') {
+      if (node.config.targetSchema) node.schema = schemaName(node.config.targetSchema);
+      checkSnapshot(node);
+    }
   }
   for (const [name, node] of [...nodes]) if (!node.config.enabled) nodes.delete(name);
   for (const node of nodes.values()) {

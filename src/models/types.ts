@@ -1,7 +1,16 @@
 /** The pieces of a models project (a dbt project) as Sluice loads them. */
 
 /** How a model is materialized on the lake. */
-export type Materialization = 'table' | 'view' | 'incremental' | 'ephemeral';
+export type Materialization = 'table' | 'view' | 'incremental' | 'ephemeral' | 'snapshot';
+
+/** How a dbt snapshot (snapshots/*.sql) detects changed rows. */
+export interface SnapshotConfig {
+  strategy: 'timestamp' | 'check';
+  /** timestamp: the column holding when a row last changed. */
+  updatedAt?: string;
+  /** check: the columns compared (`all`: every column). */
+  checkCols?: string[] | 'all';
+}
 
 /** A model's config: dbt_project.yml folder config, then schema.yml `config:`, then `{{ config() }}`. */
 export interface ModelConfig {
@@ -12,6 +21,14 @@ export interface ModelConfig {
   schema?: string;
   tags: string[];
   enabled: boolean;
+  /** Set for snapshots. */
+  snapshot?: SnapshotConfig;
+  /** A snapshot's `target_schema` (used as is, not prefixed). */
+  targetSchema?: string;
+  /** `pre-hook` SQL (Jinja), run through the engine before the build, in order. */
+  preHooks: string[];
+  /** `post-hook` SQL (Jinja), run after the build. */
+  postHooks: string[];
 }
 
 /** A column as schema.yml documents it. */
@@ -92,5 +109,10 @@ export interface ModelsProject {
   tests: DataTest[];
   /** Macro names by file (relative path). */
   macros: Map<string, string[]>;
+  /** Package of a macro file vendored under `dbt_packages/` (its macros are also `pkg.name`). */
+  macroPackages: Map<string, string>;
   vars: Record<string, unknown>;
+  /** `on-run-start` / `on-run-end` of dbt_project.yml (Jinja SQL). */
+  onRunStart: string[];
+  onRunEnd: string[];
 }

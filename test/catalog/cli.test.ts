@@ -34,6 +34,17 @@ before(async () => {
     await appendSnapshot(catalog, runtime.store, id, { records: 7, snapshotId: 42n });
     snapshots = [9007199254740993n, 42n];
     await catalog.createTable({ namespace: ['shop', 'eu'], name: 'returns' }, { schema: SCHEMA });
+    await catalog.createView(
+      { namespace: ['shop', 'eu'], name: 'recent' },
+      {
+        sql: 'SELECT 1 AS x',
+        schema: {
+          type: 'struct',
+          'schema-id': 0,
+          fields: [{ id: 1, name: 'x', required: false, type: 'int' }],
+        },
+      },
+    );
   } finally {
     await runtime.close();
   }
@@ -61,8 +72,8 @@ test('tables list, show, schema, snapshots, history, files --json', async () => 
   ]);
   assert.equal(list.code, 0, list.stderr);
   assert.deepEqual(
-    list.json.tables.map((t: Json) => t.table),
-    ['shop.eu.orders', 'shop.eu.returns'],
+    list.json.tables.map((t: Json) => `${t.table}:${t.kind}`),
+    ['shop.eu.orders:table', 'shop.eu.recent:view', 'shop.eu.returns:table'],
   );
   assert.equal(show.code, 0, show.stderr);
   assert.equal(show.json.formatVersion, 2);

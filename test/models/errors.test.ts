@@ -73,7 +73,10 @@ describe('models: errors name the file and line; selection; failures skip downst
   });
 
   test('a failing model skips its downstream models only', async () => {
-    p.write('models/bad.sql', 'select id, 1 / 0 as x, error(\'boom\') as y from {{ ref("a") }}');
+    p.write(
+      'models/bad.sql',
+      '{{ config(materialized="table") }}\nselect id, 1 / 0 as x, error(\'boom\') as y from {{ ref("a") }}',
+    );
     p.write('models/after_bad.sql', "select * from {{ ref('bad') }}");
     const project = p.load();
     const results = new Map(
@@ -92,10 +95,10 @@ describe('models: errors name the file and line; selection; failures skip downst
       const [r] = await buildModels(p.runtime, p.engine, p.load(), { select: 'shape' });
       assert.equal(r?.status, 'success', r?.error);
     };
-    p.write('models/shape.sql', "select 1 as id, 'a' as label");
+    p.write('models/shape.sql', "{{ config(materialized='table') }}\nselect 1 as id, 'a' as label");
     await build();
     const first = (await p.catalog.loadTable({ namespace: ['errs'], name: 'shape' })).metadata;
-    p.write('models/shape.sql', 'select 2 as id, 2.5::double as score');
+    p.write('models/shape.sql', "{{ config(materialized='table') }}\nselect 2 as id, 2.5::double as score");
     await build();
     assert.deepEqual(await p.rows('SELECT * FROM errs.shape'), [[2, 2.5]]);
     const md = (await p.catalog.loadTable({ namespace: ['errs'], name: 'shape' })).metadata;

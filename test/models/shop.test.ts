@@ -21,6 +21,7 @@ describe('the dbt-shop project runs unchanged on the lake', () => {
     assert.deepEqual([...project.nodes.keys()].sort(), [
       'customer_activity',
       'customers',
+      'customers_snapshot',
       'orders',
       'raw_customers',
       'raw_orders',

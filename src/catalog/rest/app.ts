@@ -14,6 +14,7 @@ import { sendJson } from './http.js';
 import { namespaceRoutes } from './namespaces.js';
 import { tableRoutes } from './tables.js';
 import type { Authorize, RestDeps } from './types.js';
+import { viewRoutes } from './views.js';
 
 export type { CatalogAction, CatalogResource } from './types.js';
 
@@ -51,6 +52,10 @@ const ENDPOINTS = [
   'POST /v1/{prefix}/namespaces/{namespace}/tables/{table}/metrics',
   'POST /v1/{prefix}/tables/rename',
   'POST /v1/{prefix}/transactions/commit',
+  'GET /v1/{prefix}/namespaces/{namespace}/views',
+  'GET /v1/{prefix}/namespaces/{namespace}/views/{view}',
+  'HEAD /v1/{prefix}/namespaces/{namespace}/views/{view}',
+  'DELETE /v1/{prefix}/namespaces/{namespace}/views/{view}',
 ];
 
 /**
@@ -129,6 +134,7 @@ export function createIcebergRestApp(o: IcebergRestOptions): Hono {
 
   namespaceRoutes(app, base, deps);
   tableRoutes(app, base, deps);
+  viewRoutes(app, base, deps);
 
   app.all('*', (c) => {
     const err = new NotFoundError(`no Iceberg REST route for ${c.req.method} ${c.req.path}`);

@@ -50,7 +50,7 @@ export function registerModelsCommands(program: Command, lazy: Lazy): void {
   program
     .command('deploy')
     .description(
-      'build models and run their tests; if any fails, put their tables back on the previous snapshots',
+      'blue-green: build models into staging namespaces, test and health-check them there, then switch every production table and view in one transaction (nothing changes if a step fails)',
     )
     .option('--dir <path>', DIR_HELP)
     .option('-s, --select <selector...>', SELECT_HELP)

@@ -175,12 +175,13 @@ export default async function models(args: unknown[], globals: GlobalOptions, cm
       ctx.out.result(result);
       printModels(ctx, result.models);
       printTests(ctx, result.tests);
-      if (result.ok) ctx.out.line('\ndeployed');
-      else {
-        ctx.out.line('\ndeploy failed: the tables are back on their previous snapshots');
-        for (const r of result.rolledBack)
-          ctx.out.line(`  ${r.relation} → ${r.snapshotId ?? '(dropped: created by this deploy)'}`);
-      }
+      if (result.ok) {
+        ctx.out.line(`\ndeployed ${result.deployId}: switched in one transaction`);
+        for (const r of result.switched)
+          ctx.out.line(
+            `  ${r.relation} (${r.kind}) ${r.previousSnapshotId ?? '-'} → ${r.snapshotId ?? 'new version'}`,
+          );
+      } else ctx.out.line(`\ndeploy failed (${result.error ?? 'unknown'}): production was not changed`);
       return result.ok ? 0 : 1;
     }
     if (sub === 'build') {

@@ -39,10 +39,15 @@ export function emit(out: Output, value: unknown): void {
   if (out.json) process.stdout.write(`${stringifyJson(value, { indent: 2 })}\n`);
 }
 
-/** Every table of the catalog, walking nested namespaces. */
-export async function allTables(catalog: JdbcCatalog, parent: string[] = []): Promise<TableIdentifier[]> {
-  const out: TableIdentifier[] = parent.length ? await catalog.listTables(parent) : [];
-  for (const ns of await catalog.listNamespaces(parent)) out.push(...(await allTables(catalog, ns)));
+/** Every table (or view) of the catalog, walking nested namespaces. */
+export async function allTables(
+  catalog: JdbcCatalog,
+  parent: string[] = [],
+  kind: 'tables' | 'views' = 'tables',
+): Promise<TableIdentifier[]> {
+  const list = (ns: string[]) => (kind === 'views' ? catalog.listViews(ns) : catalog.listTables(ns));
+  const out: TableIdentifier[] = parent.length ? await list(parent) : [];
+  for (const ns of await catalog.listNamespaces(parent)) out.push(...(await allTables(catalog, ns, kind)));
   return out;
 }
 

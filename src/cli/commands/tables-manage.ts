@@ -17,13 +17,25 @@ function parseNamespace(text: string): string[] {
 
 /** `sluice tables list [NAMESPACE]`. */
 export async function list(t: TablesContext, namespace: string | undefined): Promise<void> {
-  const ids = namespace ? await t.catalog.listTables(parseNamespace(namespace)) : await allTables(t.catalog);
+  const ns = namespace ? parseNamespace(namespace) : undefined;
+  const tables = ns ? await t.catalog.listTables(ns) : await allTables(t.catalog);
+  const views = ns ? await t.catalog.listViews(ns) : await allTables(t.catalog, [], 'views');
+  const rows = [
+    ...tables.map((id) => ({ id, kind: 'table' as const })),
+    ...views.map((id) => ({ id, kind: 'view' as const })),
+  ].sort((a, b) => formatIdentifier(a.id).localeCompare(formatIdentifier(b.id)));
   emit(t.out, {
-    namespace: namespace ? parseNamespace(namespace) : null,
-    tables: ids.map((id) => ({ namespace: id.namespace, name: id.name, table: formatIdentifier(id) })),
+    namespace: ns ?? null,
+    tables: rows.map(({ id, kind }) => ({
+      namespace: id.namespace,
+      name: id.name,
+      table: formatIdentifier(id),
+      kind,
+    })),
   });
-  if (ids.length === 0) return t.out.line(namespace ? `no tables in namespace "${namespace}"` : 'no tables');
-  for (const id of ids) t.out.line(formatIdentifier(id));
+  if (rows.length === 0) return t.out.line(namespace ? `no tables in namespace "${namespace}"` : 'no tables');
+  for (const { id, kind } of rows)
+    t.out.line(kind === 'view' ? `${formatIdentifier(id)} (view)` : formatIdentifier(id));
 }
 
 /** `sluice tables rollback TABLE --to ID [--force]`. */

@@ -3,6 +3,7 @@
  * into SQL DuckDB runs, and direct answers for the catalog queries DuckDB's pg_catalog
  * cannot serve (psql's `\d table`, drivers' array-type discovery).
  */
+import { LAKE_VIEW_COMMENT } from '../../engine/lake.js';
 import type { EngineSession } from '../../engine/types.js';
 import { ARRAY_OF, OID } from './oids.js';
 import { literalValue, maskLiterals, quoteLiteral, unmask } from './sql-text.js';
@@ -74,10 +75,10 @@ const RELATIONS =
 
 /**
  * Lake tables are served as views over their current snapshot; clients (psql's \dt, BI tools)
- * should see them as tables, so pg_class reports views with relkind 'r'.
+ * should see them as tables, so pg_class reports views with relkind 'r', except the catalog's
+ * views (psql's \dv), which carry LAKE_VIEW_COMMENT.
  */
-const LAKE_RELATIONS =
-  "(SELECT * REPLACE (CASE relkind WHEN 'v' THEN 'r' ELSE relkind END AS relkind) FROM pg_catalog.pg_class)";
+const LAKE_RELATIONS = `(SELECT * REPLACE (CASE WHEN relkind = 'v' AND oid NOT IN (SELECT view_oid FROM duckdb_views() WHERE comment = '${LAKE_VIEW_COMMENT}') THEN 'r' ELSE relkind END AS relkind) FROM pg_catalog.pg_class)`;
 
 /** `'shop.orders'::regclass` → the relation's oid; a numeric literal stays a number. */
 function regclass(m: ReturnType<typeof maskLiterals>, lit: string): string {
