@@ -131,11 +131,27 @@ export async function claimDue(
   return claimed;
 }
 
-/** Note how a check went (an error, or none). */
+/** A failed check (a table not built yet, a column renamed) is tried again this soon at the latest. */
+export const RETRY_FAILED_CHECK_MS = 60_000;
+
+/** Note how a check went; a failed one is due again within RETRY_FAILED_CHECK_MS. */
 export async function recordCheck(meta: MetaStore, name: string, now: number, error?: string): Promise<void> {
+  // A rule checked on demand before any server saw it gets its schedule row here.
   await meta.execute(
-    'UPDATE monitor_schedule SET checked_at = ?, error = ?, updated_at = ? WHERE monitor = ?',
-    [now, error ?? null, now, name],
+    'INSERT INTO monitor_schedule (monitor, due_at, updated_at) VALUES (?, ?, ?) ON CONFLICT (monitor) DO NOTHING',
+    [name, now, now],
+  );
+  if (error === undefined) {
+    await meta.execute(
+      'UPDATE monitor_schedule SET checked_at = ?, error = NULL, updated_at = ? WHERE monitor = ?',
+      [now, now, name],
+    );
+    return;
+  }
+  await meta.execute(
+    `UPDATE monitor_schedule SET checked_at = ?, error = ?, updated_at = ?,
+       due_at = CASE WHEN due_at > ? THEN ? ELSE due_at END WHERE monitor = ?`,
+    [now, error.slice(0, 2000), now, now + RETRY_FAILED_CHECK_MS, now + RETRY_FAILED_CHECK_MS, name],
   );
 }
 
