@@ -3,6 +3,7 @@ import { registerAuthCommands } from './commands/auth-register.js';
 import { registerCdcCommands } from './commands/cdc-register.js';
 import { registerEventsCommands } from './commands/events-register.js';
 import { registerModelsCommands } from './commands/models-register.js';
+import { registerMonitorsCommands } from './commands/monitors-register.js';
 import { registerOrchestratorCommands } from './commands/orchestrator-register.js';
 import { registerTablesCommands } from './commands/tables-register.js';
 import { reportError } from './output.js';
@@ -114,6 +115,7 @@ export function buildProgram(): Command {
     .option('--read-only', 'refuse statements that write')
     .action(lazy(() => import('./commands/sql.js')));
   registerModelsCommands(program, lazy);
+  registerMonitorsCommands(program, lazy);
   registerEventsCommands(program, lazy);
   registerCdcCommands(program, lazy);
 

@@ -87,6 +87,7 @@ A Sluice data project.
 | \`pipelines/\` | pipelines: sources → processors → sinks, schedules, retries |
 | \`models/\` | SQL models (\`SELECT\`s that build tables) |
 | \`events/\` | event types of the event bus |
+| \`monitors/\` | alert rules on a measure per dimension value (docs/monitoring.md) |
 | \`.sluice/\` | local data of the embedded backends (git-ignored) |
 
 \`\`\`sh

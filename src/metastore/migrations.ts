@@ -304,6 +304,31 @@ CREATE TABLE bus_subscription_cursors (
   PRIMARY KEY (subscription_id, event_type, partition_id)
 );`;
 
+/*
+ * Monitor rules: when each rule is next due (claimed by one evaluator with a guarded update),
+ * and the state of each rule per dimension value, changed only by guarded updates so a
+ * transition is noticed (and notified) once.
+ */
+const MONITOR_TABLES = `
+CREATE TABLE monitor_schedule (
+  monitor VARCHAR(255) NOT NULL PRIMARY KEY,
+  due_at BIGINT NOT NULL,
+  checked_at BIGINT,
+  error TEXT,
+  updated_at BIGINT NOT NULL
+);
+CREATE TABLE monitor_states (
+  monitor VARCHAR(255) NOT NULL,
+  dimension_value VARCHAR(1000) NOT NULL,
+  state VARCHAR(16) NOT NULL,
+  measured DOUBLE PRECISION,
+  expected VARCHAR(255) NOT NULL,
+  reason VARCHAR(2000) NOT NULL,
+  since BIGINT NOT NULL,
+  checked_at BIGINT NOT NULL,
+  PRIMARY KEY (monitor, dimension_value)
+);`;
+
 /** Every migration, oldest first. */
 export const MIGRATIONS: readonly Migration[] = [
   {
@@ -334,4 +359,5 @@ export const MIGRATIONS: readonly Migration[] = [
     name: 'users, roles, tokens, grants',
     sql: AUTH_TABLES,
   },
+  { version: 8, name: 'monitor rules: schedule and state per dimension value', sql: MONITOR_TABLES },
 ];

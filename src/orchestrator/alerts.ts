@@ -16,7 +16,8 @@ import type { VersionCache } from './versions.js';
 
 /** The queue alerts wait on for delivery. */
 export const ALERT_QUEUE = 'sluice.alerts';
-const MAX_DELIVERY_ATTEMPTS = 8;
+/** Deliveries tried per alert before it is left dead in its queue. */
+export const MAX_DELIVERY_ATTEMPTS = 8;
 const SEND_TIMEOUT_MS = 10_000;
 
 export type AlertEvent = 'failure' | 'retry' | 'success' | 'sla_miss';
@@ -87,10 +88,13 @@ function alertMessage(o: {
   };
 }
 
-/** Send one alert. @throws when the receiver refuses it or cannot be reached. */
+/**
+ * Send one alert: the message as the JSON body of a webhook, its `text` to Slack and as the
+ * subject of an e-mail. @throws when the receiver refuses it or cannot be reached.
+ */
 export async function sendAlert(
-  target: AlertTarget,
-  message: AlertMessage,
+  target: Pick<AlertTarget, 'webhook' | 'slack' | 'email'>,
+  message: { text: string },
   smtp: OrchestratorConfig['smtp'],
   signal?: AbortSignal,
 ): Promise<void> {
@@ -138,7 +142,7 @@ export async function sendAlert(
 }
 
 /** Claim and deliver due alerts once; failures are retried with backoff. Returns how many were sent. */
-export async function deliverAlerts(o: {
+export function deliverAlerts(o: {
   meta: MetaStore;
   versions: VersionCache;
   smtp: OrchestratorConfig['smtp'];
@@ -146,27 +150,46 @@ export async function deliverAlerts(o: {
   log: Logger;
   signal?: AbortSignal;
 }): Promise<number> {
-  const jobs = await o.meta.claim(ALERT_QUEUE, { workerId: o.workerId, leaseMs: 60_000, limit: 20 });
+  return deliverQueuedAlerts<AlertJob>({
+    ...o,
+    queue: ALERT_QUEUE,
+    async target(alert) {
+      const version = await o.versions.get(alert.pipeline, alert.hash);
+      const target = version.def.alerts[alert.target];
+      if (!target) throw new BackendError(`pipeline ${alert.pipeline} has no alert #${alert.target}`);
+      return target;
+    },
+    describe: (alert) => ({ pipeline: alert.pipeline, event: alert.message.event }),
+  });
+}
+
+/**
+ * Claim due jobs of an alert queue and send each to the target `target` finds for it;
+ * a failed delivery is logged and retried with backoff. Returns how many were sent.
+ */
+export async function deliverQueuedAlerts<J extends { message: { text: string } }>(o: {
+  meta: MetaStore;
+  queue: string;
+  target: (job: J) => Promise<Pick<AlertTarget, 'webhook' | 'slack' | 'email'>>;
+  describe: (job: J) => Record<string, unknown>;
+  smtp: OrchestratorConfig['smtp'];
+  workerId: string;
+  log: Logger;
+  signal?: AbortSignal;
+}): Promise<number> {
+  const jobs = await o.meta.claim(o.queue, { workerId: o.workerId, leaseMs: 60_000, limit: 20 });
   let sent = 0;
   await Promise.all(
     jobs.map(async (job) => {
-      const alert = job.payload as AlertJob;
+      const alert = job.payload as J;
       try {
-        const version = await o.versions.get(alert.pipeline, alert.hash);
-        const target = version.def.alerts[alert.target];
-        if (!target) throw new BackendError(`pipeline ${alert.pipeline} has no alert #${alert.target}`);
-        await sendAlert(target, alert.message, o.smtp, o.signal);
+        await sendAlert(await o.target(alert), alert.message, o.smtp, o.signal);
         await o.meta.complete(job.id, o.workerId);
         sent += 1;
       } catch (err) {
         const delayMs = Math.min(2 ** job.attempts * 1000, 300_000);
         o.log.warn(
-          {
-            err: redactText(errorMessage(err)),
-            pipeline: alert.pipeline,
-            event: alert.message.event,
-            attempt: job.attempts,
-          },
+          { err: redactText(errorMessage(err)), ...o.describe(alert), attempt: job.attempts },
           'alert delivery failed; will retry',
         );
         await o.meta.fail(job.id, o.workerId, {

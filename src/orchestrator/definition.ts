@@ -40,23 +40,34 @@ export const retrySchema = z
 /** Events an alert fires on. */
 export const ALERT_EVENTS = ['failure', 'retry', 'success', 'sla_miss'] as const;
 
-const alertSchema = z
-  .strictObject({
-    on: z
-      .union([z.enum(ALERT_EVENTS), z.array(z.enum(ALERT_EVENTS))])
-      .default(['failure'])
-      .transform((v) => (Array.isArray(v) ? v : [v])),
-    webhook: z.string().optional().describe('URL receiving a JSON POST.'),
-    slack: z.string().optional().describe('Slack incoming-webhook URL.'),
-    email: z
-      .union([z.string(), z.array(z.string())])
-      .optional()
-      .transform((v) => (v === undefined ? undefined : Array.isArray(v) ? v : [v]))
-      .describe('Recipients; the SMTP server is orchestrator.smtp in sluice.yaml.'),
-  })
-  .refine((a) => [a.webhook, a.slack, a.email].filter((x) => x !== undefined).length === 1, {
-    error: 'an alert needs exactly one of webhook, slack or email',
-  });
+/**
+ * One alert target listening for some of `events`: a JSON webhook, a Slack incoming webhook
+ * or e-mail. Pipelines and monitor rules share it, with their own events.
+ */
+export function alertTargetSchema<const E extends readonly [string, ...string[]]>(
+  events: E,
+  defaults: E[number][],
+) {
+  return z
+    .strictObject({
+      on: z
+        .union([z.enum(events), z.array(z.enum(events))])
+        .default(defaults as never)
+        .transform((v) => (Array.isArray(v) ? v : [v]) as E[number][]),
+      webhook: z.string().optional().describe('URL receiving a JSON POST.'),
+      slack: z.string().optional().describe('Slack incoming-webhook URL.'),
+      email: z
+        .union([z.string(), z.array(z.string())])
+        .optional()
+        .transform((v) => (v === undefined ? undefined : Array.isArray(v) ? v : [v]))
+        .describe('Recipients; the SMTP server is orchestrator.smtp in sluice.yaml.'),
+    })
+    .refine((a) => [a.webhook, a.slack, a.email].filter((x) => x !== undefined).length === 1, {
+      error: 'an alert needs exactly one of webhook, slack or email',
+    });
+}
+
+const alertSchema = alertTargetSchema(ALERT_EVENTS, ['failure']);
 
 const triggerSchema = z
   .strictObject({

@@ -3,7 +3,13 @@
  * pools, cron and event triggers, leased workers on the metastore queue, alerts, and
  * run history.
  */
-export { ALERT_QUEUE, type AlertMessage, sendAlert } from './alerts.js';
+export {
+  ALERT_QUEUE,
+  type AlertMessage,
+  deliverQueuedAlerts,
+  MAX_DELIVERY_ATTEMPTS,
+  sendAlert,
+} from './alerts.js';
 export type { BackfillOptions, BackfillResult } from './backfill.js';
 export {
   definePipeline,

@@ -31,16 +31,24 @@ export interface LoadedPipeline {
 const PIPELINE_EXTENSIONS = ['.yaml', '.yml', '.ts'];
 
 /** Absolute paths of the pipeline files of a project, sorted. */
-export async function listPipelineFiles(projectDir: string): Promise<string[]> {
-  const dir = join(projectDir, 'pipelines');
+export function listPipelineFiles(projectDir: string): Promise<string[]> {
+  return listProjectFiles(projectDir, 'pipelines', PIPELINE_EXTENSIONS);
+}
+
+/** Absolute paths of the files of a project directory (`pipelines`, `monitors`) with one of `extensions`, sorted. */
+export async function listProjectFiles(
+  projectDir: string,
+  sub: string,
+  extensions: readonly string[],
+): Promise<string[]> {
+  const dir = join(projectDir, sub);
   const names = await readdir(dir).catch((err: NodeJS.ErrnoException) => {
     if (err.code === 'ENOENT' || err.code === 'ENOTDIR') return [] as string[];
     throw err;
   });
   return names
     .filter(
-      (n) =>
-        !n.startsWith('.') && !n.endsWith('.d.ts') && PIPELINE_EXTENSIONS.includes(extname(n).toLowerCase()),
+      (n) => !n.startsWith('.') && !n.endsWith('.d.ts') && extensions.includes(extname(n).toLowerCase()),
     )
     .sort()
     .map((n) => join(dir, n));

@@ -16,6 +16,8 @@ import { authRoutes } from './routes/auth.js';
 import { infoRoutes } from './routes/info.js';
 import { modelRoutes } from './routes/models.js';
 import { modelOpenApiPaths, modelOpenApiSchemas } from './routes/models-openapi.js';
+import { monitorRoutes } from './routes/monitors.js';
+import { monitorOpenApiPaths, monitorOpenApiSchemas } from './routes/monitors-openapi.js';
 import { pipelineRoutes } from './routes/pipelines.js';
 import { pipelineOpenApiPaths, pipelineOpenApiSchemas } from './routes/pipelines-openapi.js';
 import { sqlRoutes } from './routes/sql.js';
@@ -157,12 +159,14 @@ export function createApp(ctx: ServeContext): Hono {
   app.route('/api/v1', infoRoutes(ctx));
   app.route('/api/v1', pipelineRoutes(ctx));
   app.route('/api/v1', modelRoutes(ctx));
+  app.route('/api/v1', monitorRoutes(ctx));
   const openApi = openApiDocument(
     [
       coreOpenApi,
       sqlOpenApi,
       { paths: pipelineOpenApiPaths, schemas: pipelineOpenApiSchemas },
       { paths: modelOpenApiPaths, schemas: modelOpenApiSchemas },
+      { paths: monitorOpenApiPaths, schemas: monitorOpenApiSchemas },
     ],
     { version: packageVersion() },
   );

@@ -10,6 +10,7 @@ import { loadProject, scaffoldProject } from '../../src/config/index.js';
 import { CLICK_EVENT_TYPES, generateClickstream, publishEvents } from '../../src/demo/clickstream.js';
 import { type MockMarketplace, startMockMarketplace } from '../../src/demo/mock-marketplace.js';
 import { openDuck } from '../../src/duck/index.js';
+import { MonitorService } from '../../src/monitor/index.js';
 import { createLogger } from '../../src/observe/index.js';
 import { type Orchestrator, sharedOrchestrator } from '../../src/orchestrator/index.js';
 import { openRuntime, type Runtime } from '../../src/runtime/index.js';
@@ -361,10 +362,21 @@ describe('web UI in a real browser', {
     assert.deepEqual(problems, []);
   });
 
-  test('monitoring page charts the revenue mart per partner, with checks', { timeout: 20_000 }, async () => {
+  test('monitoring page charts the revenue mart per partner, with checks', { timeout: 30_000 }, async () => {
+    // The template's rule, checked once as `sluice serve` would.
+    const monitors = new MonitorService(runtime, { engine: server.engine });
+    try {
+      assert.equal((await monitors.checkNow('revenue_per_partner'))[0]?.error, undefined);
+    } finally {
+      await monitors.stop();
+    }
     const page = await browser.newPage();
     const problems = watchProblems(page);
     await page.goto(`${server.url}/monitoring`);
+    const rule = page.locator('tr[data-rule="revenue_per_partner"]');
+    await rule.waitFor({ timeout: 15_000 });
+    assert.match((await rule.textContent()) ?? '', /anomaly ×2[\s\S]*(ok|firing \d+)/);
+    await rule.getByRole('button', { name: 'Open revenue_per_partner as a chart' }).click();
     const charts = page.locator('[data-dimension] svg[data-points]');
     await charts.first().waitFor({ timeout: 15_000 });
     const partners = Number(

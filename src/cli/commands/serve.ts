@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { openBusService } from '../../bus/index.js';
 import type { Engine } from '../../engine/types.js';
+import { MonitorService } from '../../monitor/index.js';
 import type { Logger } from '../../observe/index.js';
 import { type Orchestrator, sharedOrchestrator } from '../../orchestrator/index.js';
 import type { Runtime } from '../../runtime/index.js';
@@ -70,6 +71,7 @@ export default async function serveCommand(
   let orch: Orchestrator | undefined;
   let pg: PgWireServer | undefined;
   let flusher: SystemTableFlusher | undefined;
+  let monitors: MonitorService | undefined;
   // The embedded event log has one owner: the process that serves the HTTP API.
   let busService: Awaited<ReturnType<typeof openBusService>> | undefined;
   try {
@@ -84,7 +86,11 @@ export default async function serveCommand(
     if (running?.engine) pg = await startPgWireForServe(running.engine, runtime, log, cmd, running.tls);
     // History and audit rows move from the metastore outbox into sluice_system.* tables.
     flusher = startSystemTableFlusher(runtime);
+    // Monitor rules are checked where schedules are: each due check is claimed once across servers.
+    if (role === 'all' || role === 'scheduler')
+      monitors = new MonitorService(runtime, { engine: running?.engine }).start();
   } catch (err) {
+    await monitors?.stop();
     await flusher?.stop();
     await pg?.close();
     await running?.close();
@@ -126,6 +132,7 @@ export default async function serveCommand(
     process.once('SIGTERM', () => stop('SIGTERM'));
   });
   busService?.bus.shutdown();
+  await monitors?.stop();
   await flusher?.stop();
   await pg?.close();
   await running?.close();

@@ -1,8 +1,4 @@
 import { useCallback, useEffect, useMemo, useState } from 'react';
-import { runSql } from '../api-sql';
-import { fetchAllTables, fetchTable, type IcebergField, qualifiedName, typeText } from '../api-tables';
-import { LineChart } from '../components/line-chart';
-import { formatDuration } from '../format';
 import {
   BASELINE,
   type Bucket,
@@ -10,7 +6,12 @@ import {
   type MonitorSpec,
   monitorSql,
   toSeries,
-} from '../monitoring';
+} from '../../monitor/sql';
+import { fetchMonitors, type MonitorRule } from '../api-monitors';
+import { runSql } from '../api-sql';
+import { fetchAllTables, fetchTable, type IcebergField, qualifiedName, typeText } from '../api-tables';
+import { LineChart } from '../components/line-chart';
+import { formatDuration } from '../format';
 import { Link } from '../router';
 import { usePoll } from '../use-poll';
 import './runs.css';
@@ -50,7 +51,7 @@ function specToUrl(s: MonitorSpec): string {
   const q = new URLSearchParams({
     table: s.table,
     time: s.time,
-    dimension: s.dimension,
+    dimension: s.dimension ?? '',
     measure: s.measure,
     bucket: s.bucket,
     window: String(s.window),
@@ -121,6 +122,7 @@ export function MonitoringPage() {
         Volume and freshness per business dimension (a partner, a shop domain): each value gets its own
         series, and its latest {spec.bucket} is compared with the mean of the {BASELINE} before it.
       </p>
+      <Rules open={(rule) => setSpec(specOfRule(rule))} />
       <form className="panel picker" onSubmit={(e) => e.preventDefault()} aria-label="What to monitor">
         <label>
           <span>Table</span>
@@ -200,6 +202,116 @@ export function MonitoringPage() {
         </p>
       )}
       {ready && <Results key={monitorSql(spec)} spec={spec} />}
+    </section>
+  );
+}
+
+/** The chart view of a rule: its table, columns, bucket and window. */
+function specOfRule(r: MonitorRule): MonitorSpec {
+  return {
+    table: r.table,
+    time: r.time,
+    dimension: r.dimension ?? '',
+    measure: r.measure,
+    column: r.column,
+    bucket: r.bucket,
+    window: r.window,
+  };
+}
+
+const FIRING_SHOWN = 5;
+
+/** The project's alert rules (monitors/*.yaml) with their state; each opens as the chart view. */
+function Rules({ open }: { open: (rule: MonitorRule) => void }) {
+  const { data, error } = usePoll(fetchMonitors, 15_000);
+  if (error)
+    return (
+      <p className="banner banner-bad" role="alert">
+        Alert rules: {error.message}
+      </p>
+    );
+  if (!data) return null;
+  return (
+    <section className="panel table-wrap" aria-labelledby="rules-title">
+      <h2 id="rules-title" className="panel-title">
+        Alert rules
+      </h2>
+      {data.length === 0 ? (
+        <p className="muted">
+          No rules yet: add <code>monitors/NAME.yaml</code> to the project to be alerted when a value drifts
+          (see docs/monitoring.md).
+        </p>
+      ) : (
+        <table className="grid">
+          <thead>
+            <tr>
+              <th scope="col">Rule</th>
+              <th scope="col">Table</th>
+              <th scope="col">Condition</th>
+              <th scope="col">Severity</th>
+              <th scope="col">State</th>
+              <th scope="col">Firing values</th>
+              <th scope="col">Checked</th>
+              <th scope="col" aria-label="Chart" />
+            </tr>
+          </thead>
+          <tbody>
+            {data.map((r) => {
+              const firing = r.states.filter((s) => s.state === 'firing');
+              return (
+                <tr key={r.name} data-rule={r.name}>
+                  <td title={r.file}>{r.name}</td>
+                  <td>
+                    {r.table}
+                    {r.dimension ? ` by ${r.dimension}` : ''}
+                  </td>
+                  <td>
+                    {r.measure === 'count' ? 'rows' : `${r.measure}(${r.column})`} per {r.bucket}:{' '}
+                    {r.condition}
+                  </td>
+                  <td>{r.severity}</td>
+                  <td>
+                    {r.error ? (
+                      <span className="badge badge-bad" title={r.error}>
+                        error
+                      </span>
+                    ) : r.state === 'firing' ? (
+                      <span className="badge badge-bad">firing {r.firing}</span>
+                    ) : r.state === 'ok' ? (
+                      <span className="badge badge-ok">ok</span>
+                    ) : (
+                      <span className="muted">not checked yet</span>
+                    )}
+                  </td>
+                  <td>
+                    {firing.slice(0, FIRING_SHOWN).map((s) => (
+                      <div key={s.value} title={`expected ${s.expected}`}>
+                        {s.value}: {s.reason}
+                      </div>
+                    ))}
+                    {firing.length > FIRING_SHOWN && (
+                      <div className="muted">and {firing.length - FIRING_SHOWN} more</div>
+                    )}
+                  </td>
+                  <td title={r.nextCheckAt ? `next ${r.nextCheckAt}` : undefined}>
+                    {r.checkedAt ? freshness(r.checkedAt.slice(0, 19)) : '—'}
+                  </td>
+                  <td>
+                    <button
+                      type="button"
+                      className="secondary"
+                      aria-label={`Open ${r.name} as a chart`}
+                      onClick={() => open(r)}
+                    >
+                      Open chart
+                    </button>
+                  </td>
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+      )}
     </section>
   );
 }

@@ -1,11 +1,16 @@
-/** Per-dimension monitoring: the SQL it runs and the anomaly rule it applies, kept apart from the page. */
+/**
+ * Per-dimension monitoring: the SQL it runs and the anomaly rule it applies. Shared by the
+ * Monitoring page (in the browser) and the server's monitor rules, so both see the same
+ * numbers; it imports nothing.
+ */
 
 export type Bucket = 'hour' | 'day';
 
 export interface MonitorSpec {
   table: string;
   time: string;
-  dimension: string;
+  /** Column splitting the series; empty or absent: one series for the whole table. */
+  dimension?: string;
   /** `count` counts rows; otherwise the sum or average of a numeric column. */
   measure: 'count' | 'sum' | 'avg';
   column?: string;
@@ -13,6 +18,9 @@ export interface MonitorSpec {
   /** Buckets back from the newest time in the table. */
   window: number;
 }
+
+/** The value of the single series of a monitor without a dimension. */
+export const ALL = '(all)';
 
 /** Buckets before the latest one that make its baseline. */
 export const BASELINE = 7;
@@ -39,7 +47,7 @@ export function monitorSql(s: MonitorSpec): string {
   const t = `CAST(${ident(s.time)} AS TIMESTAMP)`;
   const unit = s.bucket === 'hour' ? 'HOUR' : 'DAY';
   return `WITH src AS (
-  SELECT CAST(${ident(s.dimension)} AS VARCHAR) AS __dim, ${t} AS __t, *
+  SELECT ${s.dimension ? `CAST(${ident(s.dimension)} AS VARCHAR)` : `'${ALL}'`} AS __dim, ${t} AS __t, *
   FROM ${ident(s.table)}
   WHERE ${ident(s.time)} IS NOT NULL
 ), bounds AS (
@@ -84,14 +92,14 @@ export function bucketRange(first: string, last: string, bucket: Bucket): string
 
 /**
  * The anomaly rule: the latest bucket against the mean of the BASELINE buckets before it.
- * Nothing where there was something is `missing`; under half the baseline is `low`; over
- * twice is `high`.
+ * Nothing where there was something is `missing`; under the baseline divided by `factor`
+ * (default 2: half) is `low`; over `factor` times it is `high`.
  */
-export function flagOf(latest: number, baseline: number | undefined): DimensionSeries['flag'] {
+export function flagOf(latest: number, baseline: number | undefined, factor = 2): DimensionSeries['flag'] {
   if (baseline === undefined || baseline <= 0) return undefined;
   if (latest === 0) return 'missing';
-  if (latest < baseline / 2) return 'low';
-  if (latest > baseline * 2) return 'high';
+  if (latest < baseline / factor) return 'low';
+  if (latest > baseline * factor) return 'high';
   return undefined;
 }
 
