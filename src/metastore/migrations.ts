@@ -359,5 +359,5 @@ export const MIGRATIONS: readonly Migration[] = [
     name: 'users, roles, tokens, grants',
     sql: AUTH_TABLES,
   },
-  { version: 8, name: 'monitor rules: schedule and state per dimension value', sql: MONITOR_TABLES },
+  { version: 7, name: 'monitor rules: schedule and state per dimension value', sql: MONITOR_TABLES },
 ];
