@@ -1,5 +1,5 @@
 /**
- * Monitor state in the metastore (migration 8): when each rule is next due, and ok/firing
+ * Monitor state in the metastore (migration 7): when each rule is next due, and ok/firing
  * per rule and dimension value. Every change is a guarded update inside one transaction,
  * which also queues the alerts of a transition and records `sluice_system.monitor_results`:
  * however many evaluators share the metastore, a due check is claimed once and a
