@@ -1,4 +1,5 @@
 /** The event bus of a running server: its log opened, project event types applied, sinks started. */
+import { AuthStore, createAuthenticator } from '../auth/index.js';
 import type { Runtime } from '../runtime/index.js';
 import { createEventBus, type EventBus } from './bus.js';
 import { sinkEventsToTable } from './lake-sink.js';
@@ -19,7 +20,20 @@ export interface BusService {
 export async function openBusService(runtime: Runtime): Promise<BusService> {
   const { project } = runtime;
   const eventLog = await openEventLog(project.config.bus, { dataDir: project.dataDir, log: runtime.log });
-  const bus = createEventBus({ meta: runtime.meta, eventLog, config: project.config.bus, log: runtime.log });
+  const auth = project.config.auth;
+  const store = new AuthStore(runtime.meta);
+  const bus = createEventBus({
+    meta: runtime.meta,
+    eventLog,
+    config: project.config.bus,
+    log: runtime.log,
+    platform: {
+      authenticate: createAuthenticator(store, { required: auth.required, jwt: auth.jwt }),
+      grants: async () => (await store.snapshot()).grants,
+      required: auth.required,
+      jwt: auth.jwt !== undefined,
+    },
+  });
   try {
     await applyEventTypeFiles(bus.registry, project.files.events, bus.log);
   } catch (err) {
