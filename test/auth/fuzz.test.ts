@@ -46,7 +46,7 @@ const STRINGS = [
   '%2e%2e%2f',
   '\ud800',
   'é'.repeat(300),
-  '${jndi}',
+  '$\{jndi}',
   "'; --",
 ];
 
