@@ -286,5 +286,24 @@ describe('the permission matrix over HTTP API, Iceberg REST, HTTP SQL and the Po
     assert.ok(
       audit.some((r) => r.actor === 'anonymous' && r.action === 'authenticate' && r.outcome === 'denied'),
     );
+    // Successful authentications: one row per caller, way and surface a minute, not one per request.
+    const logins = (surface: string, via: string) =>
+      audit.filter(
+        (r) =>
+          r.actor === 'reader' &&
+          r.action === 'authenticate' &&
+          r.outcome === 'ok' &&
+          r.surface === surface &&
+          r.via === via,
+      ).length;
+    assert.deepEqual(
+      [
+        logins('http', 'token'),
+        logins('iceberg', 'token'),
+        logins('bus', 'token'),
+        logins('bus', 'password'),
+      ],
+      [1, 1, 1, 1],
+    );
   });
 });
