@@ -11,30 +11,19 @@ import { join } from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import pg from 'pg';
 import { AuthStore } from '../../src/auth/index.js';
-import { type BusService, openBusService } from '../../src/bus/index.js';
 import { loadProject, scaffoldProject } from '../../src/config/index.js';
+import { seededRandom } from '../../src/demo/marketplace-data.js';
 import { createLogger } from '../../src/observe/index.js';
 import { openRuntime, type Runtime } from '../../src/runtime/index.js';
-import { type RunningServer, startServer } from '../../src/serve/index.js';
-import { type PgWireServer, startPgWire } from '../../src/serve/pgwire/index.js';
+import type { RunningServer } from '../../src/serve/index.js';
+import type { PgWireServer } from '../../src/serve/pgwire/index.js';
 import { tempDir } from '../helpers/cli.js';
+import { type AllSurfaces, serveAllSurfaces } from '../helpers/serve.js';
 import { frontend, RawClient, startupPacket } from '../pgwire/raw-client.js';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20261201);
 
-/** mulberry32: small, fast, good enough to pick inputs; the seed replays a run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const random = prng(SEED);
+const random = seededRandom(SEED);
 const int = (n: number) => Math.floor(random() * n);
 const pick = <T>(xs: readonly T[]): T => xs[int(xs.length)] as T;
 const bytes = (n: number) => Buffer.from(Array.from({ length: n }, () => int(256)));
@@ -104,7 +93,7 @@ describe(`fuzzing every surface (seed ${SEED})`, () => {
   let runtime: Runtime;
   let server: RunningServer;
   let wire: PgWireServer;
-  let busService: BusService;
+  let surfaces: AllSurfaces;
   let failures: string[] = [];
 
   const http = async (method: string, path: string, o: { body?: string | Buffer; auth?: string } = {}) => {
@@ -161,17 +150,8 @@ describe(`fuzzing every surface (seed ${SEED})`, () => {
     await scaffoldProject(dir, { name: 'fuzz' });
     runtime = await openRuntime(await loadProject(dir), createLogger({ level: 'silent', stderr: false }));
     await new AuthStore(runtime.meta).createUser('ann', { password: 'ann-password-123' });
-    busService = await openBusService(runtime);
-    server = await startServer(runtime, { host: '127.0.0.1', httpPort: 0, bus: busService.bus });
-    wire = await startPgWire(server.engine, {
-      config: runtime.project.config.pgwire,
-      dir,
-      host: '127.0.0.1',
-      port: 0,
-      log: runtime.log,
-      meta: runtime.meta,
-      policy: runtime.project.config.auth,
-    });
+    surfaces = await serveAllSurfaces(runtime, dir);
+    ({ server, wire } = surfaces);
     // Loopback callers without credentials are the local administrator: the fuzz reaches every route.
     const setup = [
       ['POST', '/iceberg/v1/namespaces', { namespace: ['shop'] }],
@@ -195,9 +175,7 @@ describe(`fuzzing every surface (seed ${SEED})`, () => {
     before_ = await state();
   });
   after(async () => {
-    await wire?.close();
-    await server?.close();
-    await busService?.close();
+    await surfaces?.close();
     await runtime?.close();
     tmp.remove();
   });

@@ -4,14 +4,14 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
 import { AuthStore } from '../../src/auth/index.js';
-import { type BusService, openBusService } from '../../src/bus/index.js';
 import { loadProject, scaffoldProject } from '../../src/config/index.js';
 import { createLogger } from '../../src/observe/index.js';
 import { openRuntime, type Runtime } from '../../src/runtime/index.js';
-import { type RunningServer, startServer } from '../../src/serve/index.js';
-import { type PgWireServer, startPgWire } from '../../src/serve/pgwire/index.js';
+import type { RunningServer } from '../../src/serve/index.js';
+import type { PgWireServer } from '../../src/serve/pgwire/index.js';
 import { tempDir } from '../helpers/cli.js';
 import { callAs } from '../helpers/http.js';
+import { type AllSurfaces, serveAllSurfaces } from '../helpers/serve.js';
 
 const WHO = ['anonymous', 'wrong', 'expired', 'reader', 'writer', 'admin'] as const;
 type Who = (typeof WHO)[number];
@@ -69,7 +69,7 @@ describe('the permission matrix over HTTP API, Iceberg REST, HTTP SQL and the Po
   let server: RunningServer;
   let wire: PgWireServer;
   let store: AuthStore;
-  let busService: BusService;
+  let surfaces: AllSurfaces;
   const tokens: Record<string, string> = { wrong: 'sluice_notatoken_0000' };
 
   before(async () => {
@@ -97,17 +97,8 @@ describe('the permission matrix over HTTP API, Iceberg REST, HTTP SQL and the Po
     tokens.reader = (await store.createToken('reader')).token;
     tokens.writer = (await store.createToken('writer')).token;
     tokens.expired = (await store.createToken('reader', { expiresInMs: -1 })).token;
-    busService = await openBusService(runtime);
-    server = await startServer(runtime, { host: '127.0.0.1', httpPort: 0, bus: busService.bus });
-    wire = await startPgWire(server.engine, {
-      config: runtime.project.config.pgwire,
-      dir,
-      host: '127.0.0.1',
-      port: 0,
-      log: runtime.log,
-      meta: runtime.meta,
-      policy: runtime.project.config.auth,
-    });
+    surfaces = await serveAllSurfaces(runtime, dir);
+    ({ server, wire } = surfaces);
     for (const ns of ['shop', 'other'])
       assert.equal((await call('POST', '/iceberg/v1/namespaces', 'admin', { namespace: [ns] })).status, 200);
     for (const t of ['shop.t', 'other.secret'])
@@ -119,9 +110,7 @@ describe('the permission matrix over HTTP API, Iceberg REST, HTTP SQL and the Po
       assert.equal((await call('POST', '/event-types', 'admin', eventType(name))).status, 201);
   });
   after(async () => {
-    await wire?.close();
-    await server?.close();
-    await busService?.close();
+    await surfaces?.close();
     await runtime?.close();
     tmp.remove();
   });
