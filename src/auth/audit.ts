@@ -2,7 +2,8 @@
  * The audit trail: who did what, where, and whether it was allowed. Rows go to the system
  * table `sluice_system.audit` (append-only: users can read it with SQL, nobody can change
  * it through Sluice). HTTP requests are audited when they change something or are refused;
- * every PostgreSQL-wire session is audited when it authenticates.
+ * every PostgreSQL-wire session is audited when it authenticates, and HTTP callers with
+ * credentials once a minute per surface (not per request).
  */
 import { createHash } from 'node:crypto';
 import type { MetaStore, SqlRunner } from '../metastore/index.js';
@@ -33,7 +34,12 @@ export const AUDIT_TABLE = defineSystemTable<AuditRow>({
   columns: [
     { name: 'at', type: 'timestamptz', required: true, doc: 'when it happened' },
     { name: 'actor', type: 'string', required: true, doc: 'user, token owner or JWT subject' },
-    { name: 'via', type: 'string', required: true, doc: 'password, token, jwt, local, pipeline, anonymous' },
+    {
+      name: 'via',
+      type: 'string',
+      required: true,
+      doc: 'password, token, jwt, local, pipeline, scheduler, anonymous',
+    },
     { name: 'surface', type: 'string', required: true, doc: 'http, pgwire, cli, iceberg, bus, scheduler' },
     { name: 'action', type: 'string', required: true },
     { name: 'resource', type: 'string', doc: 'kind:name of what was acted on' },
@@ -74,4 +80,32 @@ export async function recordAudit(db: MetaStore | SqlRunner, events: readonly Au
     detail: e.detail ? redactText(JSON.stringify(e.detail)) : null,
   }));
   await recordSystemRows(db, AUDIT_TABLE, rows);
+}
+
+/** How often a caller's successful authentication on one surface is audited. */
+export const LOGIN_AUDIT_INTERVAL_MS = 60_000;
+
+/**
+ * An auditor of successful authentications: one `authenticate` row per caller, way and
+ * surface at most every `intervalMs` (a token used for 1000 requests in a minute is one row).
+ * Loopback trust (`via: local`) is not a login and is not recorded. Rows are written in the
+ * background; a failure is passed to `onError`.
+ */
+export function loginAuditor(
+  db: MetaStore,
+  o: { intervalMs?: number; onError?: (err: unknown) => void } = {},
+): (principal: Principal, surface: AuditSurface, remote?: string) => void {
+  const intervalMs = o.intervalMs ?? LOGIN_AUDIT_INTERVAL_MS;
+  const last = new Map<string, number>();
+  return (principal, surface, remote) => {
+    if (principal.via === 'local') return;
+    const key = `${surface}\u0000${principal.via}\u0000${principal.name}`;
+    const now = Date.now();
+    if (now - (last.get(key) ?? Number.NEGATIVE_INFINITY) < intervalMs) return;
+    last.set(key, now);
+    if (last.size > 10_000) for (const [k, at] of last) if (now - at >= intervalMs) last.delete(k);
+    recordAudit(db, [{ principal, surface, action: 'authenticate', outcome: 'ok', remote }]).catch(
+      (err: unknown) => o.onError?.(err),
+    );
+  };
 }

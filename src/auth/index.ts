@@ -1,4 +1,12 @@
-export { AUDIT_TABLE, type AuditEvent, type AuditSurface, recordAudit, statementHash } from './audit.js';
+export {
+  AUDIT_TABLE,
+  type AuditEvent,
+  type AuditSurface,
+  LOGIN_AUDIT_INTERVAL_MS,
+  loginAuditor,
+  recordAudit,
+  statementHash,
+} from './audit.js';
 export {
   type Authenticator,
   type AuthenticatorOptions,

@@ -5,7 +5,7 @@
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { EventBus } from './bus.js';
-import { type BusEnv, fromLoopback } from './http.js';
+import { type BusEnv, remoteOf } from './http.js';
 import { problemFromError, problemResponse } from './problem.js';
 import { eventTypeRoutes } from './routes-event-types.js';
 import { eventRoutes } from './routes-events.js';
@@ -28,7 +28,7 @@ export function createBusApp(bus: EventBus): Hono<BusEnv> {
   const app = new Hono<BusEnv>();
   for (const path of BUS_PATHS) {
     app.use(path, async (c, next) => {
-      c.set('subject', await bus.auth.authenticate(c.req.header('authorization'), fromLoopback(c)));
+      c.set('subject', await bus.auth.authenticate(c.req.header('authorization'), remoteOf(c)));
       if (
         !/\/events$/.test(c.req.path) ||
         c.req.method !== 'POST' ||

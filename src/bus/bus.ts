@@ -2,7 +2,7 @@
 import type { BusConfig } from '../config/index.js';
 import type { MetaStore } from '../metastore/index.js';
 import type { Logger } from '../observe/index.js';
-import { Authenticator } from './auth.js';
+import { Authenticator, type PlatformAuth } from './auth.js';
 import type { EventLog } from './log/types.js';
 import { EventTypeRegistry } from './registry.js';
 import { SessionRegistry } from './sessions.js';
@@ -34,6 +34,8 @@ export function createEventBus(o: {
   eventLog: EventLog;
   config: BusConfig;
   log: Logger;
+  /** Authenticate and authorize with the platform's users and grants too. */
+  platform?: PlatformAuth;
 }): EventBus {
   const log = o.log.child({ component: 'bus' });
   const registry = new EventTypeRegistry({
@@ -55,7 +57,7 @@ export function createEventBus(o: {
     registry,
     subscriptions: new SubscriptionStore(o.meta, registry, o.eventLog),
     sessions: new SessionRegistry(),
-    auth: new Authenticator(o.config.auth),
+    auth: new Authenticator(o.config.auth, o.platform),
     log,
     meta: o.meta,
   };

@@ -14,10 +14,9 @@ export function subjectOf(c: Context<BusEnv>): Subject {
   return c.get('subject');
 }
 
-/** Whether the request came from this machine (anonymous access in `loopback` mode). */
-export function fromLoopback(c: Context): boolean {
-  const address = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming?.socket?.remoteAddress;
-  return address !== undefined && (address === '::1' || /^(::ffff:)?127\./.test(address));
+/** The TCP peer of the request (undefined in-process: not known to be this machine). */
+export function remoteOf(c: Context): string | undefined {
+  return (c.env as { incoming?: IncomingMessage } | undefined)?.incoming?.socket?.remoteAddress;
 }
 
 /** An error whose status is 400 with a Problem detail (malformed request syntax). */
@@ -101,17 +100,21 @@ export function queryInt(c: Context, name: string, fallback: number, min: number
   return n;
 }
 
-/** Require a scope, then an authorization list. */
+/**
+ * Require a scope (Nakadi-path callers) or the grant on `eventType` (platform identities),
+ * then an authorization list.
+ */
 export function allow(
   c: Context<BusEnv>,
   scope: string | undefined,
   list: AuthorizationAttribute[] | undefined,
   operation: 'admin' | 'read' | 'write',
   resource: string,
+  eventType?: string,
 ): void {
   const subject = subjectOf(c);
   if (scope) requireScope(subject, scope);
-  authorize(subject, list, operation, resource);
+  authorize(subject, list, operation, resource, eventType);
 }
 
 export type { EventBus };

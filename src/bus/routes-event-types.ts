@@ -21,8 +21,10 @@ export function eventTypeRoutes(bus: EventBus): Hono<BusEnv> {
   });
 
   app.post('/event-types', async (c) => {
-    allow(c, SCOPES.eventTypeWrite, undefined, 'admin', 'event types');
-    const et = await registry.create(await jsonBody(c));
+    const body = await jsonBody(c);
+    const name = (body as { name?: unknown } | null)?.name;
+    allow(c, SCOPES.eventTypeWrite, undefined, 'admin', 'event types', typeof name === 'string' ? name : '*');
+    const et = await registry.create(body);
     return c.json(et, 201);
   });
 
@@ -31,14 +33,14 @@ export function eventTypeRoutes(bus: EventBus): Hono<BusEnv> {
   app.put('/event-types/:name', async (c) => {
     const name = c.req.param('name');
     const before = await registry.get(name);
-    allow(c, SCOPES.eventTypeWrite, before.authorization?.admins, 'admin', `EventType:${name}`);
+    allow(c, SCOPES.eventTypeWrite, before.authorization?.admins, 'admin', `EventType:${name}`, name);
     return c.json(await registry.update(name, await jsonBody(c)));
   });
 
   app.delete('/event-types/:name', async (c) => {
     const name = c.req.param('name');
     const before = await registry.get(name);
-    allow(c, undefined, before.authorization?.admins, 'admin', `EventType:${name}`);
+    allow(c, undefined, before.authorization?.admins, 'admin', `EventType:${name}`, name);
     await registry.delete(name);
     return c.body(null, 200);
   });
@@ -48,7 +50,7 @@ export function eventTypeRoutes(bus: EventBus): Hono<BusEnv> {
     const before = await registry.get(name);
     const body = await jsonBody(c);
     if (c.req.query('fetch') === 'true') return c.json(await registry.findSchema(name, body));
-    allow(c, SCOPES.eventTypeWrite, before.authorization?.admins, 'admin', `EventType:${name}`);
+    allow(c, SCOPES.eventTypeWrite, before.authorization?.admins, 'admin', `EventType:${name}`, name);
     await registry.addSchema(name, body);
     return c.body(null, 201);
   });
@@ -73,7 +75,7 @@ export function eventTypeRoutes(bus: EventBus): Hono<BusEnv> {
   /** Event type + read check, then its partition bounds. */
   const readable = async (c: Parameters<typeof allow>[0], name: string) => {
     const et = await registry.get(name);
-    allow(c, SCOPES.streamRead, et.authorization?.readers, 'read', `EventType:${name}`);
+    allow(c, SCOPES.streamRead, et.authorization?.readers, 'read', `EventType:${name}`, name);
     return bus.eventLog.bounds(name);
   };
 
@@ -105,7 +107,7 @@ export function eventTypeRoutes(bus: EventBus): Hono<BusEnv> {
   app.put('/event-types/:name/partition-count', async (c) => {
     const name = c.req.param('name');
     const et = await registry.get(name);
-    allow(c, SCOPES.eventTypeWrite, et.authorization?.admins, 'admin', `EventType:${name}`);
+    allow(c, SCOPES.eventTypeWrite, et.authorization?.admins, 'admin', `EventType:${name}`, name);
     const body = (await jsonBody(c)) as { partition_count?: unknown } | null;
     await registry.setPartitionCount(name, body?.partition_count);
     return c.body(null, 204);

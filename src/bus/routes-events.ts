@@ -23,7 +23,7 @@ export function eventRoutes(bus: EventBus): Hono<BusEnv> {
     );
     const name = c.req.param('name');
     const et = await bus.registry.get(name);
-    allow(c, SCOPES.streamWrite, et.authorization?.writers, 'write', `EventType:${name}`);
+    allow(c, SCOPES.streamWrite, et.authorization?.writers, 'write', `EventType:${name}`, name);
     const body = await jsonBody(c, text);
     if (!Array.isArray(body)) throw new BadRequestError('expected a JSON array of events');
     const subject = subjectOf(c);
@@ -49,7 +49,7 @@ export function eventRoutes(bus: EventBus): Hono<BusEnv> {
   app.get('/event-types/:name/events', async (c) => {
     const name = c.req.param('name');
     const et = await bus.registry.get(name);
-    allow(c, SCOPES.streamRead, et.authorization?.readers, 'read', `EventType:${name}`);
+    allow(c, SCOPES.streamRead, et.authorization?.readers, 'read', `EventType:${name}`, name);
     const params = streamParams((k) => c.req.query(k));
     const slots = await lolaSlots(bus.eventLog, name, c.req.header('x-nakadi-cursors'));
     c.header('content-type', 'application/x-json-stream');

@@ -22,7 +22,7 @@ export function subscriptionRoutes(bus: EventBus): Hono<BusEnv> {
     allow(c, SCOPES.streamRead, sub.authorization?.readers, 'read', `Subscription:${id}`);
     for (const name of sub.event_types) {
       const et = await registry.find(name);
-      allow(c, undefined, et?.authorization?.readers, 'read', `EventType:${name}`);
+      allow(c, undefined, et?.authorization?.readers, 'read', `EventType:${name}`, name);
     }
     return sub;
   };
@@ -34,7 +34,7 @@ export function subscriptionRoutes(bus: EventBus): Hono<BusEnv> {
     if (Array.isArray(names)) {
       for (const name of names) {
         const et = typeof name === 'string' ? await registry.find(name) : undefined;
-        allow(c, undefined, et?.authorization?.readers, 'read', `EventType:${String(name)}`);
+        allow(c, undefined, et?.authorization?.readers, 'read', `EventType:${String(name)}`, String(name));
       }
     }
     const { subscription, created } = await subscriptions.create(body);
@@ -68,6 +68,7 @@ export function subscriptionRoutes(bus: EventBus): Hono<BusEnv> {
   app.put('/subscriptions/:id', async (c) => {
     const sub = await subscriptions.get(c.req.param('id'));
     allow(c, SCOPES.streamRead, sub.authorization?.admins, 'admin', `Subscription:${sub.id}`);
+    for (const name of sub.event_types) allow(c, undefined, undefined, 'read', `EventType:${name}`, name);
     const body = (await jsonBody(c)) as { authorization?: unknown } | null;
     await subscriptions.updateAuthorization(sub.id, body?.authorization);
     return c.body(null, 204);
@@ -76,6 +77,7 @@ export function subscriptionRoutes(bus: EventBus): Hono<BusEnv> {
   app.delete('/subscriptions/:id', async (c) => {
     const sub = await subscriptions.get(c.req.param('id'));
     allow(c, SCOPES.streamRead, sub.authorization?.admins, 'admin', `Subscription:${sub.id}`);
+    for (const name of sub.event_types) allow(c, undefined, undefined, 'read', `EventType:${name}`, name);
     sessions.stopAll(sub.id, 'subscription deleted');
     await subscriptions.delete(sub.id);
     return c.body(null, 204);

@@ -1,4 +1,5 @@
 /** The event bus of a running server: its log opened, project event types applied, sinks started. */
+import { AuthStore, createAuthenticator, loginAuditor } from '../auth/index.js';
 import type { Runtime } from '../runtime/index.js';
 import { createEventBus, type EventBus } from './bus.js';
 import { sinkEventsToTable } from './lake-sink.js';
@@ -19,7 +20,28 @@ export interface BusService {
 export async function openBusService(runtime: Runtime): Promise<BusService> {
   const { project } = runtime;
   const eventLog = await openEventLog(project.config.bus, { dataDir: project.dataDir, log: runtime.log });
-  const bus = createEventBus({ meta: runtime.meta, eventLog, config: project.config.bus, log: runtime.log });
+  const auth = project.config.auth;
+  const store = new AuthStore(runtime.meta);
+  const authn = createAuthenticator(store, { required: auth.required, jwt: auth.jwt });
+  const audited = loginAuditor(runtime.meta, {
+    onError: (err) => runtime.log.warn({ err }, 'writing an audit row failed'),
+  });
+  const bus = createEventBus({
+    meta: runtime.meta,
+    eventLog,
+    config: project.config.bus,
+    log: runtime.log,
+    platform: {
+      async authenticate(authorization, remote) {
+        const principal = await authn(authorization, remote);
+        audited(principal, 'bus', remote);
+        return principal;
+      },
+      grants: async () => (await store.snapshot()).grants,
+      required: auth.required,
+      jwt: auth.jwt !== undefined,
+    },
+  });
   try {
     await applyEventTypeFiles(bus.registry, project.files.events, bus.log);
   } catch (err) {

@@ -113,6 +113,10 @@ export function buildProgram(): Command {
     .option('--format <format>', 'table | csv | json | ndjson | parquet (default table; json with --json)')
     .option('-o, --output <file>', 'write the result to a file instead of stdout')
     .option('--read-only', 'refuse statements that write')
+    .option(
+      '--user <name>',
+      "embedded: run under this Sluice user's grants and PII masking (default: the owner)",
+    )
     .action(lazy(() => import('./commands/sql.js')));
   registerModelsCommands(program, lazy);
   registerMonitorsCommands(program, lazy);

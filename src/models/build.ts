@@ -12,12 +12,18 @@
  *   `unique_key`, `INSERT OR REPLACE INTO ... BY NAME` (merge by the key).
  * - `ephemeral`: nothing is built; models that ref it get it as a CTE.
  * - seeds: `CREATE OR REPLACE TABLE schema.seed AS SELECT * FROM read_csv(...)`.
+ *
+ * Columns tagged PII in schema.yml set the table property `sluice.pii.columns` before the
+ * data lands (a first build creates the table empty, tags it, then fills it), so no reader
+ * without the `pii` privilege ever sees those columns unmasked.
  */
 import { join } from 'node:path';
+import { TABLE_PROPERTIES } from '../auth/index.js';
 import { openCatalog } from '../catalog/index.js';
 import { sqlString } from '../duck/index.js';
 import { type Engine, type EngineSession, splitStatements } from '../engine/index.js';
 import type { Runtime } from '../runtime/index.js';
+import { currentSchema, type TableMetadata } from '../table/index.js';
 import { errorMessage, InvalidInputError } from '../util/index.js';
 import { Compiler, relationOf } from './compile.js';
 import { buildOrder, selectNodes } from './select.js';
@@ -85,11 +91,9 @@ async function buildNode(
   const relation = relationOf(node);
   if (node.kind === 'seed') {
     const file = sqlString(join(ctx.project.dir, node.path));
-    const rows = await drain(
-      session,
-      `CREATE OR REPLACE TABLE ${relation} AS SELECT * FROM read_csv(${file}, header = true, auto_detect = true)`,
-      o,
-    );
+    const select = `SELECT * FROM read_csv(${file}, header = true, auto_detect = true)`;
+    await tagPii(ctx, session, node, select, o);
+    const rows = await drain(session, `CREATE OR REPLACE TABLE ${relation} AS ${select}`, o);
     return { rows };
   }
   const m = node.config.materialized;
@@ -154,6 +158,7 @@ async function materialize(
   if (m === 'snapshot') return buildSnapshot(ctx, session, node, exists, o);
   const incremental = m === 'incremental' && exists && !o.fullRefresh;
   const select = ctx.compiler.compile(node, { isIncremental: incremental });
+  await tagPii(ctx, session, node, incremental ? undefined : select, o);
   if (!incremental)
     return {
       rows: await drain(session, `CREATE OR REPLACE TABLE ${relation} AS\n${select}`, o),
@@ -164,6 +169,50 @@ async function materialize(
     ? `INSERT OR REPLACE INTO ${relation} BY NAME\n${select}`
     : `INSERT INTO ${relation} BY NAME\n${select}`;
   return { rows: await drain(session, sql, { ...o, replaceKey: key }), incremental };
+}
+
+/** `col:method,...` of the columns schema.yml tags PII, or undefined when none is. */
+function piiProperty(node: ModelNode): string | undefined {
+  const tagged = node.columns.filter((c) => c.pii);
+  if (!tagged.length) return undefined;
+  return tagged.map((c) => (c.pii === 'default' ? c.name : `${c.name}:${c.pii}`)).join(',');
+}
+
+/**
+ * Set `sluice.pii.columns` from schema.yml before the build writes data: a table that does not
+ * exist yet is first created empty from `select`. Without PII columns in YAML, properties set
+ * by hand (`sluice tables set-pii`) are left alone.
+ */
+async function tagPii(
+  ctx: { catalog: ReturnType<typeof openCatalog> },
+  session: EngineSession,
+  node: ModelNode,
+  select: string | undefined,
+  o: BuildOptions,
+): Promise<void> {
+  const value = piiProperty(node);
+  if (!value) return;
+  const id = idOf(node);
+  if (select && !(await ctx.catalog.tableExists(id)))
+    await drain(session, `CREATE TABLE ${relationOf(node)} AS SELECT * FROM (${select}) LIMIT 0`, o);
+  const loaded = await ctx.catalog.loadTable(id);
+  if (loaded.metadata.properties[TABLE_PROPERTIES.piiColumns] === value) return;
+  await ctx.catalog.commitTable(
+    id,
+    [],
+    [{ action: 'set-properties', updates: { [TABLE_PROPERTIES.piiColumns]: value } }],
+  );
+}
+
+/** @throws InvalidInputError when a column tagged PII in YAML is not a column of the built table */
+function assertPiiColumns(node: ModelNode, metadata: TableMetadata): void {
+  const known = new Set(currentSchema(metadata).fields.map((f) => f.name.toLowerCase()));
+  const missing = node.columns.filter((c) => c.pii && !known.has(c.name.toLowerCase())).map((c) => c.name);
+  if (missing.length)
+    throw new InvalidInputError(
+      `column ${missing.map((c) => `"${c}"`).join(', ')} tagged pii in YAML is not a column of ${relationOf(node)}`,
+      `columns: ${[...known].join(', ')}`,
+    );
 }
 
 /**
@@ -211,6 +260,7 @@ export async function buildModels(
         let snapshotId: string | undefined;
         if (base.relation && base.materialized !== 'view') {
           const loaded = await ctx.catalog.loadTable(idOf(node));
+          assertPiiColumns(node, loaded.metadata);
           const id = loaded.metadata['current-snapshot-id'];
           snapshotId = id === undefined || id === null ? undefined : String(id);
         }

@@ -19,6 +19,7 @@ import type {
   ModelConfig,
   ModelNode,
   ModelsProject,
+  PiiMasking,
   SourceTable,
 } from './types.js';
 
@@ -293,12 +294,43 @@ function freshnessOf(v: unknown, inherited: Freshness | undefined, where: string
   };
 }
 
-function columnsOf(v: unknown): ColumnDoc[] {
+function columnsOf(v: unknown, where: string): ColumnDoc[] {
   if (!Array.isArray(v)) return [];
-  return v.filter(isObject).map((c) => ({
-    name: String(c.name),
-    description: c.description === undefined ? undefined : String(c.description),
-  }));
+  return v.filter(isObject).map((c) => {
+    const doc: ColumnDoc = {
+      name: String(c.name),
+      description: c.description === undefined ? undefined : String(c.description),
+    };
+    const pii = piiOf(c, `${where}: column ${String(c.name)}`);
+    if (pii) doc.pii = pii;
+    return doc;
+  });
+}
+
+const PII_METHODS: readonly PiiMasking[] = ['hash', 'redact', 'null'];
+
+/**
+ * A column's PII tag: `meta: {pii: true | hash | redact | null}` or `tags: [pii]`, at the
+ * column or under its `config:` (dbt 1.10 style). `pii: false` in meta wins over a tag.
+ * @throws InvalidInputError for another meta value
+ */
+function piiOf(c: Record<string, unknown>, where: string): PiiMasking | undefined {
+  const places = [c, isObject(c.config) ? c.config : {}];
+  let tagged = false;
+  for (const place of places) {
+    const meta = isObject(place.meta) ? place.meta : {};
+    if (meta.pii === false) return undefined;
+    if (meta.pii === true) tagged = true;
+    else if (meta.pii !== undefined) {
+      if (!(PII_METHODS as readonly unknown[]).includes(meta.pii))
+        throw new InvalidInputError(
+          `${where}: meta.pii must be true, false or a masking method (${PII_METHODS.join(', ')}), found ${JSON.stringify(meta.pii)}`,
+        );
+      return meta.pii as PiiMasking;
+    }
+    if (Array.isArray(place.tags) && place.tags.includes('pii')) tagged = true;
+  }
+  return tagged ? 'default' : undefined;
 }
 
 const GENERIC = new Set(['not_null', 'unique', 'accepted_values', 'relationships']);
@@ -519,7 +551,7 @@ export function loadModelsProject(dir: string, o: LoadOptions = {}): ModelsProje
             `${p}: ${key} entry "${String(entry.name)}" names no ${key === 'models' ? 'model' : 'seed'} of the project`,
           );
         if (entry.description !== undefined) node.description = String(entry.description);
-        node.columns = columnsOf(entry.columns);
+        node.columns = columnsOf(entry.columns, `${p}: ${key} ${node.name}`);
         if (isObject(entry.config)) applyConfig(node.config, entry.config, p);
         tests.push(...genericTests(entry.tests ?? entry.data_tests, node.name, undefined, p));
         for (const c of Array.isArray(entry.columns) ? entry.columns.filter(isObject) : [])
@@ -539,7 +571,7 @@ export function loadModelsProject(dir: string, o: LoadOptions = {}): ModelsProje
           name: String(t.name),
           relation: `${schema}.${String(t.identifier ?? t.name)}`,
           description: t.description === undefined ? undefined : String(t.description),
-          columns: columnsOf(t.columns),
+          columns: columnsOf(t.columns, `${where}.${String(t.name)}`),
           loadedAtField: (t.loaded_at_field ?? s.loaded_at_field) as string | undefined,
           freshness: freshnessOf(t.freshness, sourceFreshness, where),
           path: p,

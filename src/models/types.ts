@@ -31,10 +31,15 @@ export interface ModelConfig {
   postHooks: string[];
 }
 
+/** How a PII column is masked for readers without the `pii` privilege (`default`: the table's method, hash unless set). */
+export type PiiMasking = 'default' | 'hash' | 'redact' | 'null';
+
 /** A column as schema.yml documents it. */
 export interface ColumnDoc {
   name: string;
   description?: string;
+  /** Tagged PII (`meta: {pii: true}`, `meta: {pii: redact}`, `tags: [pii]`, also under `config:`). */
+  pii?: PiiMasking;
 }
 
 /** A model (models/**\/*.sql) or seed (seeds/*.csv). */

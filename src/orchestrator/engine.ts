@@ -8,6 +8,7 @@
  * admissions are serialised per pool); finished runs get their final state and alerts.
  */
 import { randomUUID } from 'node:crypto';
+import { recordAudit } from '../auth/index.js';
 import type { MetaStore, SqlRunner } from '../metastore/index.js';
 import type { Logger } from '../observe/index.js';
 import { queueAlerts } from './alerts.js';
@@ -86,6 +87,19 @@ export async function createRun(
     ],
   );
   if (rowCount === 0) return undefined;
+  // Runs nobody asked for by hand are the scheduler's doing (manual runs and backfills are
+  // audited where their caller is known: the HTTP API, the CLI).
+  if (o.trigger !== 'manual' && o.trigger !== 'backfill')
+    await recordAudit(tx, [
+      {
+        principal: { name: 'scheduler', via: 'scheduler' },
+        surface: 'scheduler',
+        action: 'trigger',
+        resource: `pipeline:${o.pipeline.name}`,
+        outcome: 'ok',
+        detail: { run: runId, trigger: o.trigger, runKey: o.runKey ?? null },
+      },
+    ]);
   await insertTasks(tx, runId, o.pipeline.def.tasks, 0);
   const advance = await advanceRun(ctx, tx, runId);
   return { runId, advance };

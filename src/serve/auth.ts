@@ -11,6 +11,7 @@ import {
   type AuthStore,
   authorize,
   isAdmin,
+  loginAuditor,
   type Principal,
   recordAudit,
 } from '../auth/index.js';
@@ -36,6 +37,7 @@ export function authenticate(
   authn: Authenticator,
   o: { skip?: (path: string) => boolean; audit?: MetaStore } = {},
 ): MiddlewareHandler {
+  const audited = o.audit ? loginAuditor(o.audit) : undefined;
   return async (c, next) => {
     if (o.skip?.(c.req.path)) return next();
     let principal: Principal;
@@ -57,6 +59,7 @@ export function authenticate(
       }
       throw err;
     }
+    audited?.(principal, c.req.path.startsWith('/iceberg/') ? 'iceberg' : 'http', remoteAddressOf(c));
     c.set('principal', principal);
     await next();
   };

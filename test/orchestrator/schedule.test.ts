@@ -67,6 +67,23 @@ tasks: [{ id: a, noop: {} }]
       const runs = async (name: string) =>
         (await p.orch.listRuns({ pipeline: name, limit: 100 })).map((r) => iso(r.dataIntervalStart)).sort();
       assert.equal(created.length, 5, '4 catch-up runs (max_active_runs) + 1 latest');
+      // Each scheduled run is audited with the scheduler as its actor.
+      const audit = (
+        await p.runtime.meta.query<{ payload: string }>(
+          "SELECT payload FROM sluice_system_outbox WHERE table_name = 'audit'",
+        )
+      ).map((r) => JSON.parse(r.payload) as Record<string, string>);
+      const triggers = audit.filter((r) => r.action === 'trigger');
+      assert.deepEqual(
+        triggers.map((r) => (JSON.parse(r.detail as string) as { run: string }).run).sort(),
+        [...created].sort(),
+      );
+      for (const r of triggers) {
+        assert.equal(r.actor, 'scheduler');
+        assert.equal(r.surface, 'scheduler');
+        assert.match(r.resource as string, /^pipeline:(hourly|latest)$/);
+        assert.match(r.detail as string, /"trigger":"schedule"/);
+      }
       assert.deepEqual(await runs('hourly'), [
         '2026-05-10T06:00:00.000Z',
         '2026-05-10T07:00:00.000Z',

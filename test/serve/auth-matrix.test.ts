@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
@@ -7,10 +7,11 @@ import { AuthStore } from '../../src/auth/index.js';
 import { loadProject, scaffoldProject } from '../../src/config/index.js';
 import { createLogger } from '../../src/observe/index.js';
 import { openRuntime, type Runtime } from '../../src/runtime/index.js';
-import { type RunningServer, startServer } from '../../src/serve/index.js';
-import { type PgWireServer, startPgWire } from '../../src/serve/pgwire/index.js';
+import type { RunningServer } from '../../src/serve/index.js';
+import type { PgWireServer } from '../../src/serve/pgwire/index.js';
 import { tempDir } from '../helpers/cli.js';
 import { callAs } from '../helpers/http.js';
+import { type AllSurfaces, serveAllSurfaces } from '../helpers/serve.js';
 
 const WHO = ['anonymous', 'wrong', 'expired', 'reader', 'writer', 'admin'] as const;
 type Who = (typeof WHO)[number];
@@ -27,7 +28,40 @@ const HTTP: [string, string, (who: Who) => unknown, number[]][] = [
   ['POST', '/api/v1/sql', () => ({ sql: 'SELECT count(*) FROM shop.t' }), [401, 401, 401, 200, 200, 200]],
   ['POST', '/api/v1/sql', () => ({ sql: 'INSERT INTO shop.t SELECT 9' }), [401, 401, 401, 403, 200, 200]],
   ['POST', '/api/v1/sql', () => ({ sql: 'SELECT * FROM other.secret' }), [401, 401, 401, 403, 403, 200]],
+  // The Nakadi API: event types are grant objects (read = readers, write = writers, admin = admins).
+  ['GET', '/event-types', () => undefined, [401, 401, 401, 200, 200, 200]],
+  ['GET', '/event-types/shop.orders/partitions', () => undefined, [401, 401, 401, 200, 200, 200]],
+  ['POST', '/event-types/shop.orders/events', () => [orderEvent()], [401, 401, 401, 403, 200, 200]],
+  ['GET', '/event-types/other.audit/partitions', () => undefined, [401, 401, 401, 403, 403, 200]],
+  ['POST', '/event-types', (w) => eventType(`made.by_${w}`), [401, 401, 401, 403, 403, 201]],
 ];
+
+let eid = 0;
+function orderEvent(): Record<string, unknown> {
+  eid++;
+  return {
+    order_number: `o${eid}`,
+    metadata: {
+      eid: `00000000-0000-4000-8000-${String(eid).padStart(12, '0')}`,
+      occurred_at: new Date().toISOString(),
+    },
+  };
+}
+
+function eventType(name: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    name,
+    owning_application: 'shop',
+    category: 'business',
+    enrichment_strategies: ['metadata_enrichment'],
+    partition_strategy: 'random',
+    schema: { type: 'json_schema', schema: '{"properties":{"order_number":{"type":"string"}}}' },
+    ...extra,
+  };
+}
+
+/** A static `bus.auth` token: the Nakadi-compatible path, authorized by its scopes. */
+const LEGACY_TOKEN = 'nakadi-static-token-0001';
 
 describe('the permission matrix over HTTP API, Iceberg REST, HTTP SQL and the PostgreSQL wire', () => {
   const tmp = tempDir();
@@ -35,12 +69,18 @@ describe('the permission matrix over HTTP API, Iceberg REST, HTTP SQL and the Po
   let server: RunningServer;
   let wire: PgWireServer;
   let store: AuthStore;
+  let surfaces: AllSurfaces;
   const tokens: Record<string, string> = { wrong: 'sluice_notatoken_0000' };
 
   before(async () => {
     const dir = join(tmp.dir, 'proj');
     await scaffoldProject(dir, { name: 'matrix' });
     appendFileSync(join(dir, 'sluice.yaml'), '\nauth:\n  required: true\npgwire:\n  trustLoopback: false\n');
+    const yaml = readFileSync(join(dir, 'sluice.yaml'), 'utf8').replace(
+      'bus:\n',
+      `bus:\n  auth:\n    tokens:\n      - { token: ${LEGACY_TOKEN}, subject: legacy, scopes: [nakadi.event_stream.read] }\n`,
+    );
+    writeFileSync(join(dir, 'sluice.yaml'), yaml);
     runtime = await openRuntime(await loadProject(dir), createLogger({ level: 'silent', stderr: false }));
     store = new AuthStore(runtime.meta);
     await store.createRole('readers');
@@ -51,20 +91,14 @@ describe('the permission matrix over HTTP API, Iceberg REST, HTTP SQL and the Po
     await store.grant({ role: 'readers', kind: 'namespace', name: 'shop', privilege: 'read' });
     await store.grant({ role: 'writers', kind: 'namespace', name: 'shop', privilege: 'write' });
     await store.grant({ role: 'readers', kind: 'pipeline', name: '*', privilege: 'view' });
+    await store.grant({ role: 'readers', kind: 'event_type', name: 'shop.orders', privilege: 'read' });
+    await store.grant({ role: 'writers', kind: 'event_type', name: 'shop.orders', privilege: 'write' });
     tokens.admin = (await store.createToken('admin1')).token;
     tokens.reader = (await store.createToken('reader')).token;
     tokens.writer = (await store.createToken('writer')).token;
     tokens.expired = (await store.createToken('reader', { expiresInMs: -1 })).token;
-    server = await startServer(runtime, { host: '127.0.0.1', httpPort: 0 });
-    wire = await startPgWire(server.engine, {
-      config: runtime.project.config.pgwire,
-      dir,
-      host: '127.0.0.1',
-      port: 0,
-      log: runtime.log,
-      meta: runtime.meta,
-      policy: runtime.project.config.auth,
-    });
+    surfaces = await serveAllSurfaces(runtime, dir);
+    ({ server, wire } = surfaces);
     for (const ns of ['shop', 'other'])
       assert.equal((await call('POST', '/iceberg/v1/namespaces', 'admin', { namespace: [ns] })).status, 200);
     for (const t of ['shop.t', 'other.secret'])
@@ -72,10 +106,11 @@ describe('the permission matrix over HTTP API, Iceberg REST, HTTP SQL and the Po
         (await call('POST', '/api/v1/sql', 'admin', { sql: `CREATE TABLE ${t} AS SELECT 1 AS id` })).status,
         200,
       );
+    for (const name of ['shop.orders', 'other.audit'])
+      assert.equal((await call('POST', '/event-types', 'admin', eventType(name))).status, 201);
   });
   after(async () => {
-    await wire?.close();
-    await server?.close();
+    await surfaces?.close();
     await runtime?.close();
     tmp.remove();
   });
@@ -174,6 +209,58 @@ describe('the permission matrix over HTTP API, Iceberg REST, HTTP SQL and the Po
     }
   });
 
+  test('Nakadi API: Problem JSON, revoked grants, authorization lists on top, bus.auth tokens', async () => {
+    const problem = async (res: Response, status: number, detail: RegExp) => {
+      const text = await res.text();
+      assert.equal(res.status, status, text);
+      assert.match(res.headers.get('content-type') ?? '', /application\/problem\+json/);
+      assert.match((JSON.parse(text) as { detail: string }).detail, detail);
+    };
+    await problem(await call('GET', '/event-types', 'anonymous'), 401, /authentication/i);
+    await problem(await call('GET', '/event-types', 'expired'), 401, /expired/);
+    await problem(
+      await call('POST', '/event-types/shop.orders/events', 'reader', [orderEvent()]),
+      403,
+      /reader lacks write on event type shop.orders/,
+    );
+
+    const partitions = (who: Who) => call('GET', '/event-types/shop.orders/partitions', who);
+    assert.equal((await partitions('reader')).status, 200);
+    await store.revoke({ role: 'readers', kind: 'event_type', name: 'shop.orders', privilege: 'read' });
+    await problem(await partitions('reader'), 403, /lacks read/);
+    await store.grant({ role: 'readers', kind: 'event_type', name: 'shop.orders', privilege: 'read' });
+    assert.equal((await partitions('reader')).status, 200);
+
+    // The event type's own list applies on top of the grants: by user, or by platform role.
+    const authorization = {
+      admins: [{ data_type: 'user', value: 'admin1' }],
+      readers: [{ data_type: 'role', value: 'writers' }],
+      writers: [{ data_type: 'user', value: 'writer' }],
+    };
+    assert.equal(
+      (await call('POST', '/event-types', 'admin', eventType('shop.private', { authorization }))).status,
+      201,
+    );
+    for (const role of ['readers', 'writers'])
+      await store.grant({ role, kind: 'event_type', name: 'shop.private', privilege: 'read' });
+    await problem(await call('GET', '/event-types/shop.private/partitions', 'reader'), 403, /READ/);
+    assert.equal((await call('GET', '/event-types/shop.private/partitions', 'writer')).status, 200);
+
+    // Passwords work as on the REST API.
+    const basic = await fetch(`${server.url}/event-types/shop.orders/partitions`, {
+      headers: { authorization: `Basic ${Buffer.from('reader:reader-password').toString('base64')}` },
+    });
+    assert.equal(basic.status, 200);
+
+    // Static bus.auth tokens keep their Nakadi scopes (read only here).
+    assert.equal((await call('GET', '/event-types/shop.orders/partitions', LEGACY_TOKEN as Who)).status, 200);
+    await problem(
+      await call('POST', '/event-types/shop.orders/events', LEGACY_TOKEN as Who, [orderEvent()]),
+      403,
+      /scope nakadi.event_stream.write/,
+    );
+  });
+
   test('commits and catalog changes are audited with their caller', async () => {
     const rows = await runtime.meta.query<{ payload: string }>(
       "SELECT payload FROM sluice_system_outbox WHERE table_name = 'audit' ORDER BY id",
@@ -187,6 +274,25 @@ describe('the permission matrix over HTTP API, Iceberg REST, HTTP SQL and the Po
     );
     assert.ok(
       audit.some((r) => r.actor === 'anonymous' && r.action === 'authenticate' && r.outcome === 'denied'),
+    );
+    // Successful authentications: one row per caller, way and surface a minute, not one per request.
+    const logins = (surface: string, via: string) =>
+      audit.filter(
+        (r) =>
+          r.actor === 'reader' &&
+          r.action === 'authenticate' &&
+          r.outcome === 'ok' &&
+          r.surface === surface &&
+          r.via === via,
+      ).length;
+    assert.deepEqual(
+      [
+        logins('http', 'token'),
+        logins('iceberg', 'token'),
+        logins('bus', 'token'),
+        logins('bus', 'password'),
+      ],
+      [1, 1, 1, 1],
     );
   });
 });

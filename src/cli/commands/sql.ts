@@ -16,6 +16,7 @@ interface SqlOptions {
   output?: string;
   file?: string;
   readOnly?: boolean;
+  user?: string;
 }
 
 const FORMATS = ['table', 'csv', 'json', 'ndjson', 'parquet'] as const;
@@ -42,6 +43,8 @@ async function openRunner(
   globals: GlobalOptions,
 ): Promise<{ runner: SqlRunner; history: string }> {
   if (opts.server) {
+    if (opts.user)
+      throw new InvalidInputError('--user is for embedded SQL; a server knows you by SLUICE_TOKEN');
     const { openRemote } = await import('../sql/remote.js');
     return {
       runner: openRemote(opts.server, opts.readOnly === true),
@@ -53,7 +56,8 @@ async function openRunner(
   const history = existsSync(project.dataDir)
     ? join(project.dataDir, 'sql_history')
     : join(homedir(), '.sluice_history');
-  return { runner: await openEmbedded(project, log, opts.readOnly === true), history };
+  const who = { user: opts.user, token: opts.user ? undefined : process.env.SLUICE_TOKEN || undefined };
+  return { runner: await openEmbedded(project, log, opts.readOnly === true, who), history };
 }
 
 /** `sluice sql "QUERY"`: run statements embedded or on a server and print their results. */
