@@ -7,12 +7,14 @@
  */
 import { createHash } from 'node:crypto';
 import type { MetaStore, SqlRunner } from '../metastore/index.js';
-import { defineSystemTable, recordSystemRows } from '../system/index.js';
+// Not the system index: the catalog's commit path imports this module (no import cycle).
+import { defineSystemTable } from '../system/definition.js';
+import { recordSystemRows } from '../system/outbox.js';
 import { redactText } from '../util/index.js';
 import type { Principal } from './policy.js';
 
 /** Surfaces audit rows come from. */
-export type AuditSurface = 'http' | 'pgwire' | 'cli' | 'iceberg' | 'bus' | 'scheduler';
+export type AuditSurface = 'http' | 'pgwire' | 'cli' | 'iceberg' | 'bus' | 'scheduler' | 'pipeline';
 
 export interface AuditRow {
   at: Date;
@@ -40,7 +42,12 @@ export const AUDIT_TABLE = defineSystemTable<AuditRow>({
       required: true,
       doc: 'password, token, jwt, local, pipeline, scheduler, anonymous',
     },
-    { name: 'surface', type: 'string', required: true, doc: 'http, pgwire, cli, iceberg, bus, scheduler' },
+    {
+      name: 'surface',
+      type: 'string',
+      required: true,
+      doc: 'http, pgwire, cli, iceberg, bus, scheduler, pipeline',
+    },
     { name: 'action', type: 'string', required: true },
     { name: 'resource', type: 'string', doc: 'kind:name of what was acted on' },
     { name: 'outcome', type: 'string', required: true, doc: 'ok, denied or failed' },

@@ -5,9 +5,12 @@
  * re-checks, so a real conflict surfaces as "expected X, found Y" and no commit is lost.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+// The module itself, not the auth index: it is free of the catalog (no import cycle).
+import { type AuditSurface, recordAudit } from '../auth/audit.js';
 import { announceTrigger, type MetaStore, type SqlRunner } from '../metastore/index.js';
 import type { Logger } from '../observe/index.js';
 import type { ObjectStore } from '../storage/index.js';
+import { SYSTEM_NAMESPACE } from '../system/definition.js';
 import {
   appendMetadataLog,
   applyUpdates,
@@ -18,7 +21,7 @@ import {
   type TableRequirement,
   type TableUpdate,
 } from '../table/index.js';
-import { ConflictError, InvalidInputError } from '../util/index.js';
+import { ConflictError, currentActor, InvalidInputError } from '../util/index.js';
 import { CommitFailedError, NoSuchTableError } from './errors.js';
 import { requireNamespace } from './jdbc-namespaces.js';
 import { insertTable, selectTable, swapPointer } from './jdbc-sql.js';
@@ -147,7 +150,58 @@ async function swap(ctx: CommitContext, prepared: Prepared[], also?: AlsoInTrans
       } else ok = await swapPointer(tx, ctx.catalog, namespace, name, p.base, p.written);
       if (!ok) throw new LostRace();
     }
+    await auditCommits(tx, prepared);
   });
+}
+
+/**
+ * One `commit` audit row per table changed, in the commit's own transaction, naming the
+ * actor of the call chain (a user's request or statement, a pipeline's task).
+ */
+async function auditCommits(tx: SqlRunner, prepared: Prepared[]): Promise<void> {
+  await auditCatalogChange(
+    tx,
+    prepared
+      .filter((p) => p.written !== undefined)
+      .map((p) => {
+        const md = p.result.metadata;
+        const snapshotId = md['current-snapshot-id'];
+        const snapshot = md.snapshots?.find((s) => s['snapshot-id'] === snapshotId);
+        return {
+          action: p.base === undefined ? 'create' : 'commit',
+          id: p.id,
+          detail: {
+            snapshot_id: snapshotId === null || snapshotId === undefined ? null : String(snapshotId),
+            operation: snapshotId === p.fromSnapshot ? 'metadata' : snapshot?.summary?.operation,
+          },
+        };
+      }),
+  );
+}
+
+/**
+ * Audit rows for catalog changes (create, commit, rename, drop of tables and views) as the
+ * actor of the call chain, in `tx` when it is a transaction. The platform's own tables are
+ * left out: their flushes would otherwise audit themselves forever.
+ */
+export async function auditCatalogChange(
+  tx: SqlRunner | MetaStore,
+  changes: { action: string; id: TableIdentifier; detail?: Record<string, unknown> }[],
+): Promise<void> {
+  const audited = changes.filter((c) => c.id.namespace[0] !== SYSTEM_NAMESPACE);
+  if (audited.length === 0) return;
+  const actor = currentActor();
+  await recordAudit(
+    tx,
+    audited.map((c) => ({
+      principal: actor,
+      surface: actor.surface as AuditSurface,
+      action: c.action,
+      resource: `table:${formatIdentifier(c.id)}`,
+      outcome: 'ok' as const,
+      detail: { ...actor.detail, ...c.detail },
+    })),
+  );
 }
 
 /**

@@ -18,7 +18,13 @@ import {
   type TableUpdate,
 } from '../table/index.js';
 import { ConflictError, InvalidInputError } from '../util/index.js';
-import { type AlsoInTransaction, type CommitContext, commitChanges, type TableChange } from './commit.js';
+import {
+  type AlsoInTransaction,
+  auditCatalogChange,
+  type CommitContext,
+  commitChanges,
+  type TableChange,
+} from './commit.js';
 import { AlreadyExistsError, NoSuchTableError, NoSuchViewError } from './errors.js';
 import * as ns from './jdbc-namespaces.js';
 import {
@@ -192,7 +198,12 @@ export class JdbcCatalog implements Catalog, CatalogExtensions {
   }
 
   async #insert(id: TableIdentifier, metadataLocation: string, ownsFile: boolean): Promise<void> {
-    if (await insertTable(this.#meta, this.name, id.namespace, id.name, metadataLocation)) return;
+    const inserted = await this.#meta.transaction(async (tx) => {
+      if (!(await insertTable(tx, this.name, id.namespace, id.name, metadataLocation))) return false;
+      await auditCatalogChange(tx, [{ action: ownsFile ? 'create' : 'register', id }]);
+      return true;
+    });
+    if (inserted) return;
     if (ownsFile) await discardMetadata(this.#store, metadataLocation);
     throw alreadyExists(id);
   }
@@ -211,6 +222,9 @@ export class JdbcCatalog implements Catalog, CatalogExtensions {
         );
         if (taken.length) throw alreadyExists(dst);
         if (!(await renameTableRow(tx, this.name, src, dst))) throw noSuchTable(src);
+        await auditCatalogChange(tx, [
+          { action: 'rename', id: dst, detail: { from: formatIdentifier(src) } },
+        ]);
       });
     } catch (err) {
       if (err instanceof ConflictError && !(err instanceof AlreadyExistsError)) throw alreadyExists(dst);
@@ -227,10 +241,15 @@ export class JdbcCatalog implements Catalog, CatalogExtensions {
       const loaded = await this.loadTable(identifier);
       purge = await purgeTableFiles(this.#meta, this.#store, this.name, loaded);
     }
-    if (!(await deleteTable(this.#meta, this.name, namespace, name))) throw noSuchTable(identifier);
-    const deleted = purge ? await purge() : 0;
+    const deleted = await this.#meta.transaction(async (tx) => {
+      if (!(await deleteTable(tx, this.name, namespace, name))) return false;
+      await auditCatalogChange(tx, [{ action: 'drop', id: identifier, detail: { purge: Boolean(o.purge) } }]);
+      return true;
+    });
+    if (!deleted) throw noSuchTable(identifier);
+    const files = purge ? await purge() : 0;
     this.#log?.info(
-      { table: formatIdentifier(identifier), purged: Boolean(purge), deleted },
+      { table: formatIdentifier(identifier), purged: Boolean(purge), deleted: files },
       'table dropped',
     );
   }

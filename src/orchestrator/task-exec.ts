@@ -7,7 +7,7 @@
 import type { Job, SqlRunner } from '../metastore/index.js';
 import type { Runtime } from '../runtime/index.js';
 import type { TaskContext, TaskProgress } from '../runtime/tasks.js';
-import { errorMessage, redactText } from '../util/index.js';
+import { errorMessage, redactText, withActor } from '../util/index.js';
 import { queueAlerts } from './alerts.js';
 import { kindOf } from './definition.js';
 import { advanceRun, type EngineContext, lockRun, notifyAdvance, runsWithWaitingTasks } from './engine.js';
@@ -127,7 +127,17 @@ async function runAttempt(o: ExecuteOptions): Promise<void> {
           .catch(() => undefined);
       },
     };
-    const result = await raceAbort(kind.run(ctx, spec), signal);
+    // Commits the task makes are audited as the pipeline's, with the run and task.
+    const actor = {
+      name: `pipeline:${run.pipeline}`,
+      via: 'pipeline',
+      surface: 'pipeline',
+      detail: { run_id: runId, task_id: taskId, attempt },
+    };
+    const result = await raceAbort(
+      withActor(actor, () => kind.run(ctx, spec)),
+      signal,
+    );
     for (const t of timers) clearInterval(t);
     await log.close();
     o.metrics?.taskDuration

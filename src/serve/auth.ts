@@ -16,7 +16,7 @@ import {
   recordAudit,
 } from '../auth/index.js';
 import type { MetaStore } from '../metastore/index.js';
-import { PermissionError } from '../util/index.js';
+import { PermissionError, withActor } from '../util/index.js';
 
 /** The Hono context variables this module sets. */
 export type AuthVariables = { principal: Principal };
@@ -59,9 +59,11 @@ export function authenticate(
       }
       throw err;
     }
-    audited?.(principal, c.req.path.startsWith('/iceberg/') ? 'iceberg' : 'http', remoteAddressOf(c));
+    const surface = c.req.path.startsWith('/iceberg/') ? 'iceberg' : 'http';
+    audited?.(principal, surface, remoteAddressOf(c));
     c.set('principal', principal);
-    await next();
+    // Commits made while serving the request are audited as the caller's.
+    await withActor({ name: principal.name, via: principal.via, surface }, () => next());
   };
 }
 

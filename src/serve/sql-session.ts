@@ -23,7 +23,7 @@ import type {
 } from '../engine/index.js';
 import type { MetaStore } from '../metastore/index.js';
 import type { Logger } from '../observe/index.js';
-import { PermissionError } from '../util/index.js';
+import { PermissionError, withActor } from '../util/index.js';
 
 /** Where a SQL session comes from, for its policy and audit rows. */
 export interface UserSessionOptions {
@@ -72,7 +72,15 @@ export async function openUserSession(
       tables = { read: [], written: [] };
       let result: QueryResult;
       try {
-        result = await session.run(sql, ro);
+        result = await withActor(
+          {
+            name: principal.name,
+            via: principal.via,
+            surface: o.surface,
+            detail: { statement: statementHash(sql) },
+          },
+          () => session.run(sql, ro),
+        );
       } catch (err) {
         const denied = err instanceof PermissionError;
         await record(sql, denied ? 'denied' : 'failed', denied ? { reason: err.message.split('\n')[0] } : {});

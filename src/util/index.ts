@@ -1,3 +1,4 @@
+export { type Actor, currentActor, localUser, withActor } from './actor.js';
 export {
   BackendError,
   ConfigError,

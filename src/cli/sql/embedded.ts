@@ -5,22 +5,13 @@
  * Sluice user (`--user`) or token (SLUICE_TOKEN), the session runs under that user's policy
  * instead (grants, approval, PII masking), to see what they see.
  */
-import { userInfo } from 'node:os';
 import { AuthStore, type Principal, recordAudit, statementHash } from '../../auth/index.js';
 import type { Project } from '../../config/index.js';
 import { type Engine, type EngineSession, jsonRow, openEngine } from '../../engine/index.js';
 import type { Logger } from '../../observe/index.js';
 import { openRuntime, type Runtime } from '../../runtime/index.js';
-import { InvalidInputError } from '../../util/index.js';
+import { InvalidInputError, localUser } from '../../util/index.js';
 import type { JsonValue, SqlRows, SqlRunner } from './types.js';
-
-function localUser(): string {
-  try {
-    return userInfo().username;
-  } catch {
-    return 'sluice';
-  }
-}
 
 class EmbeddedRunner implements SqlRunner {
   constructor(
