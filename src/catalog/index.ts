@@ -31,3 +31,4 @@ export {
   type IcebergRestOptions,
   restTableConfig,
 } from './rest/app.js';
+export { type RollbackResult, rollbackTable } from './rollback.js';
