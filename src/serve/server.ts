@@ -85,9 +85,16 @@ export async function startServer(runtime: Runtime, o: ServerOptions): Promise<R
       // Open event streams would hold close() open forever.
       await stream.close();
       await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        // Idle keep-alive connections would hold close() open forever.
-        (server as unknown as { closeIdleConnections?: () => void }).closeIdleConnections?.();
+        const idle = () =>
+          (server as unknown as { closeIdleConnections?: () => void }).closeIdleConnections?.();
+        // Keep-alive connections would hold close() open too: close them as soon as each is idle
+        // (a stream that just ended, or a browser between two requests).
+        const sweep = setInterval(idle, 100);
+        server.close(() => {
+          clearInterval(sweep);
+          resolve();
+        });
+        idle();
       });
       if (!o.engine) await engine.close();
     },

@@ -22,4 +22,6 @@ export interface ModelGraph {
   edges: { from: string; to: string }[];
 }
 
-export const fetchModels = (signal: AbortSignal) => apiJson<ModelGraph>('/models', signal);
+/** The graph of the dbt project in `dir` (relative to the Sluice project; default: the project itself). */
+export const fetchModels = (signal: AbortSignal, dir?: string | null) =>
+  apiJson<ModelGraph>(`/models${dir ? `?dir=${encodeURIComponent(dir)}` : ''}`, signal);

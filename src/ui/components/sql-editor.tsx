@@ -50,6 +50,21 @@ function schemaOf(tables: readonly TableRef[]): SQLNamespace {
   return root;
 }
 
+/** Page colours and fonts (custom properties reach into the shadow root). */
+const theme = EditorView.theme({
+  '&': {
+    minHeight: '160px',
+    border: '1px solid var(--border)',
+    borderRadius: 'var(--radius)',
+    background: 'var(--surface)',
+    color: 'var(--text, inherit)',
+    fontSize: '13px',
+  },
+  '&.cm-focused': { outline: '2px solid var(--accent-soft)' },
+  '.cm-scroller': { fontFamily: 'var(--mono)' },
+  '.cm-gutters': { background: 'var(--surface-2)', borderRight: '1px solid var(--border)' },
+});
+
 export default function SqlEditor({ value, onChange, onRun, label }: SqlEditorProps) {
   const host = useRef<HTMLDivElement>(null);
   const view = useRef<EditorView>(undefined);
@@ -80,12 +95,19 @@ export default function SqlEditor({ value, onChange, onRun, label }: SqlEditorPr
       sql({ dialect: PostgreSQL, schema: schemaOf(refs), upperCaseKeywords: true }),
       PostgreSQL.language.data.of({ autocomplete: columnSource }),
     ];
+    // In a shadow root CodeMirror styles itself with constructed style sheets, which the UI's
+    // Content-Security-Policy (style-src 'self') allows; in the document it would need inline <style>.
+    const shadow = host.current?.shadowRoot ?? host.current?.attachShadow({ mode: 'open' });
+    const mount = document.createElement('div');
+    shadow?.appendChild(mount);
     const v = new EditorView({
-      parent: host.current as HTMLDivElement,
+      parent: mount,
+      root: shadow,
       state: EditorState.create({
         doc: value,
         extensions: [
           basicSetup,
+          theme,
           language.of(languageFor([])),
           autocompletion({ activateOnTyping: true }),
           Prec.highest(
@@ -119,6 +141,7 @@ export default function SqlEditor({ value, onChange, onRun, label }: SqlEditorPr
     return () => {
       stop.abort();
       v.destroy();
+      mount.remove();
       view.current = undefined;
     };
   }, []);

@@ -5,19 +5,19 @@ import { formatTime } from '../format';
 import { parseParams } from '../params';
 import { Link } from '../router';
 
-/** `YYYY-MM-DD` of a date, in UTC. */
-function isoDay(d: Date): string {
-  return d.toISOString().slice(0, 10);
+/** `YYYY-MM-DDTHH:MM` of a time in UTC, as a datetime-local input holds it. */
+function inputTime(d: Date): string {
+  return d.toISOString().slice(0, 16);
 }
 
 /**
- * Backfill a pipeline: one run per schedule interval between two dates (both days included),
- * at most `parallel` at once; lists the intervals and the runs that cover them.
+ * Backfill a pipeline: one run per schedule interval starting between two times (UTC, both
+ * included), at most `parallel` at once; lists the intervals and the runs that cover them.
  */
 export function BackfillForm({ pipeline }: { pipeline: string }) {
-  const today = new Date();
-  const [from, setFrom] = useState(isoDay(new Date(today.getTime() - 86_400_000)));
-  const [to, setTo] = useState(isoDay(today));
+  const midnight = Math.floor(Date.now() / 86_400_000) * 86_400_000;
+  const [from, setFrom] = useState(inputTime(new Date(midnight - 86_400_000)));
+  const [to, setTo] = useState(inputTime(new Date(midnight - 60_000)));
   const [parallel, setParallel] = useState(2);
   const [paramText, setParamText] = useState('');
   const [busy, setBusy] = useState(false);
@@ -29,12 +29,10 @@ export function BackfillForm({ pipeline }: { pipeline: string }) {
     setBusy(true);
     setError(undefined);
     try {
-      // The end day is included: the range runs to its last millisecond.
-      const end = new Date(Date.parse(`${to}T00:00:00Z`) + 86_400_000 - 1);
       setResult(
         await backfill(pipeline, {
-          from: `${from}T00:00:00Z`,
-          to: end.toISOString(),
+          from: `${from}:00Z`,
+          to: `${to}:00Z`,
           parallel,
           params: parseParams(paramText),
         }),
@@ -50,10 +48,11 @@ export function BackfillForm({ pipeline }: { pipeline: string }) {
     <form className="panel trigger-form" aria-label="Backfill" onSubmit={(e) => void submit(e)}>
       <div className="form-row">
         <label>
-          From <input type="date" required value={from} onChange={(e) => setFrom(e.target.value)} />
+          From (UTC){' '}
+          <input type="datetime-local" required value={from} onChange={(e) => setFrom(e.target.value)} />
         </label>
         <label>
-          To <input type="date" required value={to} onChange={(e) => setTo(e.target.value)} />
+          To (UTC) <input type="datetime-local" required value={to} onChange={(e) => setTo(e.target.value)} />
         </label>
         <label>
           Max parallel{' '}

@@ -1,4 +1,4 @@
-import { useMemo, useState } from 'react';
+import { useCallback, useMemo, useState } from 'react';
 import { fetchModels, type ModelGraph, type ModelNode } from '../api-models';
 import { Dag, type DagTask } from '../components/dag';
 import { formatTime } from '../format';
@@ -34,7 +34,10 @@ function graphOf(g: ModelGraph): {
 
 /** The SQL models of the project as a lineage graph; a node opens its columns, tests, SQL and last build. */
 export function ModelsPage() {
-  const { data, error } = useLive(fetchModels, {
+  // `?dir=dbt` shows the dbt project in that directory of the Sluice project.
+  const dir = new URLSearchParams(window.location.search).get('dir');
+  const load = useCallback((signal: AbortSignal) => fetchModels(signal, dir), [dir]);
+  const { data, error } = useLive(load, {
     match: (e) => e.type === 'table',
     fallbackMs: POLL_MS,
   });

@@ -147,7 +147,8 @@ export function SqlPage() {
                 </button>
                 <span className={h.ok ? 'muted' : 'tone-bad'}>
                   {' '}
-                  {new Date(h.at).toLocaleString()} · {h.ok ? `${h.rows} rows` : 'failed'}
+                  {new Date(h.at).toLocaleString()} ·{' '}
+                  {h.ok ? `${h.rows} row${h.rows === 1 ? '' : 's'}` : 'failed'}
                 </span>
               </li>
             ))}
