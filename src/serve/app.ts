@@ -15,6 +15,7 @@ import { coreOpenApi, openApiDocument } from './openapi.js';
 import { rateLimit } from './rate-limit.js';
 import { authRoutes } from './routes/auth.js';
 import { infoRoutes } from './routes/info.js';
+import { liveOpenApiPaths } from './routes/live-openapi.js';
 import { modelRoutes } from './routes/models.js';
 import { modelOpenApiPaths, modelOpenApiSchemas } from './routes/models-openapi.js';
 import { pipelineRoutes } from './routes/pipelines.js';
@@ -177,6 +178,7 @@ export function createApp(ctx: ServeContext): Hono {
       sqlOpenApi,
       { paths: pipelineOpenApiPaths, schemas: pipelineOpenApiSchemas },
       { paths: modelOpenApiPaths, schemas: modelOpenApiSchemas },
+      { paths: liveOpenApiPaths },
     ],
     { version: packageVersion() },
   );

@@ -24,6 +24,26 @@ const TASK_STATE = { type: 'string', enum: [...TASK_STATES] };
 const time = { type: ['string', 'null'], format: 'date-time' };
 const STATE_COUNTS = Object.fromEntries(RUN_STATES.map((s) => [s, { type: 'integer' }]));
 
+const BACKFILL = {
+  type: 'object',
+  properties: {
+    intervals: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          start: { type: 'string', format: 'date-time' },
+          end: { type: 'string', format: 'date-time' },
+          runId: { type: 'string' },
+          existing: { type: 'boolean', description: 'A run covered the interval before this backfill' },
+          state: RUN_STATE,
+        },
+      },
+    },
+    created: { type: 'array', items: { type: 'string' }, description: 'Runs created before the answer' },
+  },
+};
+
 /** Schemas the paths refer to, for `components.schemas`. */
 export const pipelineOpenApiSchemas = {
   Run: {
@@ -132,6 +152,35 @@ export const pipelineOpenApiPaths = {
           type: 'object',
           properties: { pipeline: { type: 'string' }, reasons: { type: 'array', items: { type: 'string' } } },
         }),
+        404: error,
+      },
+    },
+  },
+  '/api/v1/pipelines/{name}/backfill': {
+    post: {
+      tags: ['orchestrator'],
+      summary:
+        'Backfill: one run per schedule interval starting between from and to, at most `parallel` at once. ' +
+        'Answers 202 once the first runs exist; the server creates the rest as runs finish. ' +
+        'Intervals that already have a run are skipped, so sending it again is safe.',
+      parameters: [{ name: 'name', in: 'path', required: true, schema: { type: 'string' } }],
+      requestBody: body({
+        type: 'object',
+        required: ['from', 'to'],
+        additionalProperties: false,
+        properties: {
+          from: { type: 'string', description: 'ISO date or date-time' },
+          to: { type: 'string', description: 'ISO date or date-time (included)' },
+          parallel: { type: 'integer', minimum: 1, maximum: 32, default: 1 },
+          params: { type: 'object', additionalProperties: { type: 'string' } },
+          dryRun: { type: 'boolean', description: 'Only list the intervals and which have a run' },
+        },
+      }),
+      responses: {
+        200: json(BACKFILL, 'Dry run, or nothing left to run'),
+        202: json(BACKFILL, 'Started'),
+        400: error,
+        403: error,
         404: error,
       },
     },
