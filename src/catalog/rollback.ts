@@ -37,7 +37,7 @@ export async function rollbackTable(
   if (current !== null && !o.force && !isAncestorOf(md, current, target)) {
     throw new ConflictError(
       `snapshot ${target} is not an ancestor of the current snapshot ${current} of "${table}"`,
-      'rolling back moves to an earlier state of the current history; force it to make any snapshot current',
+      'rolling back moves to an earlier state of the current history; pass --force (or "force": true over HTTP) to make any snapshot current',
     );
   }
   if (current === target) return { table, from: current, to: target, changed: false };

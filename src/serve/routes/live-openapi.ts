@@ -1,18 +1,5 @@
 /** OpenAPI 3.1 paths of the live event stream and table rollback (routes/stream.ts, routes/tables.ts). */
-
-const error = {
-  description: 'Error',
-  content: {
-    'application/json': {
-      schema: {
-        type: 'object',
-        properties: {
-          error: { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' } } },
-        },
-      },
-    },
-  },
-};
+import { errorResponse as error } from './pipelines-openapi.js';
 
 export const liveOpenApiPaths = {
   '/api/v1/stream': {

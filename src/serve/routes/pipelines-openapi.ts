@@ -4,7 +4,8 @@
  */
 import { RUN_STATES, TASK_STATES } from '../../orchestrator/index.js';
 
-const error = {
+/** The JSON error answer every route gives. */
+export const errorResponse = {
   description: 'Error',
   content: {
     'application/json': {
@@ -136,7 +137,7 @@ export const pipelineOpenApiPaths = {
       tags: ['orchestrator'],
       summary: 'One pipeline and its recent runs',
       parameters: [{ name: 'name', in: 'path', required: true, schema: { type: 'string' } }],
-      responses: { 200: json(ref('Pipeline')), 404: error },
+      responses: { 200: json(ref('Pipeline')), 404: errorResponse },
     },
   },
   '/api/v1/pipelines/{name}/why': {
@@ -152,7 +153,7 @@ export const pipelineOpenApiPaths = {
           type: 'object',
           properties: { pipeline: { type: 'string' }, reasons: { type: 'array', items: { type: 'string' } } },
         }),
-        404: error,
+        404: errorResponse,
       },
     },
   },
@@ -179,9 +180,9 @@ export const pipelineOpenApiPaths = {
       responses: {
         200: json(BACKFILL, 'Dry run, or nothing left to run'),
         202: json(BACKFILL, 'Started'),
-        400: error,
-        403: error,
-        404: error,
+        400: errorResponse,
+        403: errorResponse,
+        404: errorResponse,
       },
     },
   },
@@ -196,7 +197,7 @@ export const pipelineOpenApiPaths = {
       ],
       responses: {
         200: json({ type: 'object', properties: { runs: { type: 'array', items: ref('Run') } } }),
-        400: error,
+        400: errorResponse,
       },
     },
     post: {
@@ -212,7 +213,7 @@ export const pipelineOpenApiPaths = {
           logicalDate: { type: 'string', format: 'date-time' },
         },
       }),
-      responses: { 201: json(ref('Run'), 'Created'), 400: error, 404: error },
+      responses: { 201: json(ref('Run'), 'Created'), 400: errorResponse, 404: errorResponse },
     },
   },
   '/api/v1/runs/summary': {
@@ -249,7 +250,7 @@ export const pipelineOpenApiPaths = {
             },
           },
         }),
-        400: error,
+        400: errorResponse,
       },
     },
   },
@@ -265,7 +266,7 @@ export const pipelineOpenApiPaths = {
             { type: 'object', properties: { tasks: { type: 'array', items: ref('TaskRun') } } },
           ],
         }),
-        404: error,
+        404: errorResponse,
       },
     },
   },
@@ -294,8 +295,8 @@ export const pipelineOpenApiPaths = {
             removed: { type: 'array', items: { type: 'string' } },
           },
         }),
-        404: error,
-        409: error,
+        404: errorResponse,
+        409: errorResponse,
       },
     },
   },
@@ -304,7 +305,7 @@ export const pipelineOpenApiPaths = {
       tags: ['orchestrator'],
       summary: 'Cancel a queued or running run',
       parameters: [runId],
-      responses: { 200: json(ref('Run')), 404: error, 409: error },
+      responses: { 200: json(ref('Run')), 404: errorResponse, 409: errorResponse },
     },
   },
   '/api/v1/runs/{id}/mark': {
@@ -317,7 +318,7 @@ export const pipelineOpenApiPaths = {
         required: ['state'],
         properties: { state: { type: 'string', enum: ['success', 'failed'] }, task: { type: 'string' } },
       }),
-      responses: { 200: json(ref('Run')), 400: error, 404: error },
+      responses: { 200: json(ref('Run')), 400: errorResponse, 404: errorResponse },
     },
   },
   '/api/v1/runs/{id}/logs': {
@@ -349,7 +350,7 @@ export const pipelineOpenApiPaths = {
             },
           },
         }),
-        404: error,
+        404: errorResponse,
       },
     },
   },

@@ -6,6 +6,7 @@ import {
   qualifiedName,
   type TableRef,
 } from '../api-tables';
+import { Pager } from '../components/pager';
 import { formatBytes, formatTime } from '../format';
 import { useLive } from '../live';
 import { Link } from '../router';
@@ -153,29 +154,7 @@ export function TablesPage() {
           </tbody>
         </table>
       </div>
-      {pages > 1 && (
-        <nav className="pager" aria-label="Table pages">
-          <button
-            type="button"
-            className="secondary"
-            disabled={current === 0}
-            onClick={() => setPage(current - 1)}
-          >
-            Previous
-          </button>
-          <span className="muted">
-            Page {current + 1} of {pages}
-          </span>
-          <button
-            type="button"
-            className="secondary"
-            disabled={current >= pages - 1}
-            onClick={() => setPage(current + 1)}
-          >
-            Next
-          </button>
-        </nav>
-      )}
+      <Pager label="Table pages" page={current} pages={pages} onPage={setPage} />
     </section>
   );
 }
