@@ -31,6 +31,7 @@ export {
   type IcebergRestOptions,
   restTableConfig,
 } from './rest/app.js';
+export { type RollbackResult, rollbackTable } from './rollback.js';
 export {
   deleteView,
   insertView,

@@ -26,7 +26,7 @@ import {
   TableIO,
   type TableMetadata,
 } from '../table/index.js';
-import { InvalidInputError } from '../util/index.js';
+import { InvalidInputError, NotFoundError } from '../util/index.js';
 import { tokenize } from './lexer.js';
 
 /** A catalog table as the engine knows it. */
@@ -255,13 +255,28 @@ export class LakeViews {
       const at = word.indexOf('@');
       if (at <= 0) continue;
       const base = word.slice(0, at);
+      // Tables of the same name in other schemas need not have the snapshot: it is an error
+      // only when no table of that name has it.
+      let missing: unknown;
+      let built = false;
       for (const t of this.#tables.values()) {
         if (t.name.toLowerCase() !== base) continue;
         const view = `${t.name}${word.slice(at)}`;
-        if (t.pinned.has(view.toLowerCase())) continue;
-        await this.#build(conn, t, view, parseTimeTravel(word.slice(at + 1)), signal);
+        if (t.pinned.has(view.toLowerCase())) {
+          built = true;
+          continue;
+        }
+        try {
+          await this.#build(conn, t, view, parseTimeTravel(word.slice(at + 1)), signal);
+        } catch (err) {
+          if (!(err instanceof NotFoundError)) throw err;
+          missing ??= err;
+          continue;
+        }
+        built = true;
         t.pinned.add(view.toLowerCase());
       }
+      if (!built && missing) throw missing;
     }
   }
 

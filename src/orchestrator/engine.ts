@@ -17,6 +17,7 @@ import type { LoadedPipeline } from './load.js';
 import {
   ACTIVE_TASK_STATES,
   FINISHED_TASK_STATES,
+  RUN_CHANGES_CHANNEL,
   type RunState,
   runFromRow,
   TASK_QUEUE,
@@ -329,8 +330,9 @@ export async function advanceAndNotify(ctx: EngineContext, runId: string): Promi
   return result;
 }
 
-/** Wake workers for new tasks and waiters for a finished run. */
+/** Wake workers for new tasks and waiters for a finished run; tell live views the run moved. */
 export async function notifyAdvance(ctx: EngineContext, runId: string, r: AdvanceResult): Promise<void> {
   if (r.enqueued > 0) await ctx.meta.notify('sluice.tasks').catch(() => undefined);
   if (r.finished) await ctx.meta.notify('sluice.runs', runId).catch(() => undefined);
+  await ctx.meta.notify(RUN_CHANGES_CHANNEL, runId).catch(() => undefined);
 }

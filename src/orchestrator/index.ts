@@ -48,7 +48,9 @@ export { Scheduler, TRIGGER_CHANNEL, type TriggerEvent } from './scheduler.js';
 export {
   type AttemptInfo,
   type LogLine,
+  RUN_CHANGES_CHANNEL,
   RUN_STATES,
+  RUNS_CHANNEL,
   type RunInfo,
   type RunState,
   TASK_STATES,

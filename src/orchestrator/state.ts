@@ -11,6 +11,8 @@ export const TASK_QUEUE = 'sluice.tasks';
 export const TASKS_CHANNEL = 'sluice.tasks';
 /** Channel carrying a run id whenever a run changes state or is cancelled. */
 export const RUNS_CHANNEL = 'sluice.runs';
+/** Channel carrying a run id whenever the run or one of its tasks moved (for live views). */
+export const RUN_CHANGES_CHANNEL = 'sluice.run_changes';
 
 export const RUN_STATES = ['queued', 'running', 'success', 'failed', 'cancelled'] as const;
 export type RunState = (typeof RUN_STATES)[number];

@@ -17,7 +17,7 @@ import { AttemptLog } from './logs.js';
 import type { OrchestratorMetrics } from './metrics.js';
 import type { TaskKindRegistry } from './registry.js';
 import { retryDelayMs, shouldRetry } from './retry.js';
-import { getRun, type RunInfo } from './state.js';
+import { getRun, RUN_CHANGES_CHANNEL, type RunInfo } from './state.js';
 import { expandEnv, renderTemplates } from './template.js';
 
 /** What one execution needs. */
@@ -78,6 +78,7 @@ async function runAttempt(o: ExecuteOptions): Promise<void> {
     return;
   }
   const { attempt, run } = started;
+  await meta.notify(RUN_CHANGES_CHANNEL, runId).catch(() => undefined);
   const version = await engine.versions.get(run.pipeline, run.versionHash);
   const task = version.tasks.get(taskId);
   const log = new AttemptLog(meta, runId, taskId, attempt);

@@ -10,10 +10,12 @@ import { runtimeHealth } from '../runtime/index.js';
 import { PermissionError, packageVersion } from '../util/index.js';
 import { type AuthVariables, auditChanges, authenticate, principalOf, remoteAddressOf } from './auth.js';
 import { httpErrorInfo } from './errors.js';
+import { EventStreamHub } from './event-stream.js';
 import { coreOpenApi, openApiDocument } from './openapi.js';
 import { rateLimit } from './rate-limit.js';
 import { authRoutes } from './routes/auth.js';
 import { infoRoutes } from './routes/info.js';
+import { liveOpenApiPaths } from './routes/live-openapi.js';
 import { modelRoutes } from './routes/models.js';
 import { modelOpenApiPaths, modelOpenApiSchemas } from './routes/models-openapi.js';
 import { monitorRoutes } from './routes/monitors.js';
@@ -22,6 +24,8 @@ import { pipelineRoutes } from './routes/pipelines.js';
 import { pipelineOpenApiPaths, pipelineOpenApiSchemas } from './routes/pipelines-openapi.js';
 import { sqlRoutes } from './routes/sql.js';
 import { sqlOpenApi } from './routes/sql-openapi.js';
+import { streamRoutes } from './routes/stream.js';
+import { tableRoutes } from './routes/tables.js';
 import { openUserSession } from './sql-session.js';
 import { serveUi } from './ui.js';
 
@@ -35,6 +39,8 @@ export interface ServeContext {
   engine?: Engine;
   /** The event bus, when this server serves the Nakadi API (/event-types, /subscriptions). */
   bus?: EventBus;
+  /** Live updates behind GET /api/v1/stream (default: a hub of this app, never closed). */
+  stream?: EventStreamHub;
 }
 
 /** Largest request body the platform API accepts unless a route sets its own limit. */
@@ -115,6 +121,10 @@ export function createApp(ctx: ServeContext): Hono {
     ),
   );
   app.use(
+    '/api/v1/tables/*',
+    auditChanges(runtime.meta, () => 'rollback'),
+  );
+  app.use(
     '/api/v1/runs/*',
     auditChanges(runtime.meta, (_m, path) =>
       /\/runs$/.test(path) ? 'trigger' : `run_${path.split('/').at(-1)}`,
@@ -160,6 +170,11 @@ export function createApp(ctx: ServeContext): Hono {
   app.route('/api/v1', pipelineRoutes(ctx));
   app.route('/api/v1', modelRoutes(ctx));
   app.route('/api/v1', monitorRoutes(ctx));
+  app.route('/api/v1', streamRoutes(ctx.stream ?? new EventStreamHub(runtime, metrics.registry)));
+  app.route(
+    '/api/v1',
+    tableRoutes(openCatalog({ meta: runtime.meta, store: runtime.store, log: runtime.log }), authStore),
+  );
   const openApi = openApiDocument(
     [
       coreOpenApi,
@@ -167,6 +182,7 @@ export function createApp(ctx: ServeContext): Hono {
       { paths: pipelineOpenApiPaths, schemas: pipelineOpenApiSchemas },
       { paths: modelOpenApiPaths, schemas: modelOpenApiSchemas },
       { paths: monitorOpenApiPaths, schemas: monitorOpenApiSchemas },
+      { paths: liveOpenApiPaths },
     ],
     { version: packageVersion() },
   );

@@ -8,6 +8,7 @@ import { createMetrics } from '../observe/index.js';
 import type { Runtime } from '../runtime/index.js';
 import { InvalidInputError } from '../util/index.js';
 import { createApp } from './app.js';
+import { EventStreamHub } from './event-stream.js';
 import { serverTls, type TlsMaterial } from './tls.js';
 
 export interface ServerOptions {
@@ -52,7 +53,9 @@ export async function startServer(runtime: Runtime, o: ServerOptions): Promise<R
   }
   const tls = await serverTls(runtime.project);
   const engine = o.engine ?? (await openEngine(runtime, { fileAccess: 'lake' }));
-  const app = createApp({ runtime, metrics: createMetrics(), startedAt: new Date(), engine, bus: o.bus });
+  const metrics = createMetrics();
+  const stream = new EventStreamHub(runtime, metrics.registry);
+  const app = createApp({ runtime, metrics, startedAt: new Date(), engine, bus: o.bus, stream });
   const log = runtime.log.child({ component: 'server' });
   let server: ReturnType<typeof serve>;
   try {
@@ -79,10 +82,19 @@ export async function startServer(runtime: Runtime, o: ServerOptions): Promise<R
     engine,
     tls,
     close: async () => {
+      // Open event streams would hold close() open forever.
+      await stream.close();
       await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        // Idle keep-alive connections would hold close() open forever.
-        (server as unknown as { closeIdleConnections?: () => void }).closeIdleConnections?.();
+        const idle = () =>
+          (server as unknown as { closeIdleConnections?: () => void }).closeIdleConnections?.();
+        // Keep-alive connections would hold close() open too: close them as soon as each is idle
+        // (a stream that just ended, or a browser between two requests).
+        const sweep = setInterval(idle, 100);
+        server.close(() => {
+          clearInterval(sweep);
+          resolve();
+        });
+        idle();
       });
       if (!o.engine) await engine.close();
     },

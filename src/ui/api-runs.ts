@@ -124,6 +124,29 @@ export const fetchRunsSummary = (bucket: 'hour' | 'day', signal: AbortSignal) =>
 export const triggerRun = (pipeline: string, params: Record<string, string>) =>
   apiJson<Run>('/runs', new AbortController().signal, { method: 'POST', body: { pipeline, params } });
 
+/** One data interval of a backfill and the run that covers it. */
+export interface BackfillInterval {
+  start: string;
+  end: string;
+  runId?: string;
+  existing: boolean;
+  state?: string;
+}
+
+/**
+ * Start a backfill: one run per schedule interval between `from` and `to` (ISO dates), at most
+ * `parallel` at once. Answers once the first runs exist; the server creates the rest as runs finish.
+ */
+export const backfill = (
+  pipeline: string,
+  body: { from: string; to: string; parallel: number; params: Record<string, string> },
+) =>
+  apiJson<{ intervals: BackfillInterval[]; created: string[] }>(
+    `/pipelines/${q(pipeline)}/backfill`,
+    new AbortController().signal,
+    { method: 'POST', body },
+  );
+
 /** Re-run the failed tasks of a run, or `fromTask` and everything downstream of it. */
 export const resumeRun = (id: string, fromTask?: string) =>
   apiJson<{ rerun: string[] }>(`/runs/${q(id)}/resume`, new AbortController().signal, {

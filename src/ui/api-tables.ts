@@ -86,6 +86,15 @@ export async function fetchAllTables(signal: AbortSignal): Promise<TableRef[]> {
   return tables.sort((a, b) => qualifiedName(a).localeCompare(qualifiedName(b)));
 }
 
+/** Whether the catalog has the table (asked of its namespace's list: no 404 for a missing one). */
+export async function tableExists(ref: TableRef, signal: AbortSignal): Promise<boolean> {
+  const listed = await getJson<{ identifiers: TableRef[] }>(
+    `/namespaces/${nsPath(ref.namespace)}/tables`,
+    signal,
+  );
+  return listed.identifiers.some((t) => t.name === ref.name);
+}
+
 /** The table's current metadata. */
 export async function fetchTable(ref: TableRef, signal: AbortSignal): Promise<IcebergMetadata> {
   const body = await getJson<{ metadata: IcebergMetadata }>(
@@ -93,6 +102,41 @@ export async function fetchTable(ref: TableRef, signal: AbortSignal): Promise<Ic
     signal,
   );
   return body.metadata;
+}
+
+/** Make `snapshotId` the table's current snapshot (`POST /api/v1/tables/{ns}/{t}/rollback`). */
+export async function rollbackTable(
+  ref: TableRef,
+  snapshotId: string,
+): Promise<{ from: string | null; to: string; changed: boolean }> {
+  const res = await fetch(
+    `/api/v1/tables/${encodeURIComponent(ref.namespace.join('.'))}/${encodeURIComponent(ref.name)}/rollback`,
+    {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json' },
+      body: JSON.stringify({ snapshotId }),
+    },
+  );
+  const body = (await res.json().catch(() => ({}))) as {
+    error?: { message?: string };
+    from: string | null;
+    to: string;
+    changed: boolean;
+  };
+  if (!res.ok) throw new Error(body.error?.message ?? `${res.status} ${res.statusText}`);
+  return body;
+}
+
+/** A SQL identifier, quoted when it is not a plain lower-case name. */
+export function sqlIdent(name: string): string {
+  return /^[a-z_][a-z0-9_]*$/.test(name) ? name : `"${name.replaceAll('"', '""')}"`;
+}
+
+/** The SQL name of a table, at a snapshot when one is given (`ns."t@123"`, the engine's time travel). */
+export function sqlTableName(ref: TableRef, snapshotId?: string): string {
+  return [...ref.namespace.map(sqlIdent), sqlIdent(snapshotId ? `${ref.name}@${snapshotId}` : ref.name)].join(
+    '.',
+  );
 }
 
 /** `ns.sub.table`, the name SQL uses. */

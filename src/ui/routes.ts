@@ -1,6 +1,7 @@
 import type { ComponentType } from 'react';
 import type { IconName } from './components/icons';
 import { EventsPage } from './pages/events';
+import { ModelsPage } from './pages/models';
 import { MonitoringPage } from './pages/monitoring';
 import { OverviewPage } from './pages/overview';
 import { PipelinePage } from './pages/pipeline';
@@ -32,6 +33,7 @@ export const routes: readonly PageRoute[] = [
   { path: '/runs/:id', label: 'Run', component: RunPage },
   { path: '/tables', label: 'Tables', icon: 'tables', component: TablesPage },
   { path: '/tables/:name', label: 'Table', component: TablePage },
+  { path: '/models', label: 'Models', icon: 'models', component: ModelsPage },
   { path: '/sql', label: 'SQL', icon: 'sql', component: SqlPage },
   { path: '/events', label: 'Events', icon: 'events', component: EventsPage },
   { path: '/monitoring', label: 'Monitoring', icon: 'monitoring', component: MonitoringPage },

@@ -111,6 +111,12 @@ describe('SQL engine over the lake (SQLite + local files)', () => {
     await table.createTag('v1', first['snapshot-id']);
     assert.deepEqual(await query(reader, 'SELECT count(*) FROM shop."orders@v1"'), [[5]]);
     await assert.rejects(reader.run('SELECT * FROM shop."orders@999"'), /snapshot 999 does not exist/);
+    // A table of the same name in another schema lacks that snapshot: reading shop's still works.
+    await writer.run('CREATE TABLE archive.orders AS SELECT 1 AS id');
+    assert.deepEqual(await query(reader, `SELECT count(*) FROM shop."orders@${first['snapshot-id']}"`), [
+      [5],
+    ]);
+    await writer.run('DROP TABLE archive.orders');
   });
 
   test('read-only users cannot write or change engine state (SQLSTATE 42501)', async () => {

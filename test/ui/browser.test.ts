@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -19,6 +19,7 @@ import { openTable } from '../../src/table/index.js';
 import { tempDir } from '../helpers/cli.js';
 
 const CHROMIUM = '/usr/bin/chromium';
+const DBT_SHOP = new URL('../../../test/fixtures/dbt-shop/', import.meta.url).pathname;
 const ARTIFACTS = new URL('../../../test-artifacts/', import.meta.url).pathname;
 const ARGS = [
   '--headless',
@@ -38,7 +39,12 @@ function watchProblems(page: Page): string[] {
     if (m.type() === 'error' || m.type() === 'warning') problems.push(`console ${m.type()}: ${m.text()}`);
   });
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-  page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()} ${r.failure()?.errorText}`));
+  page.on('requestfailed', (r) => {
+    // Leaving a page abandons its open event stream and any poll in flight: the browser reports
+    // those as aborted, which is no fault of the server or the page.
+    if (r.failure()?.errorText === 'net::ERR_ABORTED') return;
+    problems.push(`request failed: ${r.url()} ${r.failure()?.errorText}`);
+  });
   page.on('response', (r) => {
     if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.url()}`);
   });
@@ -50,6 +56,17 @@ async function chartPoints(page: Page, region?: string): Promise<number[]> {
   const scope = region ? page.getByRole('region', { name: region }) : page;
   const charts = await scope.locator('svg[data-points]').all();
   return Promise.all(charts.map(async (c) => Number(await c.getAttribute('data-points'))));
+}
+
+/**
+ * Replace the text of the SQL editor the way typing does. (`fill` edits through execCommand,
+ * whose inline styles the UI's Content-Security-Policy blocks, so it logs errors no user sees.)
+ */
+async function setQuery(page: Page, text: string): Promise<void> {
+  await page.getByLabel('Query').click();
+  await page.keyboard.press('ControlOrMeta+A');
+  await page.keyboard.press('Delete');
+  if (text) await page.keyboard.insertText(text);
 }
 
 async function waitUntil(done: () => Promise<boolean>, timeoutMs: number): Promise<void> {
@@ -234,7 +251,8 @@ describe('web UI in a real browser', {
     await page.goto(`${server.url}/tables`);
     const row = page.getByRole('row', { name: /shop\.orders/ });
     await row.waitFor({ timeout: 10_000 });
-    assert.match((await row.textContent()) ?? '', /1300/);
+    // The table list comes first, then the metadata of the tables on the page.
+    await waitUntil(async () => /1300/.test((await row.textContent()) ?? ''), 10_000);
     await row.getByRole('link', { name: 'shop.orders' }).click();
     await page.getByRole('heading', { name: 'shop.orders' }).waitFor();
     await page.getByRole('cell', { name: 'order_id' }).waitFor();
@@ -244,6 +262,38 @@ describe('web UI in a real browser', {
     const current = (await catalog.loadTable(id)).metadata['current-snapshot-id'];
     assert.equal(await snapshots.first().locator('code').textContent(), String(current));
     await page.screenshot({ path: join(ARTIFACTS, 'ui-table.png'), fullPage: true });
+
+    // Time travel: the older snapshot's rows, then a rollback through the confirmation dialog.
+    const older = await snapshots.nth(1).getAttribute('data-snapshot');
+    await snapshots.nth(1).getByRole('button').click();
+    const atSnapshot = page.getByRole('region', { name: `Rows at snapshot ${older}` });
+    await atSnapshot
+      .getByRole('table')
+      .locator('tbody tr')
+      .first()
+      .waitFor({ timeout: 10_000 })
+      .catch(async (err) => {
+        await page.screenshot({ path: join(ARTIFACTS, 'ui-table-failed.png'), fullPage: true });
+        throw new Error(`${err}\n${await page.locator('main').textContent()}`);
+      });
+    assert.equal(await atSnapshot.getByRole('table').locator('tbody tr').count(), 50);
+    assert.equal(await atSnapshot.getByRole('cell', { name: 'paid' }).count(), 0, 'only the first append');
+    await atSnapshot.getByRole('button', { name: 'Roll back to this snapshot' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Roll back shop.orders?' });
+    await dialog.waitFor();
+    await page.screenshot({ path: join(ARTIFACTS, 'ui-table-rollback.png'), fullPage: true });
+    await dialog.getByRole('button', { name: 'Roll back', exact: true }).click();
+    await atSnapshot
+      .getByRole('status')
+      .getByText(/Rolled back/)
+      .waitFor({ timeout: 10_000 });
+    assert.equal(String((await catalog.loadTable(id)).metadata['current-snapshot-id']), older);
+    // The commit's live event marks the new current snapshot without a reload.
+    await page.locator(`tr.current[data-snapshot="${older}"]`).waitFor({ timeout: 10_000 });
+    assert.match(
+      (await page.locator('.stat', { hasText: 'Rows' }).locator('dd').textContent()) ?? '',
+      /^1234$/,
+    );
     await page.close();
     assert.deepEqual(problems, []);
   });
@@ -254,16 +304,41 @@ describe('web UI in a real browser', {
     const page = await browser.newPage();
     const problems = watchProblems(page);
     await page.goto(`${server.url}/sql`);
-    await page
-      .getByLabel('Query')
-      .fill("SELECT 'p' || range AS partner, range * 10 AS revenue FROM range(5)");
+    await page.locator('.sql-codemirror[data-tables]').waitFor({ timeout: 10_000 });
+    await setQuery(page, "SELECT 'p' || range AS partner, range * 10 AS revenue FROM range(5)");
     await page.getByRole('button', { name: 'Run' }).click();
-    await page.getByText('5 rows').waitFor({ timeout: 15_000 });
-    assert.equal(await page.locator('table.grid tbody tr').count(), 5);
+    await page.locator('.result-head').getByText('5 rows').waitFor({ timeout: 15_000 });
+    assert.equal(await page.getByRole('table', { name: 'Result rows' }).locator('tbody tr').count(), 5);
     await page.getByRole('tab', { name: 'Chart' }).click();
     assert.equal(await page.locator('svg[data-bars]').getAttribute('data-bars'), '5');
     await page.screenshot({ path: join(ARTIFACTS, 'ui-sql.png'), fullPage: true });
-    await page.getByLabel('Query').fill('SELECT nope FROM nowhere');
+    // Completion offers table names of a namespace (from the catalog) and columns of a named table.
+    await page.locator('.sql-codemirror[data-tables]').waitFor({ timeout: 10_000 });
+    const editor = page.getByLabel('Query');
+    await setQuery(page, '');
+    await editor.pressSequentially('SELECT * FROM marts.daily_r');
+    const options = page.locator('.cm-tooltip-autocomplete li');
+    await options.filter({ hasText: 'daily_revenue' }).first().waitFor({ timeout: 10_000 });
+    // CodeMirror ignores Enter for a moment after the list opens (so a fast typist is not surprised).
+    await page.waitForTimeout(300);
+    await page.keyboard.press('Enter');
+    assert.match((await editor.textContent()) ?? '', /FROM\s+marts\.daily_revenue/);
+    await editor.pressSequentially(' WHERE part');
+    await options.filter({ hasText: 'partner' }).first().waitFor({ timeout: 10_000 });
+    await page.screenshot({ path: join(ARTIFACTS, 'ui-sql-completion.png'), fullPage: true });
+    await page.keyboard.press('Escape');
+    // Ctrl+Enter runs; the query lands in the history, and a click there brings it back.
+    await setQuery(page, 'SELECT 42 AS answer');
+    await page.keyboard.press('Control+Enter');
+    await page
+      .locator('.result-head')
+      .getByText(/^1 row in/)
+      .waitFor({ timeout: 15_000 });
+    const history = page.getByRole('region', { name: 'History' });
+    await history.getByText('SELECT 42 AS answer').waitFor();
+    await history.getByText("SELECT 'p' || range").click();
+    assert.match((await editor.textContent()) ?? '', /SELECT 'p' \|\| range/);
+    await setQuery(page, 'SELECT nope FROM nowhere');
     await page.getByRole('button', { name: 'Run' }).click();
     await page
       .getByRole('alert')
@@ -343,6 +418,101 @@ describe('web UI in a real browser', {
     await page.close();
     assert.deepEqual(problems, []);
   });
+
+  test('a run started elsewhere appears and finishes on the runs page through the live stream', {
+    timeout: 40_000,
+  }, async () => {
+    const page = await browser.newPage();
+    const problems = watchProblems(page);
+    await page.goto(`${server.url}/runs`);
+    await page.locator(`tr[data-run="${runId}"]`).waitFor({ timeout: 10_000 });
+    await waitUntil(async () => (await metric('sluice_http_stream_clients')) >= 1, 10_000);
+    // Without the stream the page would poll once a minute: the run shows up well before that.
+    const id = (await orch.trigger('clickstream', {})).runId;
+    const row = page.locator(`tr[data-run="${id}"]`);
+    await row.waitFor({ timeout: 10_000 });
+    await orch.waitForRun(id);
+    await row.locator(`[data-state="${(await orch.getRun(id)).state}"]`).waitFor({ timeout: 10_000 });
+    await page.screenshot({ path: join(ARTIFACTS, 'ui-runs-live.png'), fullPage: true });
+    await page.close();
+    assert.deepEqual(problems, []);
+  });
+
+  test('a backfill from the pipeline page creates one run per interval and lists them', {
+    timeout: 40_000,
+  }, async () => {
+    const page = await browser.newPage();
+    const problems = watchProblems(page);
+    await page.goto(`${server.url}/pipelines/clickstream`);
+    await page.getByRole('button', { name: 'Backfill…' }).click();
+    const form = page.getByRole('form', { name: 'Backfill' });
+    await form.getByLabel('From (UTC)').fill('2026-01-01T00:00');
+    await form.getByLabel('To (UTC)').fill('2026-01-01T00:20');
+    await form.getByLabel('Max parallel').fill('2');
+    await form.getByLabel(/^Params/).fill('source=backfill-test');
+    await form.getByRole('button', { name: 'Start backfill' }).click();
+    const rows = form.getByRole('table', { name: 'Backfill runs' }).locator('tbody tr');
+    await rows.first().waitFor({ timeout: 15_000 });
+    assert.equal(await rows.count(), 2, 'intervals at 00:00 and 00:15');
+    const ids = await rows.evaluateAll((els) => els.map((e) => e.getAttribute('data-backfill-run')));
+    for (const id of ids) {
+      assert.ok(id);
+      const run = await orch.waitForRun(id);
+      assert.equal(run.trigger, 'backfill');
+      assert.deepEqual(run.params, { source: 'backfill-test' });
+    }
+    await page
+      .getByRole('region', { name: 'Run history' })
+      .locator(`tr[data-run="${ids[0]}"]`)
+      .waitFor({ timeout: 10_000 });
+    await page.screenshot({ path: join(ARTIFACTS, 'ui-backfill.png'), fullPage: true });
+    await page.close();
+    assert.deepEqual(problems, []);
+  });
+
+  test('models page draws the lineage graph and opens a model with its SQL and last build', {
+    timeout: 20_000,
+  }, async () => {
+    // A dbt project beside the pipelines (the marketplace template's models are pipeline SQL tasks).
+    cpSync(DBT_SHOP, join(runtime.project.dir, 'dbt'), { recursive: true });
+    const graph = (await (await fetch(`${server.url}/api/v1/models?dir=dbt`)).json()) as {
+      nodes: { name: string; kind: string; build: unknown }[];
+      edges: unknown[];
+    };
+    assert.ok(graph.nodes.length > 0);
+    const page = await browser.newPage();
+    const problems = watchProblems(page);
+    await page.goto(`${server.url}/models?dir=dbt`);
+    const nodes = page.locator('svg[data-tasks] g.dag-node');
+    await nodes.first().waitFor({ timeout: 10_000 });
+    assert.equal(await nodes.count(), graph.nodes.length);
+    assert.equal(await page.locator('svg[data-tasks] path.dag-edge').count(), graph.edges.length);
+    const model = graph.nodes.find((n) => n.kind === 'model' && n.name === 'customers');
+    assert.ok(model, JSON.stringify(graph.nodes.map((n) => n.name)));
+    await page.locator(`g.dag-node[data-task="${model.name}"]`).click();
+    const detail = page.getByRole('region', { name: `model ${model.name}` });
+    await detail.locator('pre.compiled-sql').waitFor();
+    // refs are compiled to lake tables.
+    assert.match(
+      (await detail.locator('pre.compiled-sql').textContent()) ?? '',
+      /select[\s\S]*from \w+\.\w+/i,
+    );
+    assert.ok(
+      (await detail
+        .getByRole('table', { name: `Columns of ${model.name}` })
+        .locator('tbody tr')
+        .count()) > 0,
+    );
+    await detail.getByText('not built').waitFor();
+    await page.screenshot({ path: join(ARTIFACTS, 'ui-models.png'), fullPage: true });
+    await page.close();
+    assert.deepEqual(problems, []);
+  });
+
+  async function metric(name: string): Promise<number> {
+    const text = await (await fetch(`${server.url}/metrics`)).text();
+    return Number(new RegExp(`^${name} (\\S+)`, 'm').exec(text)?.[1] ?? Number.NaN);
+  }
 
   test('events page lists event types with stored events and shows a schema', {
     timeout: 20_000,

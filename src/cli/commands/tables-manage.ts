@@ -1,6 +1,5 @@
-import { formatIdentifier, validateNamespace } from '../../catalog/index.js';
-import { isAncestorOf, MAIN_BRANCH, snapshotById } from '../../table/index.js';
-import { ConflictError, InvalidInputError, NotFoundError } from '../../util/index.js';
+import { formatIdentifier, rollbackTable, validateNamespace } from '../../catalog/index.js';
+import { InvalidInputError } from '../../util/index.js';
 import { formatTable } from '../output.js';
 import {
   allNamespaces,
@@ -45,35 +44,12 @@ export async function rollback(
   opts: { to: string; force?: boolean },
 ): Promise<void> {
   const loaded = await loadNamed(t.catalog, name);
-  const md = loaded.metadata;
-  const target = parseSnapshotId(opts.to, '--to');
-  const table = formatIdentifier(loaded.identifier);
-  if (!snapshotById(md, target)) {
-    const recent = md.snapshots.slice(-5).map((s) => String(s['snapshot-id']));
-    throw new NotFoundError(
-      `table "${table}" has no snapshot ${target}`,
-      recent.length ? `recent snapshots: ${recent.join(', ')}` : 'the table has no snapshots',
-    );
-  }
-  const current = md['current-snapshot-id'];
-  if (current !== null && !opts.force && !isAncestorOf(md, current, target)) {
-    throw new ConflictError(
-      `snapshot ${target} is not an ancestor of the current snapshot ${current} of "${table}"`,
-      'rolling back moves to an earlier state of the current history; pass --force to make any snapshot current',
-    );
-  }
-  if (current === target) {
-    emit(t.out, { table, from: current, to: target, changed: false });
-    return t.out.line(`snapshot ${target} is already current`);
-  }
-  const main = md.refs[MAIN_BRANCH];
-  await t.catalog.commitTable(
-    loaded.identifier,
-    [{ type: 'assert-ref-snapshot-id', ref: MAIN_BRANCH, 'snapshot-id': current }],
-    [{ ...main, action: 'set-snapshot-ref', 'ref-name': MAIN_BRANCH, type: 'branch', 'snapshot-id': target }],
-  );
-  emit(t.out, { table, from: current, to: target, changed: true });
-  t.out.line(`${table}: current snapshot ${current ?? 'none'} -> ${target}`);
+  const r = await rollbackTable(t.catalog, loaded.identifier, parseSnapshotId(opts.to, '--to'), {
+    force: opts.force,
+  });
+  emit(t.out, { table: r.table, from: r.from, to: r.to, changed: r.changed });
+  if (!r.changed) return t.out.line(`snapshot ${r.to} is already current`);
+  t.out.line(`${r.table}: current snapshot ${r.from ?? 'none'} -> ${r.to}`);
 }
 
 /** `sluice tables drop TABLE [--purge]`. */

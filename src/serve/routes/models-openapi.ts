@@ -47,6 +47,11 @@ export const modelOpenApiSchemas = {
         description: 'The snapshot the table is at (its latest build); null when not built',
         properties: { snapshotId: { type: 'string' }, builtAt: { type: 'string', format: 'date-time' } },
       },
+      compiled: {
+        type: 'object',
+        description: 'Models only: the SELECT a full build runs, or the Jinja/ref error that stops it',
+        properties: { sql: { type: 'string' }, error: { type: 'string' } },
+      },
     },
   },
 };

@@ -5,7 +5,8 @@
  */
 import { Hono } from 'hono';
 import { openCatalog } from '../../catalog/index.js';
-import { lineageOf, loadModelsProject, modelsDirOf } from '../../models/index.js';
+import { Compiler, lineageOf, loadModelsProject, modelsDirOf } from '../../models/index.js';
+import { errorMessage } from '../../util/index.js';
 import type { ServeContext } from '../app.js';
 
 /** The route; `?dir=` names the directory of dbt_project.yml relative to the project. */
@@ -14,7 +15,9 @@ export function modelRoutes(ctx: ServeContext): Hono {
   const catalog = openCatalog({ meta: ctx.runtime.meta, store: ctx.runtime.store });
   app.get('/models', async (c) => {
     const dir = modelsDirOf(ctx.runtime.project.dir, c.req.query('dir'));
-    const graph = lineageOf(loadModelsProject(dir));
+    const project = loadModelsProject(dir);
+    const graph = lineageOf(project);
+    const compiler = new Compiler(project);
     const nodes = [];
     for (const node of graph.nodes) {
       let build: { snapshotId: string; builtAt: string } | null = null;
@@ -29,7 +32,17 @@ export function modelRoutes(ctx: ServeContext): Hono {
             builtAt: new Date(Number(current['timestamp-ms'])).toISOString(),
           };
       }
-      nodes.push({ ...node, build });
+      // The SQL a build runs (full refresh), or why it does not compile.
+      let compiled: { sql?: string; error?: string } | undefined;
+      const model = node.kind === 'model' ? project.nodes.get(node.name) : undefined;
+      if (model) {
+        try {
+          compiled = { sql: compiler.compile(model) };
+        } catch (err) {
+          compiled = { error: errorMessage(err) };
+        }
+      }
+      nodes.push({ ...node, build, ...(compiled ? { compiled } : {}) });
     }
     return c.json({ ...graph, nodes });
   });

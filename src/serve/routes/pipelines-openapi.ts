@@ -4,7 +4,8 @@
  */
 import { RUN_STATES, TASK_STATES } from '../../orchestrator/index.js';
 
-const error = {
+/** The JSON error answer every route gives. */
+export const errorResponse = {
   description: 'Error',
   content: {
     'application/json': {
@@ -23,6 +24,26 @@ const RUN_STATE = { type: 'string', enum: [...RUN_STATES] };
 const TASK_STATE = { type: 'string', enum: [...TASK_STATES] };
 const time = { type: ['string', 'null'], format: 'date-time' };
 const STATE_COUNTS = Object.fromEntries(RUN_STATES.map((s) => [s, { type: 'integer' }]));
+
+const BACKFILL = {
+  type: 'object',
+  properties: {
+    intervals: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          start: { type: 'string', format: 'date-time' },
+          end: { type: 'string', format: 'date-time' },
+          runId: { type: 'string' },
+          existing: { type: 'boolean', description: 'A run covered the interval before this backfill' },
+          state: RUN_STATE,
+        },
+      },
+    },
+    created: { type: 'array', items: { type: 'string' }, description: 'Runs created before the answer' },
+  },
+};
 
 /** Schemas the paths refer to, for `components.schemas`. */
 export const pipelineOpenApiSchemas = {
@@ -116,7 +137,7 @@ export const pipelineOpenApiPaths = {
       tags: ['orchestrator'],
       summary: 'One pipeline and its recent runs',
       parameters: [{ name: 'name', in: 'path', required: true, schema: { type: 'string' } }],
-      responses: { 200: json(ref('Pipeline')), 404: error },
+      responses: { 200: json(ref('Pipeline')), 404: errorResponse },
     },
   },
   '/api/v1/pipelines/{name}/why': {
@@ -132,7 +153,36 @@ export const pipelineOpenApiPaths = {
           type: 'object',
           properties: { pipeline: { type: 'string' }, reasons: { type: 'array', items: { type: 'string' } } },
         }),
-        404: error,
+        404: errorResponse,
+      },
+    },
+  },
+  '/api/v1/pipelines/{name}/backfill': {
+    post: {
+      tags: ['orchestrator'],
+      summary:
+        'Backfill: one run per schedule interval starting between from and to, at most `parallel` at once. ' +
+        'Answers 202 once the first runs exist; the server creates the rest as runs finish. ' +
+        'Intervals that already have a run are skipped, so sending it again is safe.',
+      parameters: [{ name: 'name', in: 'path', required: true, schema: { type: 'string' } }],
+      requestBody: body({
+        type: 'object',
+        required: ['from', 'to'],
+        additionalProperties: false,
+        properties: {
+          from: { type: 'string', description: 'ISO date or date-time' },
+          to: { type: 'string', description: 'ISO date or date-time (included)' },
+          parallel: { type: 'integer', minimum: 1, maximum: 32, default: 1 },
+          params: { type: 'object', additionalProperties: { type: 'string' } },
+          dryRun: { type: 'boolean', description: 'Only list the intervals and which have a run' },
+        },
+      }),
+      responses: {
+        200: json(BACKFILL, 'Dry run, or nothing left to run'),
+        202: json(BACKFILL, 'Started'),
+        400: errorResponse,
+        403: errorResponse,
+        404: errorResponse,
       },
     },
   },
@@ -147,7 +197,7 @@ export const pipelineOpenApiPaths = {
       ],
       responses: {
         200: json({ type: 'object', properties: { runs: { type: 'array', items: ref('Run') } } }),
-        400: error,
+        400: errorResponse,
       },
     },
     post: {
@@ -163,7 +213,7 @@ export const pipelineOpenApiPaths = {
           logicalDate: { type: 'string', format: 'date-time' },
         },
       }),
-      responses: { 201: json(ref('Run'), 'Created'), 400: error, 404: error },
+      responses: { 201: json(ref('Run'), 'Created'), 400: errorResponse, 404: errorResponse },
     },
   },
   '/api/v1/runs/summary': {
@@ -200,7 +250,7 @@ export const pipelineOpenApiPaths = {
             },
           },
         }),
-        400: error,
+        400: errorResponse,
       },
     },
   },
@@ -216,7 +266,7 @@ export const pipelineOpenApiPaths = {
             { type: 'object', properties: { tasks: { type: 'array', items: ref('TaskRun') } } },
           ],
         }),
-        404: error,
+        404: errorResponse,
       },
     },
   },
@@ -245,8 +295,8 @@ export const pipelineOpenApiPaths = {
             removed: { type: 'array', items: { type: 'string' } },
           },
         }),
-        404: error,
-        409: error,
+        404: errorResponse,
+        409: errorResponse,
       },
     },
   },
@@ -255,7 +305,7 @@ export const pipelineOpenApiPaths = {
       tags: ['orchestrator'],
       summary: 'Cancel a queued or running run',
       parameters: [runId],
-      responses: { 200: json(ref('Run')), 404: error, 409: error },
+      responses: { 200: json(ref('Run')), 404: errorResponse, 409: errorResponse },
     },
   },
   '/api/v1/runs/{id}/mark': {
@@ -268,7 +318,7 @@ export const pipelineOpenApiPaths = {
         required: ['state'],
         properties: { state: { type: 'string', enum: ['success', 'failed'] }, task: { type: 'string' } },
       }),
-      responses: { 200: json(ref('Run')), 400: error, 404: error },
+      responses: { 200: json(ref('Run')), 400: errorResponse, 404: errorResponse },
     },
   },
   '/api/v1/runs/{id}/logs': {
@@ -300,7 +350,7 @@ export const pipelineOpenApiPaths = {
             },
           },
         }),
-        404: error,
+        404: errorResponse,
       },
     },
   },

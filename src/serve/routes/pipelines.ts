@@ -16,6 +16,7 @@ import {
 } from '../../orchestrator/index.js';
 import { InvalidInputError } from '../../util/index.js';
 import type { ServeContext } from '../app.js';
+import { parseJsonBody } from './body.js';
 
 const triggerBody = z.strictObject({
   pipeline: z.string().min(1),
@@ -23,27 +24,14 @@ const triggerBody = z.strictObject({
   logicalDate: z.iso.datetime({ offset: true }).optional(),
 });
 const resumeBody = z.strictObject({ fromTask: z.string().min(1).optional(), dryRun: z.boolean().optional() });
+const backfillBody = z.strictObject({
+  from: z.iso.datetime({ offset: true }).or(z.iso.date()),
+  to: z.iso.datetime({ offset: true }).or(z.iso.date()),
+  parallel: z.number().int().min(1).max(32).optional(),
+  params: z.record(z.string(), z.string()).optional(),
+  dryRun: z.boolean().optional(),
+});
 const markBody = z.strictObject({ state: z.enum(['success', 'failed']), task: z.string().min(1).optional() });
-
-async function body<T extends z.ZodType>(req: Request, schema: T): Promise<z.output<T>> {
-  const text = await req.text();
-  let value: unknown = {};
-  if (text.trim()) {
-    try {
-      value = JSON.parse(text);
-    } catch {
-      throw new InvalidInputError('the request body is not valid JSON');
-    }
-  }
-  const parsed = schema.safeParse(value);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new InvalidInputError(
-      `invalid request body: ${issue?.path.join('.') || '(root)'}: ${issue?.message}`,
-    );
-  }
-  return parsed.data;
-}
 
 function int(value: string | undefined, name: string, fallback: number): number {
   if (value === undefined) return fallback;
@@ -159,6 +147,46 @@ export function pipelineRoutes(ctx: ServeContext): Hono {
     c.json(await (await orch()).why(c.req.param('name'), c.req.query('task'))),
   );
 
+  // The backfill keeps creating runs in this process as slots free up; the answer comes once the
+  // first `parallel` runs exist. Sending the same backfill again skips intervals that have a run.
+  app.post('/pipelines/:name/backfill', async (c) => {
+    const b = await parseJsonBody(c.req.raw, backfillBody);
+    const o = await orch();
+    const name = c.req.param('name');
+    const options = {
+      from: new Date(b.from),
+      to: new Date(b.to),
+      parallel: b.parallel ?? 1,
+      params: b.params,
+    };
+    const plan = await o.backfill(name, { ...options, dryRun: true });
+    const toCreate = plan.intervals.filter((i) => !i.existing).length;
+    if (b.dryRun || toCreate === 0) return c.json({ ...plan, created: [] });
+    const created: string[] = [];
+    let firstBatch = () => {};
+    const ready = new Promise<void>((resolve) => {
+      firstBatch = resolve;
+    });
+    void o
+      .backfill(name, {
+        ...options,
+        onRun: (e) => {
+          if (e.runId && !e.existing) created.push(e.runId);
+          if (created.length >= Math.min(options.parallel, toCreate)) firstBatch();
+        },
+      })
+      .catch((err) => ctx.runtime.log.warn({ err, pipeline: name }, 'backfill stopped'))
+      .finally(firstBatch);
+    await ready;
+    const byStart = new Map(plan.intervals.map((i) => [i.start, i]));
+    for (const runId of created) {
+      const run = await o.getRun(runId);
+      const entry = byStart.get(run.dataIntervalStart.toISOString());
+      if (entry) Object.assign(entry, { runId, state: run.state });
+    }
+    return c.json({ ...plan, created }, 202);
+  });
+
   app.get('/runs', async (c) => {
     const state = c.req.query('state');
     if (state && !RUN_STATES.includes(state as RunState)) {
@@ -181,7 +209,7 @@ export function pipelineRoutes(ctx: ServeContext): Hono {
     return c.json(await runsSummary(ctx.runtime.meta, b, since));
   });
   app.post('/runs', async (c) => {
-    const b = await body(c.req.raw, triggerBody);
+    const b = await parseJsonBody(c.req.raw, triggerBody);
     const run = await (await orch()).trigger(b.pipeline, {
       params: b.params,
       logicalDate: b.logicalDate ? new Date(b.logicalDate) : undefined,
@@ -194,12 +222,12 @@ export function pipelineRoutes(ctx: ServeContext): Hono {
     return c.json({ ...run, tasks: await o.taskRuns(run.runId), attempts: await o.attempts(run.runId) });
   });
   app.post('/runs/:id/resume', async (c) => {
-    const b = await body(c.req.raw, resumeBody);
+    const b = await parseJsonBody(c.req.raw, resumeBody);
     return c.json(await (await orch()).resume(c.req.param('id'), b));
   });
   app.post('/runs/:id/cancel', async (c) => c.json(await (await orch()).cancel(c.req.param('id'))));
   app.post('/runs/:id/mark', async (c) => {
-    const b = await body(c.req.raw, markBody);
+    const b = await parseJsonBody(c.req.raw, markBody);
     return c.json(await (await orch()).mark(c.req.param('id'), b.state, b.task));
   });
   app.get('/runs/:id/logs', async (c) => {

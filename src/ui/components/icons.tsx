@@ -35,6 +35,14 @@ const paths = {
       <path d="M12 7v5l3.5 2.5" />
     </>
   ),
+  models: (
+    <>
+      <circle cx="5" cy="6" r="2.5" />
+      <circle cx="5" cy="18" r="2.5" />
+      <circle cx="19" cy="12" r="2.5" />
+      <path d="M7.5 6.5 16.5 11.5M7.5 17.5l9-5" />
+    </>
+  ),
   events: <path d="M4 12h3l2.5-6 5 12 2.5-6h3" />,
   monitoring: (
     <>

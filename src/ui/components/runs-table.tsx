@@ -2,6 +2,7 @@ import { useState } from 'react';
 import { elapsedSeconds, type Run } from '../api-runs';
 import { formatElapsed, formatTime } from '../format';
 import { Link } from '../router';
+import { Pager } from './pager';
 import { StateBadge } from './state-badge';
 
 const PAGE = 50;
@@ -62,29 +63,15 @@ export function RunsTable({ runs, showPipeline = true }: { runs: readonly Run[];
           </tbody>
         </table>
       </div>
-      {pages > 1 && (
-        <nav className="pager" aria-label="Run pages">
-          <button
-            type="button"
-            className="secondary"
-            disabled={current === 0}
-            onClick={() => setPage(current - 1)}
-          >
-            Newer
-          </button>
-          <span className="muted">
-            Page {current + 1} of {pages} · {runs.length} runs
-          </span>
-          <button
-            type="button"
-            className="secondary"
-            disabled={current >= pages - 1}
-            onClick={() => setPage(current + 1)}
-          >
-            Older
-          </button>
-        </nav>
-      )}
+      <Pager
+        label="Run pages"
+        page={current}
+        pages={pages}
+        onPage={setPage}
+        previous="Newer"
+        next="Older"
+        note={`${runs.length} runs`}
+      />
     </>
   );
 }

@@ -12,8 +12,10 @@ import { Dag } from '../components/dag';
 import { RunsTable } from '../components/runs-table';
 import { StateBadge } from '../components/state-badge';
 import { formatRelative, formatTime } from '../format';
+import { useLive } from '../live';
+import { parseParams } from '../params';
 import { Link, navigate } from '../router';
-import { usePoll } from '../use-poll';
+import { BackfillForm } from './backfill-form';
 import './runs.css';
 
 const POLL_MS = 3000;
@@ -22,19 +24,6 @@ interface PipelineView {
   pipeline: Pipeline;
   runs: Run[];
   latest?: RunDetail;
-}
-
-/** `key=value` lines as run params; a line without `=` is an error naming it. */
-export function parseParams(text: string): Record<string, string> {
-  const params: Record<string, string> = {};
-  for (const [i, raw] of text.split('\n').entries()) {
-    const line = raw.trim();
-    if (!line) continue;
-    const eq = line.indexOf('=');
-    if (eq <= 0) throw new Error(`line ${i + 1}: expected key=value, got "${line}"`);
-    params[line.slice(0, eq).trim()] = line.slice(eq + 1).trim();
-  }
-  return params;
 }
 
 /** One pipeline: its task graph coloured by the latest run, a trigger form and its run history. */
@@ -51,8 +40,12 @@ export function PipelinePage({ params }: { params: Record<string, string> }) {
     },
     [name],
   );
-  const { data, error } = usePoll(load, POLL_MS);
+  const { data, error } = useLive(load, {
+    match: (e) => e.type === 'run' && e.data.pipeline === name,
+    fallbackMs: POLL_MS,
+  });
   const [showForm, setShowForm] = useState(false);
+  const [showBackfill, setShowBackfill] = useState(false);
   const [paramText, setParamText] = useState('');
   const [actionError, setActionError] = useState<string>();
   const [busy, setBusy] = useState(false);
@@ -89,6 +82,14 @@ export function PipelinePage({ params }: { params: Record<string, string> }) {
           >
             With params…
           </button>
+          <button
+            type="button"
+            className="secondary"
+            onClick={() => setShowBackfill(!showBackfill)}
+            aria-expanded={showBackfill}
+          >
+            Backfill…
+          </button>
         </div>
       </div>
       {error && (
@@ -119,6 +120,7 @@ export function PipelinePage({ params }: { params: Record<string, string> }) {
           </div>
         </div>
       )}
+      {showBackfill && <BackfillForm pipeline={name} />}
       {p && (
         <dl className="facts">
           {p.description && (

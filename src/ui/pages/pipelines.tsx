@@ -1,15 +1,16 @@
 import { elapsedSeconds, fetchPipelines } from '../api-runs';
 import { StateBadge } from '../components/state-badge';
 import { formatElapsed, formatRelative, formatTime } from '../format';
+import { useLive } from '../live';
 import { Link } from '../router';
-import { useNow, usePoll } from '../use-poll';
+import { useNow } from '../use-poll';
 import './runs.css';
 
 const POLL_MS = 5000;
 
 /** Every pipeline with its schedule, last run and next scheduled run. */
 export function PipelinesPage() {
-  const { data, error } = usePoll(fetchPipelines, POLL_MS);
+  const { data, error } = useLive(fetchPipelines, { match: (e) => e.type === 'run', fallbackMs: POLL_MS });
   const now = useNow(5000);
   return (
     <section className="page" aria-labelledby="page-title">

@@ -14,8 +14,9 @@ import {
 import { Dag } from '../components/dag';
 import { StateBadge } from '../components/state-badge';
 import { formatElapsed, formatTime } from '../format';
+import { useLive } from '../live';
 import { Link, navigate } from '../router';
-import { useNow, usePoll } from '../use-poll';
+import { useNow } from '../use-poll';
 import './runs.css';
 
 const POLL_MS = 2000;
@@ -36,7 +37,10 @@ export function RunPage({ params }: { params: Record<string, string> }) {
     },
     [id],
   );
-  const { data, error } = usePoll(load, POLL_MS);
+  const { data, error } = useLive(load, {
+    match: (e) => e.type === 'run' && e.data.runId === id,
+    fallbackMs: POLL_MS,
+  });
   const now = useNow(1000);
   const [selected, setSelected] = useState<string | undefined>(selectedFromUrl);
   const [message, setMessage] = useState<{ text: string; bad: boolean }>();

@@ -1,7 +1,7 @@
 import { useCallback, useState } from 'react';
 import { fetchRuns, type RunState } from '../api-runs';
 import { RunsTable } from '../components/runs-table';
-import { usePoll } from '../use-poll';
+import { useLive } from '../live';
 import './runs.css';
 
 const POLL_MS = 5000;
@@ -11,7 +11,7 @@ const STATES: readonly RunState[] = ['queued', 'running', 'success', 'failed', '
 /** The newest runs of every pipeline, filterable by pipeline name and state. */
 export function RunsPage() {
   const load = useCallback((signal: AbortSignal) => fetchRuns(signal, { limit: LIMIT }), []);
-  const { data, error } = usePoll(load, POLL_MS);
+  const { data, error } = useLive(load, { match: (e) => e.type === 'run', fallbackMs: POLL_MS });
   const [filter, setFilter] = useState('');
   const [state, setState] = useState('');
   const shown = (data ?? []).filter(

@@ -1,16 +1,14 @@
-import { type KeyboardEvent, useRef, useState } from 'react';
+import { lazy, Suspense, useRef, useState } from 'react';
 import { runSql, SqlError, type SqlResult } from '../api-sql';
 import { BarChart } from '../components/bar-chart';
+import { cellText, ResultGrid } from '../components/result-grid';
+import { addToHistory, type HistoryEntry, readHistory, resultCsv } from '../sql-history';
 import './sql.css';
+
+const SqlEditor = lazy(() => import('../components/sql-editor'));
 
 const LIMIT = 1000;
 const EXAMPLE = 'SELECT table_schema, table_name\nFROM information_schema.tables\nORDER BY 1, 2';
-
-function cellText(v: unknown): string {
-  if (v === null || v === undefined) return 'NULL';
-  if (typeof v === 'object') return JSON.stringify(v);
-  return String(v);
-}
 
 /** The column pair a bar chart can show: the first text column and the first numeric one. */
 function chartable(result: SqlResult): { label: number; value: number } | undefined {
@@ -30,6 +28,9 @@ export function SqlPage() {
   const [running, setRunning] = useState(false);
   const [view, setView] = useState<'grid' | 'chart'>('grid');
   const current = useRef<AbortController>(undefined);
+  const [history, setHistory] = useState<HistoryEntry[]>(readHistory);
+  const textRef = useRef(text);
+  textRef.current = text;
 
   const run = async () => {
     current.current?.abort();
@@ -37,10 +38,15 @@ export function SqlPage() {
     current.current = controller;
     setRunning(true);
     setError(undefined);
+    const query = textRef.current;
     try {
-      setResult(await runSql(text, LIMIT, controller.signal));
+      const r = await runSql(query, LIMIT, controller.signal);
+      setResult(r);
+      setHistory(addToHistory({ sql: query, at: new Date().toISOString(), rows: r.rows.length, ok: true }));
     } catch (err) {
-      if (!controller.signal.aborted) setError(err instanceof SqlError ? err : new SqlError(String(err)));
+      if (controller.signal.aborted) return;
+      setError(err instanceof SqlError ? err : new SqlError(String(err)));
+      setHistory(addToHistory({ sql: query, at: new Date().toISOString(), ok: false }));
     } finally {
       if (current.current === controller) setRunning(false);
     }
@@ -49,11 +55,14 @@ export function SqlPage() {
     current.current?.abort();
     setRunning(false);
   };
-  const onKey = (e: KeyboardEvent<HTMLTextAreaElement>) => {
-    if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) {
-      e.preventDefault();
-      void run();
-    }
+  const download = () => {
+    if (!result) return;
+    const url = URL.createObjectURL(new Blob([resultCsv(result)], { type: 'text/csv' }));
+    const a = document.createElement('a');
+    a.href = url;
+    a.download = 'result.csv';
+    a.click();
+    URL.revokeObjectURL(url);
   };
   const chart = result && chartable(result);
 
@@ -61,17 +70,9 @@ export function SqlPage() {
     <section className="page" aria-labelledby="page-title">
       <h1 id="page-title">SQL</h1>
       <div className="panel sql-editor">
-        <label htmlFor="sql-text" className="visually-hidden">
-          Query
-        </label>
-        <textarea
-          id="sql-text"
-          value={text}
-          spellCheck={false}
-          rows={8}
-          onChange={(e) => setText(e.target.value)}
-          onKeyDown={onKey}
-        />
+        <Suspense fallback={<p className="muted">Loading the editor…</p>}>
+          <SqlEditor value={text} onChange={setText} onRun={() => void run()} label="Query" />
+        </Suspense>
         <div className="sql-actions">
           <button type="button" onClick={() => void run()} disabled={running}>
             {running ? 'Running…' : 'Run'}
@@ -81,7 +82,9 @@ export function SqlPage() {
               Cancel
             </button>
           )}
-          <span className="muted">Ctrl+Enter runs the query. Tables are named namespace.table.</span>
+          <span className="muted">
+            Ctrl/Cmd+Enter runs the query; Ctrl+Space completes namespace.table and column names.
+          </span>
         </div>
       </div>
       {error && (
@@ -98,6 +101,9 @@ export function SqlPage() {
               {result.rows.length} row{result.rows.length === 1 ? '' : 's'}
               {result.truncated ? ` (first ${LIMIT})` : ''} in {Math.round(result.elapsedMs)} ms
             </span>
+            <button type="button" className="secondary" onClick={download}>
+              Download CSV
+            </button>
             {chart && (
               <div className="tabs" role="tablist">
                 <button
@@ -126,33 +132,27 @@ export function SqlPage() {
               title={`${result.columns[chart.value]?.name} by ${result.columns[chart.label]?.name}`}
             />
           ) : (
-            <div className="table-wrap">
-              <table className="grid">
-                <thead>
-                  <tr>
-                    {result.columns.map((c) => (
-                      <th key={c.name} scope="col" title={c.type}>
-                        {c.name}
-                      </th>
-                    ))}
-                  </tr>
-                </thead>
-                <tbody>
-                  {result.rows.map((row, i) => (
-                    // biome-ignore lint/suspicious/noArrayIndexKey: rows have no identity of their own
-                    <tr key={i}>
-                      {row.map((v, j) => (
-                        // biome-ignore lint/suspicious/noArrayIndexKey: cells are positional
-                        <td key={j} className={v === null ? 'muted' : undefined}>
-                          {cellText(v)}
-                        </td>
-                      ))}
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
+            <ResultGrid result={result} label="Result rows" />
           )}
+        </section>
+      )}
+      {history.length > 0 && (
+        <section className="panel" aria-labelledby="history-title">
+          <h2 id="history-title">History</h2>
+          <ol className="sql-history">
+            {history.map((h) => (
+              <li key={`${h.at}-${h.sql}`}>
+                <button type="button" className="link-button" onClick={() => setText(h.sql)} title={h.sql}>
+                  <code>{h.sql.length > 140 ? `${h.sql.slice(0, 140)}…` : h.sql}</code>
+                </button>
+                <span className={h.ok ? 'muted' : 'tone-bad'}>
+                  {' '}
+                  {new Date(h.at).toLocaleString()} ·{' '}
+                  {h.ok ? `${h.rows} row${h.rows === 1 ? '' : 's'}` : 'failed'}
+                </span>
+              </li>
+            ))}
+          </ol>
         </section>
       )}
     </section>

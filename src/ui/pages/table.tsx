@@ -1,7 +1,9 @@
+import { useCallback, useState } from 'react';
 import { fetchTable, parseQualifiedName, typeText } from '../api-tables';
 import { formatBytes, formatTime } from '../format';
+import { useLive } from '../live';
 import { Link } from '../router';
-import { usePoll } from '../use-poll';
+import { Quarantine, SnapshotRows } from './table-time-travel';
 import { currentSummary } from './tables';
 import './tables.css';
 
@@ -10,7 +12,12 @@ const POLL_MS = 10_000;
 /** One table: its columns, partitioning, snapshots (newest first) and properties. */
 export function TablePage({ params }: { params: Record<string, string> }) {
   const name = params.name ?? '';
-  const { data: md, error } = usePoll((signal) => fetchTable(parseQualifiedName(name), signal), POLL_MS);
+  const load = useCallback((signal: AbortSignal) => fetchTable(parseQualifiedName(name), signal), [name]);
+  const { data: md, error } = useLive(load, {
+    match: (e) => e.type === 'table' && e.data.table === name,
+    fallbackMs: POLL_MS,
+  });
+  const [selected, setSelected] = useState<string>();
   const schema = md?.schemas.find((s) => s['schema-id'] === md['current-schema-id']);
   const spec = md?.['partition-specs'].find((s) => s['spec-id'] === md['default-spec-id']);
   const summary = currentSummary(md);
@@ -86,10 +93,9 @@ export function TablePage({ params }: { params: Record<string, string> }) {
           <section className="panel" aria-labelledby="snapshots-title">
             <h2 id="snapshots-title">Snapshots</h2>
             <p className="muted">
-              Read any of them with{' '}
+              Pick one to see its rows and roll back to it. SQL reads any of them with{' '}
               <code>{`SELECT * FROM ${name.split('.').slice(0, -1).join('.')}."${name.split('.').at(-1)}@<id>"`}</code>
-              , or roll back with <code>{`sluice tables rollback ${name} <id>`}</code>.
-              {tags.length > 0 && ` Tags: ${tags.map(([t, r]) => `${t} → ${r['snapshot-id']}`).join(', ')}.`}
+              .{tags.length > 0 && ` Tags: ${tags.map(([t, r]) => `${t} → ${r['snapshot-id']}`).join(', ')}.`}
             </p>
             <table className="grid">
               <thead>
@@ -112,10 +118,23 @@ export function TablePage({ params }: { params: Record<string, string> }) {
                 {snapshots.map((s) => (
                   <tr
                     key={s['snapshot-id']}
-                    className={s['snapshot-id'] === md['current-snapshot-id'] ? 'current' : ''}
+                    className={`${s['snapshot-id'] === md['current-snapshot-id'] ? 'current' : ''}${s['snapshot-id'] === selected ? ' selected' : ''}`}
+                    data-snapshot={s['snapshot-id']}
                   >
                     <td>
-                      <code>{s['snapshot-id']}</code>
+                      <button
+                        type="button"
+                        className="link-button"
+                        aria-pressed={s['snapshot-id'] === selected}
+                        onClick={() =>
+                          setSelected(s['snapshot-id'] === selected ? undefined : s['snapshot-id'])
+                        }
+                      >
+                        <code>{s['snapshot-id']}</code>
+                      </button>
+                      {s['snapshot-id'] === md['current-snapshot-id'] && (
+                        <span className="muted"> current</span>
+                      )}
                     </td>
                     <td>{formatTime(new Date(s['timestamp-ms']).toISOString())}</td>
                     <td>{s.summary.operation}</td>
@@ -127,6 +146,15 @@ export function TablePage({ params }: { params: Record<string, string> }) {
               </tbody>
             </table>
           </section>
+          {selected && (
+            <SnapshotRows
+              table={name}
+              snapshotId={selected}
+              current={selected === md['current-snapshot-id']}
+              onClose={() => setSelected(undefined)}
+            />
+          )}
+          <Quarantine table={name} />
           <section className="panel" aria-labelledby="props-title">
             <h2 id="props-title">Properties</h2>
             <dl className="props">

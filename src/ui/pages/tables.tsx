@@ -1,4 +1,4 @@
-import { useMemo, useState } from 'react';
+import { useCallback, useMemo, useState } from 'react';
 import {
   fetchAllTables,
   fetchTable,
@@ -6,12 +6,15 @@ import {
   qualifiedName,
   type TableRef,
 } from '../api-tables';
+import { Pager } from '../components/pager';
 import { formatBytes, formatTime } from '../format';
+import { useLive } from '../live';
 import { Link } from '../router';
-import { usePoll } from '../use-poll';
 import './tables.css';
 
 const POLL_MS = 10_000;
+/** Tables a page shows; only their metadata is fetched (a catalog of hundreds stays quick). */
+const PAGE = 50;
 
 export interface TableRow {
   ref: TableRef;
@@ -21,7 +24,11 @@ export interface TableRow {
 
 /** Every table with its current metadata, fetched a few at a time. */
 export async function loadTables(signal: AbortSignal): Promise<TableRow[]> {
-  const refs = await fetchAllTables(signal);
+  return loadMetadata(await fetchAllTables(signal), signal);
+}
+
+/** The current metadata of each table, six requests at a time. */
+async function loadMetadata(refs: readonly TableRef[], signal: AbortSignal): Promise<TableRow[]> {
   const rows: TableRow[] = refs.map((ref) => ({ ref }));
   // A few at a time: a catalog of hundreds of tables must not open hundreds of requests.
   let next = 0;
@@ -45,15 +52,32 @@ export function currentSummary(md: IcebergMetadata | undefined): Record<string, 
   return md?.snapshots?.find((s) => s['snapshot-id'] === id)?.summary;
 }
 
-/** Every table of the catalog with its size and freshness. */
+/** Every table of the catalog with its size and freshness, a page at a time. */
 export function TablesPage() {
-  const { data, error } = usePoll(loadTables, POLL_MS);
+  const { data: refs, error } = useLive(fetchAllTables, {
+    match: (e) => e.type === 'table',
+    fallbackMs: POLL_MS,
+  });
   const [filter, setFilter] = useState('');
-  const shown = useMemo(
-    () =>
-      (data ?? []).filter((r) => qualifiedName(r.ref).toLowerCase().includes(filter.trim().toLowerCase())),
-    [data, filter],
+  const [page, setPage] = useState(0);
+  const matching = useMemo(
+    () => (refs ?? []).filter((r) => qualifiedName(r).toLowerCase().includes(filter.trim().toLowerCase())),
+    [refs, filter],
   );
+  const pages = Math.max(1, Math.ceil(matching.length / PAGE));
+  const current = Math.min(page, pages - 1);
+  const pageRefs = matching.slice(current * PAGE, current * PAGE + PAGE);
+  const key = pageRefs.map(qualifiedName).join('\n');
+  // biome-ignore lint/correctness/useExhaustiveDependencies: `key` names the page's tables
+  const loadPage = useCallback((signal: AbortSignal) => loadMetadata(pageRefs, signal), [key]);
+  const names = useMemo(() => new Set(key.split('\n')), [key]);
+  const { data: rows } = useLive(loadPage, {
+    match: (e) => e.type === 'table' && names.has(e.data.table),
+    fallbackMs: POLL_MS,
+  });
+  const metadata = new Map((rows ?? []).map((r) => [qualifiedName(r.ref), r]));
+  const shown: TableRow[] = pageRefs.map((ref) => metadata.get(qualifiedName(ref)) ?? { ref });
+  const data = refs;
 
   return (
     <section className="page" aria-labelledby="page-title">
@@ -70,10 +94,13 @@ export function TablesPage() {
             type="search"
             placeholder="Filter by name"
             value={filter}
-            onChange={(e) => setFilter(e.target.value)}
+            onChange={(e) => {
+              setFilter(e.target.value);
+              setPage(0);
+            }}
           />
         </label>
-        <span className="muted">{data ? `${shown.length} of ${data.length} tables` : 'Loading…'}</span>
+        <span className="muted">{data ? `${matching.length} of ${data.length} tables` : 'Loading…'}</span>
       </div>
       <div className="panel table-wrap">
         <table className="grid">
@@ -115,7 +142,7 @@ export function TablesPage() {
                 </tr>
               );
             })}
-            {data && shown.length === 0 && (
+            {data && matching.length === 0 && (
               <tr>
                 <td colSpan={6} className="muted">
                   {data.length === 0
@@ -127,6 +154,7 @@ export function TablesPage() {
           </tbody>
         </table>
       </div>
+      <Pager label="Table pages" page={current} pages={pages} onPage={setPage} />
     </section>
   );
 }
