@@ -1,7 +1,10 @@
 /** Statements run by an engine opened in this process on the project's backends. */
 import { userInfo } from 'node:os';
 import type { Project } from '../../config/index.js';
-import { type Engine, type EngineSession, jsonRow, openEngine } from '../../engine/index.js';
+// Not the engine barrel: it also loads the SQL task kind and with it zod, which this path never needs.
+import { type EngineOptions, openEngine, startDuck } from '../../engine/engine.js';
+import type { Engine, EngineSession } from '../../engine/types.js';
+import { jsonRow } from '../../engine/values.js';
 import type { Logger } from '../../observe/index.js';
 import { openRuntime, type Runtime } from '../../runtime/index.js';
 import type { JsonValue, SqlRows, SqlRunner } from './types.js';
@@ -52,9 +55,25 @@ class EmbeddedRunner implements SqlRunner {
 
 /** Open the project's backends and an engine reading any local file the user can read. */
 export async function openEmbedded(project: Project, log: Logger, readOnly: boolean): Promise<SqlRunner> {
-  const runtime = await openRuntime(project, log);
+  const options: EngineOptions = { fileAccess: 'all' };
+  // DuckDB starts on its own threads while this one opens the metastore and the store.
+  const duck = startDuck(project, options);
+  duck.catch(() => undefined); // a failed start is reported by openEngine below
+  let runtime: Runtime;
   try {
-    const engine = await openEngine(runtime, { fileAccess: 'all' });
+    runtime = await openRuntime(project, log);
+  } catch (err) {
+    await duck.then(
+      ({ admin, instance }) => {
+        admin.closeSync();
+        instance.closeSync();
+      },
+      () => undefined,
+    );
+    throw err;
+  }
+  try {
+    const engine = await openEngine(runtime, options, duck);
     const session = await engine.openSession({ name: localUser(), readOnly });
     return new EmbeddedRunner(runtime, engine, session);
   } catch (err) {
