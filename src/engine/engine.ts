@@ -189,6 +189,7 @@ export async function startDuck(project: Project, options: EngineOptions = {}): 
 /**
  * Open the query engine of a project: a DuckDB instance with the configured limits, showing
  * the catalog's tables. `started` is an instance begun with `startDuck` and the same options.
+ * @throws BackendError when DuckDB rejects a setting.
  */
 export async function openEngine(
   runtime: Runtime,

@@ -39,7 +39,7 @@ export interface LakeTable {
   location: string;
   /**
    * The validated metadata of `location`; undefined while the table is a placeholder no
-   * statement has named, whose view needs only `schema` (its file is validated when named).
+   * statement has named, whose view needs only `columns` (its file is validated when named).
    */
   metadata: TableMetadata | undefined;
   /** The current schema: the columns of its view. */
