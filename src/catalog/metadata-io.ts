@@ -4,6 +4,7 @@ import { gunzipSync } from 'node:zlib';
 import type { ObjectStore } from '../storage/index.js';
 import { joinLocation, keyForLocation } from '../storage/index.js';
 import {
+  loadTableSchemas,
   metadataFileName,
   metadataFileVersion,
   parseTableMetadata,
@@ -16,10 +17,10 @@ import { BackendError, InvalidInputError, NotFoundError } from '../util/index.js
 export const WRITE_METADATA_PATH = 'write.metadata.path';
 
 /**
- * Read and validate the metadata file at `location` (gzip-compressed files are accepted).
- * @throws NotFoundError when the file is missing; InvalidInputError when it is not valid v2 metadata.
+ * The text of the metadata file at `location` (gzip-compressed files are accepted).
+ * @throws NotFoundError when the file is missing.
  */
-export async function readTableMetadata(store: ObjectStore, location: string): Promise<TableMetadata> {
+export async function readMetadataText(store: ObjectStore, location: string): Promise<string> {
   const key = keyForLocation(store, location);
   let bytes: Buffer;
   try {
@@ -29,8 +30,15 @@ export async function readTableMetadata(store: ObjectStore, location: string): P
       throw new NotFoundError(`metadata file ${location} does not exist`, undefined, { cause: err });
     throw err;
   }
-  const text =
-    bytes[0] === 0x1f && bytes[1] === 0x8b ? gunzipSync(bytes).toString('utf8') : bytes.toString('utf8');
+  return bytes[0] === 0x1f && bytes[1] === 0x8b ? gunzipSync(bytes).toString('utf8') : bytes.toString('utf8');
+}
+
+/**
+ * Validate `text`, read from the metadata file at `location`.
+ * @throws InvalidInputError naming the file when it is not valid v2 metadata.
+ */
+export async function parseMetadataFile(location: string, text: string): Promise<TableMetadata> {
+  await loadTableSchemas();
   try {
     return parseTableMetadata(text);
   } catch (err) {
@@ -38,6 +46,14 @@ export async function readTableMetadata(store: ObjectStore, location: string): P
       cause: err,
     });
   }
+}
+
+/**
+ * Read and validate the metadata file at `location` (gzip-compressed files are accepted).
+ * @throws NotFoundError when the file is missing; InvalidInputError when it is not valid v2 metadata.
+ */
+export async function readTableMetadata(store: ObjectStore, location: string): Promise<TableMetadata> {
+  return parseMetadataFile(location, await readMetadataText(store, location));
 }
 
 /** The directory new metadata files of `md` go to. */

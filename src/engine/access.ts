@@ -7,8 +7,8 @@
  * PermissionError; it answers a read with the columns to mask.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { currentSchema, quoteIdent } from '../table/index.js';
-import { PermissionError } from '../util/index.js';
+import { quoteIdent } from '../table/index.js';
+import { InvalidInputError, PermissionError } from '../util/index.js';
 import type { StatementPlan } from './classify.js';
 import { SqlError } from './errors.js';
 import type { LakeTable, LakeView, LakeViews } from './lake.js';
@@ -133,10 +133,14 @@ export async function checkAccess(
 }
 
 function accessOf(t: LakeTable | undefined, name: string): TableAccess {
+  // A table the statement names is loaded; one it reaches otherwise has a view that refuses
+  // to be read, and its properties are not known here: refuse, as that view would.
+  if (t && !t.metadata)
+    throw new InvalidInputError(`table ${t.schema}.${t.name} is not loaded; name it in the statement`);
   return {
     name,
-    properties: t?.metadata.properties ?? {},
-    columns: t ? currentSchema(t.metadata).fields.map((f) => f.name) : [],
+    properties: t?.metadata?.properties ?? {},
+    columns: t ? t.columns.fields.map((f) => f.name) : [],
   };
 }
 

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import type { DuckDBConnection } from '@duckdb/node-api';
 // Not the catalog barrel: it loads the REST catalog's HTTP app, which queries do not need.
 import { DEFAULT_CATALOG_NAME, openCatalog } from '../catalog/jdbc-catalog.js';
+import type { Project } from '../config/project.js';
 import { projectPath } from '../config/resolve.js';
 import { Duck } from '../duck/index.js';
 import { DuckDBInstance } from '../duck/node-api.js';
@@ -147,40 +148,68 @@ function memorySetting(bytes: number): string {
   return `${Math.max(1, Math.floor(bytes / 1024))}KiB`;
 }
 
+/** A DuckDB instance started for an engine, with its admin connection. */
+export interface StartedDuck {
+  instance: DuckDBInstance;
+  admin: DuckDBConnection;
+  tempDir: string;
+}
+
+function engineOpenError(err: unknown): BackendError {
+  return new BackendError(
+    `cannot open the SQL engine: ${err instanceof Error ? err.message : String(err)}`,
+    'check engine.memoryLimit, engine.threads and engine.tempDir in sluice.yaml',
+    { cause: err },
+  );
+}
+
 /**
- * Open the query engine of a project: a DuckDB instance with the configured limits, showing
- * the catalog's tables.
- * @throws BackendError when DuckDB rejects a setting.
+ * Start the DuckDB instance of a project's engine with the configured limits. DuckDB starts
+ * on its own threads, so a caller can open the metastore meanwhile and then pass the
+ * promise to `openEngine`.
  */
-export async function openEngine(runtime: Runtime, options: EngineOptions = {}): Promise<Engine> {
-  const cfg = runtime.project.config.engine;
+export async function startDuck(project: Project, options: EngineOptions = {}): Promise<StartedDuck> {
+  const cfg = project.config.engine;
   const tempDir =
-    options.tempDir ??
-    (cfg.tempDir ? projectPath(runtime.project.dir, cfg.tempDir) : join(runtime.project.dataDir, 'tmp'));
+    options.tempDir ?? (cfg.tempDir ? projectPath(project.dir, cfg.tempDir) : join(project.dataDir, 'tmp'));
   const memory = options.memoryLimitBytes ?? cfg.memoryLimit;
   const threads = options.threads ?? cfg.threads;
   const config: Record<string, string> = { temp_directory: tempDir };
   if (memory) config.memory_limit = memorySetting(memory);
   if (threads) config.threads = String(threads);
-  let instance: DuckDBInstance;
-  let admin: DuckDBConnection;
   try {
     await mkdir(tempDir, { recursive: true });
-    instance = await DuckDBInstance.create(':memory:', config);
-    admin = await instance.connect();
-    if ((options.fileAccess ?? 'lake') === 'lake') {
+    const instance = await DuckDBInstance.create(':memory:', config);
+    return { instance, admin: await instance.connect(), tempDir };
+  } catch (err) {
+    throw engineOpenError(err);
+  }
+}
+
+/**
+ * Open the query engine of a project: a DuckDB instance with the configured limits, showing
+ * the catalog's tables. `started` is an instance begun with `startDuck` and the same options.
+ * @throws BackendError when DuckDB rejects a setting.
+ */
+export async function openEngine(
+  runtime: Runtime,
+  options: EngineOptions = {},
+  started?: Promise<StartedDuck>,
+): Promise<Engine> {
+  const cfg = runtime.project.config.engine;
+  const { instance, admin, tempDir } = await (started ?? startDuck(runtime.project, options));
+  if ((options.fileAccess ?? 'lake') === 'lake') {
+    try {
       const dirs = lakeDirectories(runtime, tempDir);
       await admin.run(
         `SET allowed_directories = [${dirs.map((d) => `'${d.replace(/'/g, "''")}'`).join(', ')}]`,
       );
       await admin.run('SET enable_external_access = false');
+    } catch (err) {
+      admin.closeSync();
+      instance.closeSync();
+      throw engineOpenError(err);
     }
-  } catch (err) {
-    throw new BackendError(
-      `cannot open the SQL engine: ${err instanceof Error ? err.message : String(err)}`,
-      'check engine.memoryLimit, engine.threads and engine.tempDir in sluice.yaml',
-      { cause: err },
-    );
   }
   return new DuckEngine(runtime, instance, admin, {
     statementTimeoutMs: options.statementTimeoutMs ?? cfg.statementTimeoutMs,

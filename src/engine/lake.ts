@@ -10,14 +10,16 @@
  * refuses to be read until then.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { readTableMetadata } from '../catalog/metadata-io.js';
+import { parseMetadataFile, readMetadataText, readTableMetadata } from '../catalog/metadata-io.js';
 import { readViewMetadata, VIEW_RECORD_TYPE, viewSql } from '../catalog/views.js';
 import { sqlString } from '../duck/index.js';
 import type { MetaStore } from '../metastore/index.js';
 import type { ObjectStore } from '../storage/index.js';
 import {
   currentSchema,
+  currentSchemaOf,
   icebergToDuckdbType,
+  parseJson,
   planScan,
   quoteIdent,
   type ScanOptions,
@@ -26,6 +28,7 @@ import {
   TableIO,
   type TableMetadata,
 } from '../table/index.js';
+import type { Schema } from '../table/types.js';
 import { InvalidInputError, NotFoundError } from '../util/index.js';
 import { tokenize } from './lexer.js';
 
@@ -35,7 +38,13 @@ export interface LakeTable {
   schema: string;
   name: string;
   location: string;
-  metadata: TableMetadata;
+  /**
+   * The validated metadata of `location`; undefined while the table is a placeholder no
+   * statement has named, whose view needs only `columns` (its file is validated when named).
+   */
+  metadata: TableMetadata | undefined;
+  /** The current schema: the columns of its view. */
+  columns: Schema;
   /** Whether its view reads the data (else it is a placeholder). */
   loaded: boolean;
   /** Time-travel views built for this pointer (`name@spec`). */
@@ -143,7 +152,8 @@ export class LakeViews {
       const wanted = words.has(row.table_name.toLowerCase());
       let t = this.#tables.get(k);
       if (!t || t.location !== row.metadata_location) {
-        const metadata = await readTableMetadata(this.#store, row.metadata_location);
+        const loaded = wanted || (t?.loaded ?? false);
+        const { metadata, columns } = await this.#read(row.metadata_location, loaded);
         if (t) await this.#dropPinned(conn, t);
         t = {
           id: { namespace: row.table_namespace.split('.'), name: row.table_name },
@@ -151,7 +161,8 @@ export class LakeViews {
           name: row.table_name,
           location: row.metadata_location,
           metadata,
-          loaded: wanted || (t?.loaded ?? false),
+          columns,
+          loaded,
           pinned: new Set(),
         };
         this.#tables.set(k, t);
@@ -170,6 +181,32 @@ export class LakeViews {
     }
     await this.#buildViews(conn, staleViews);
     await this.#pin(conn, words, signal);
+  }
+
+  /**
+   * The metadata file at `location`: validated in full when `validate`, else only its current
+   * schema is checked (without loading the full validation), falling back to the full one
+   * when that check fails, so a broken file still gets an error naming it.
+   */
+  async #read(location: string, validate: boolean): Promise<{ metadata?: TableMetadata; columns: Schema }> {
+    const text = await readMetadataText(this.#store, location);
+    if (!validate) {
+      let columns: Schema | undefined;
+      try {
+        columns = currentSchemaOf(parseJson(text));
+      } catch {
+        columns = undefined;
+      }
+      if (columns) return { columns };
+    }
+    const metadata = await parseMetadataFile(location, text);
+    return { metadata, columns: currentSchema(metadata) };
+  }
+
+  /** The validated metadata of `t` (read now if it was a placeholder). */
+  async #metadata(t: LakeTable): Promise<TableMetadata> {
+    t.metadata ??= await readTableMetadata(this.#store, t.location);
+    return t.metadata;
   }
 
   /** Read the metadata of new and changed views; drop the DuckDB views of dropped ones. */
@@ -301,10 +338,10 @@ export class LakeViews {
   ): Promise<void> {
     let body: string;
     if (scan) {
-      const plan = await planScan(this.#io, t.metadata, { ...scan, signal });
+      const plan = await planScan(this.#io, await this.#metadata(t), { ...scan, signal });
       body = scanSql(plan);
     } else {
-      const cols = currentSchema(t.metadata).fields.map(
+      const cols = t.columns.fields.map(
         (f) => `CAST(NULL AS ${icebergToDuckdbType(f.type)}) AS ${quoteIdent(f.name)}`,
       );
       const message = sqlString(`table ${t.schema}.${t.name} is not loaded; name it in the statement`);

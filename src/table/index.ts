@@ -6,6 +6,7 @@ export * from './bounds.js';
 export * from './catalog-api.js';
 // Data plane: writing files, scans, commits of snapshots, change feeds and maintenance.
 export * from './changes.js';
+export { currentSchemaOf } from './current-schema.js';
 export * from './decimal.js';
 export * from './duckdb-types.js';
 export { type FileColumns, type FileNode, nestedNamesStable, readFileColumns } from './file-schema.js';
@@ -15,7 +16,6 @@ export * from './lookup.js';
 export * from './maintenance.js';
 export * from './metadata.js';
 export * from './metadata-json.js';
-export { validateTableMetadata } from './metadata-schema.js';
 export { collectMetrics, type FileMetrics, type LeafColumn, leafColumns } from './metrics.js';
 export * from './partition.js';
 export { canonicalPrimitive, decimalParams, isPrimitive, parsePrimitive } from './primitives.js';
@@ -43,7 +43,12 @@ export * from './transforms.js';
 export * from './transforms-sql.js';
 export * from './types.js';
 export * from './updates.js';
-export * from './updates-schema.js';
+export {
+  loadTableSchemas,
+  parseTableRequirements,
+  parseTableUpdates,
+  validateTableMetadata,
+} from './validation.js';
 export * from './values.js';
 export * from './writer.js';
 export { assertWritableSchema, assignable, describeSql, sourceSql, type WriteSource } from './writer-sql.js';

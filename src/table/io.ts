@@ -8,6 +8,7 @@ import { decodeManifest, encodeManifest } from './avro/manifest.js';
 import { decodeManifestList, encodeManifestList } from './avro/manifest-list.js';
 import { manifestFileFor } from './avro/summary.js';
 import type { ManifestEntry, ManifestFile, PartitionSpec, Schema, Snapshot, TableMetadata } from './types.js';
+import { loadTableSchemas } from './validation.js';
 
 /** Decoded manifests kept per process: manifests never change once written. */
 const MANIFEST_CACHE_ENTRIES = 512;
@@ -63,6 +64,7 @@ export class TableIO {
     const cached = this.#manifests.get(cacheKey);
     if (cached) return cached;
     const bytes = await this.store.getBytes(this.keyOf(manifest.manifest_path), { signal });
+    await loadTableSchemas();
     const entries = decodeManifest(bytes, manifest).entries;
     remember(this.#manifests, cacheKey, entries);
     return entries;

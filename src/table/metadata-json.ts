@@ -3,7 +3,6 @@
  * implementation, so written files look familiar and re-serialize byte for byte.
  */
 import { parseJson, stringifyJson } from './json.js';
-import { validateTableMetadata } from './metadata-schema.js';
 import type {
   IcebergType,
   NestedField,
@@ -14,6 +13,7 @@ import type {
   SortOrder,
   TableMetadata,
 } from './types.js';
+import { validateTableMetadata } from './validation.js';
 
 function fieldJson(f: NestedField): unknown {
   return {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { type Duck, openDuck } from '../../src/duck/index.js';
 import { type Engine, type EngineSession, openEngine, sqlStateOf } from '../../src/engine/index.js';
+import { keyForLocation } from '../../src/storage/index.js';
 import { openTable } from '../../src/table/index.js';
 import { PermissionError } from '../../src/util/index.js';
 import { createKeyedTable, query, rowsOf, type TestProject, testProject } from './helpers.js';
@@ -228,5 +229,76 @@ describe('SQL engine memory limit', () => {
       await engine.close();
       await p.remove();
     }
+  });
+});
+
+describe('SQL engine: tables a statement does not name', () => {
+  let p: TestProject;
+  const broken = { namespace: ['shop'], name: 'broken' };
+  const columnsSql =
+    "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'broken' ORDER BY ordinal_position";
+
+  before(async () => {
+    p = await testProject();
+  });
+  after(async () => {
+    await p?.remove();
+  });
+
+  /** Run `sql` in a new engine, whose views are all built by that statement. */
+  async function fresh(sql: string): Promise<unknown[][]> {
+    const engine = await openEngine(p.runtime);
+    try {
+      return await query(await engine.openSession({ name: 'r', readOnly: true }), sql);
+    } finally {
+      await engine.close();
+    }
+  }
+
+  /** Replace the metadata file at `location` by `change` of its JSON. */
+  async function editMetadata(
+    location: string,
+    change: (md: Record<string, unknown>) => void,
+  ): Promise<void> {
+    const key = keyForLocation(p.runtime.store, location);
+    const md = JSON.parse((await p.runtime.store.getBytes(key)).toString('utf8'));
+    change(md);
+    await p.runtime.store.put(key, Buffer.from(JSON.stringify(md)));
+  }
+
+  test('show the columns of the current schema, as when named; a broken metadata file errors naming it', async () => {
+    const engine = await openEngine(p.runtime);
+    const writer = await engine.openSession({ name: 'w', readOnly: false });
+    await writer.run(
+      "CREATE TABLE shop.broken AS SELECT 1 AS id, 'a' AS name, [1, 2] AS xs, {'a': 1.5::DECIMAL(9,2), 'b': DATE '2024-01-02'} AS s, MAP {'k': 1} AS m",
+    );
+    // Named by the statement: the view is built from the fully validated metadata.
+    await query(writer, 'SELECT count(*) FROM shop.broken');
+    const named = await query(writer, columnsSql);
+    await engine.close();
+    assert.equal(named.length, 5);
+    // Not named: a placeholder view with the same columns, built without the full validation.
+    assert.deepEqual(await fresh(columnsSql), named);
+
+    // A problem outside the current schema: statements naming the table fail with the file's name.
+    const location = (await p.catalog.loadTable(broken)).metadataLocation;
+    await editMetadata(location, (md) => {
+      md['last-sequence-number'] = 'x';
+    });
+    assert.deepEqual(await fresh('SELECT 1'), [[1]]);
+    await assert.rejects(fresh('SELECT count(*) FROM shop.broken'), (err: Error) => {
+      assert.match(err.message, new RegExp(`metadata file ${location}: invalid table metadata`));
+      assert.match(err.message, /last-sequence-number/);
+      return true;
+    });
+    await assert.rejects(fresh('SELECT * FROM shop."broken@main"'), /invalid table metadata/);
+
+    // A problem in the current schema: every statement fails, naming the file.
+    await editMetadata(location, (md) => {
+      md['last-sequence-number'] = 1;
+      const schema = (md.schemas as { fields: { type: unknown }[] }[])[0];
+      if (schema?.fields[0]) schema.fields[0].type = 'no-such-type';
+    });
+    await assert.rejects(fresh('SELECT 1'), new RegExp(`metadata file ${location}: invalid table metadata`));
   });
 });

@@ -5,9 +5,14 @@
  * Sluice user (`--user`) or token (SLUICE_TOKEN), the session runs under that user's policy
  * instead (grants, approval, PII masking), to see what they see.
  */
-import { AuthStore, type Principal, recordAudit, statementHash } from '../../auth/index.js';
+// The audit module alone: the user store (and its password and JWT libraries) loads only for --user.
+import { recordAudit, statementHash } from '../../auth/audit.js';
+import type { Principal } from '../../auth/policy.js';
 import type { Project } from '../../config/index.js';
-import { type Engine, type EngineSession, jsonRow, openEngine } from '../../engine/index.js';
+// Not the engine barrel: it also loads the SQL task kind and with it zod, which this path never needs.
+import { type EngineOptions, openEngine, startDuck } from '../../engine/engine.js';
+import type { Engine, EngineSession } from '../../engine/types.js';
+import { jsonRow } from '../../engine/values.js';
 import type { Logger } from '../../observe/index.js';
 import { openRuntime, type Runtime } from '../../runtime/index.js';
 import { InvalidInputError, localUser } from '../../util/index.js';
@@ -78,6 +83,8 @@ export interface EmbeddedIdentity {
 }
 
 async function principalFor(runtime: Runtime, who: EmbeddedIdentity): Promise<Principal | undefined> {
+  if (who.user === undefined && !who.token) return undefined;
+  const { AuthStore } = await import('../../auth/index.js');
   const store = new AuthStore(runtime.meta);
   if (who.user !== undefined) {
     if (!(await store.listUsers()).some((u) => u.name === who.user))
@@ -99,9 +106,25 @@ export async function openEmbedded(
   readOnly: boolean,
   who: EmbeddedIdentity = {},
 ): Promise<SqlRunner> {
-  const runtime = await openRuntime(project, log);
+  const options: EngineOptions = { fileAccess: 'all' };
+  // DuckDB starts on its own threads while this one opens the metastore and the store.
+  const duck = startDuck(project, options);
+  duck.catch(() => undefined); // a failed start is reported by openEngine below
+  let runtime: Runtime;
   try {
-    const engine = await openEngine(runtime, { fileAccess: 'all' });
+    runtime = await openRuntime(project, log);
+  } catch (err) {
+    await duck.then(
+      ({ admin, instance }) => {
+        admin.closeSync();
+        instance.closeSync();
+      },
+      () => undefined,
+    );
+    throw err;
+  }
+  try {
+    const engine = await openEngine(runtime, options, duck);
     const principal = await principalFor(runtime, who).catch(async (err) => {
       await engine.close();
       throw err;
@@ -112,6 +135,7 @@ export async function openEmbedded(
     }
     // Loaded only here: the owner's path stays free of the server's modules.
     const { openUserSession } = await import('../../serve/sql-session.js');
+    const { AuthStore } = await import('../../auth/index.js');
     const session = await openUserSession(
       engine,
       principal,

@@ -6,7 +6,6 @@
 import { InvalidInputError } from '../../util/index.js';
 import { parseJson, stringifyJson } from '../json.js';
 import { schemaJson, specFieldsJson } from '../metadata-json.js';
-import { schemaSchema } from '../metadata-schema.js';
 import { bindPartitionSpec, partitionType } from '../partition.js';
 import type {
   DataFile,
@@ -19,6 +18,7 @@ import type {
   PartitionSpec,
   Schema,
 } from '../types.js';
+import { schemaOrUndefined } from '../validation.js';
 import { decodeIntMap, encodeIntMap, toBigInt, toNumber, valueById, WriterSchema } from './by-id.js';
 import { type AvroCodec, readContainer, writeContainer } from './container.js';
 import { decodePartition, encodePartition } from './partition-values.js';
@@ -140,8 +140,7 @@ export function decodeManifest(data: Buffer, manifest?: ManifestFile): DecodedMa
   const file = readContainer(data);
   const md = file.metadata;
   const formatVersion = Number(md['format-version'] ?? 1);
-  const parsedSchema = md.schema ? schemaSchema.safeParse(parseJson(md.schema)) : undefined;
-  const schema = parsedSchema?.success ? (parsedSchema.data as Schema) : undefined;
+  const schema = md.schema ? schemaOrUndefined(parseJson(md.schema)) : undefined;
   const specFields = (md['partition-spec']
     ? parseJson(md['partition-spec'])
     : []) as unknown as PartitionField[];
