@@ -12,6 +12,7 @@ import {
   openTable,
   quoteIdent,
   type Schema,
+  type Table,
   type TableIdentifier,
 } from '../table/index.js';
 import { ConflictError, InvalidInputError, NotFoundError } from '../util/index.js';
@@ -59,6 +60,11 @@ export function inlineParams(sql: string, params: readonly unknown[] | undefined
     from = t.end;
   }
   return out + sql.slice(from);
+}
+
+/** Tell the views about a commit so that the next statement need not read its metadata again. */
+function noteCommit(ctx: WriteContext, table: Table): void {
+  ctx.views.committed(table.loaded.metadataLocation, table.metadata);
 }
 
 function requireLake(ctx: WriteContext, target: string[]): LakeTable {
@@ -109,11 +115,12 @@ async function runInsert(
   replaceKey?: string[],
 ): Promise<SummaryResult> {
   const lake = requireLake(ctx, plan.target);
-  const table = await openTable(ctx.catalog, ctx.store, ctx.duck, lake.id);
+  const table = await openTable(ctx.catalog, ctx.store, ctx.duck, lake.id, { writeNow: true });
   const schema = table.schema();
   const source = await insertSource(ctx, plan, schema.fields, inlineParams(plan.source, params), signal);
   if (!plan.replace) {
     const r = await table.append(source, { signal });
+    noteCommit(ctx, table);
     return new SummaryResult('INSERT', r.addedRecords);
   }
   const key = replaceKey?.length ? replaceKey : keyOf(schema);
@@ -121,6 +128,7 @@ async function runInsert(
     signal,
   });
   await table.upsert(source, { key, signal });
+  noteCommit(ctx, table);
   return new SummaryResult('INSERT', Number(count?.n ?? 0));
 }
 
@@ -163,27 +171,33 @@ async function runCreate(
         `table "${plan.target.join('.')}" already exists`,
         'use CREATE OR REPLACE TABLE, or INSERT INTO',
       );
-    const table = await openTable(ctx.catalog, ctx.store, ctx.duck, id);
+    const table = await openTable(ctx.catalog, ctx.store, ctx.duck, id, { writeNow: true });
     const r = await table.replace(source, { signal });
+    noteCommit(ctx, table);
     return new SummaryResult('CREATE_TABLE', r.addedRecords);
   }
-  const schema = await schemaOf(ctx, source, signal);
+  const { schema, columns } = await schemaOf(ctx, source, signal);
   if (!(await ctx.catalog.namespaceExists(id.namespace))) await ctx.catalog.createNamespace(id.namespace);
-  await ctx.catalog.createTable(id, { schema });
-  const table = await openTable(ctx.catalog, ctx.store, ctx.duck, id);
-  const r = await table.append(source, { signal });
+  const loaded = await ctx.catalog.createTable(id, { schema });
+  const table = await openTable(ctx.catalog, ctx.store, ctx.duck, id, { loaded, writeNow: true });
+  const r = await table.append(source, { signal, columns });
+  noteCommit(ctx, table);
   return new SummaryResult('CREATE_TABLE', r.addedRecords);
 }
 
-/** The Iceberg schema of a query's columns (new field ids from 1). */
-async function schemaOf(ctx: WriteContext, source: string, signal?: AbortSignal): Promise<Schema> {
+/** The Iceberg schema of a query's columns (new field ids from 1), and the columns as described. */
+async function schemaOf(
+  ctx: WriteContext,
+  source: string,
+  signal?: AbortSignal,
+): Promise<{ schema: Schema; columns: { name: string; type: string }[] }> {
   let nextId = 0;
-  const cols = await columnsOf(ctx.duck, source, signal);
-  const fields: NestedField[] = cols.map((c) => {
+  const columns = await columnsOf(ctx.duck, source, signal);
+  const fields: NestedField[] = columns.map((c) => {
     const fieldId = ++nextId;
     return { id: fieldId, name: c.name, required: false, type: duckdbToIcebergType(c.type, () => ++nextId) };
   });
-  return { type: 'struct', 'schema-id': 0, fields };
+  return { schema: { type: 'struct', 'schema-id': 0, fields }, columns };
 }
 
 /** CREATE [OR REPLACE] VIEW ns.v AS ...: a catalog view (its query must run now). */
@@ -195,7 +209,7 @@ async function runCreateView(
   signal?: AbortSignal,
 ): Promise<SummaryResult> {
   if (plan.ifNotExists && (await ctx.catalog.viewExists(id))) return new SummaryResult('CREATE_VIEW');
-  const schema = await schemaOf(ctx, source, signal);
+  const { schema } = await schemaOf(ctx, source, signal);
   if (!(await ctx.catalog.namespaceExists(id.namespace))) await ctx.catalog.createNamespace(id.namespace);
   await ctx.catalog.createView(id, { sql: source, schema, replace: plan.orReplace });
   return new SummaryResult('CREATE_VIEW');
@@ -208,9 +222,10 @@ async function runDelete(
   signal?: AbortSignal,
 ): Promise<SummaryResult> {
   const lake = requireLake(ctx, plan.target);
-  const table = await openTable(ctx.catalog, ctx.store, ctx.duck, lake.id);
+  const table = await openTable(ctx.catalog, ctx.store, ctx.duck, lake.id, { writeNow: true });
   const where = plan.where ? inlineParams(plan.where, params) : 'true';
   const r = await table.delete(where, { signal });
+  noteCommit(ctx, table);
   // Copy-on-write: removed files' rows minus the rows kept in their rewritten files.
   return new SummaryResult('DELETE', r.removedRecords - r.addedRecords);
 }
@@ -259,9 +274,10 @@ async function runRowChange(
   const where = plan.where ? inlineParams(plan.where, params) : undefined;
   const tag = plan.kind.toUpperCase();
   for (let attempt = 1; ; attempt++) {
-    const table = await openTable(ctx.catalog, ctx.store, ctx.duck, lake.id);
+    const table = await openTable(ctx.catalog, ctx.store, ctx.duck, lake.id, { writeNow: true });
     try {
       const r = await rewriteWithFilter(table, change, where, signal);
+      noteCommit(ctx, table);
       return new SummaryResult(tag, r.affected);
     } catch (err) {
       if (!(err instanceof ConflictError) || attempt >= ROW_CHANGE_ATTEMPTS) throw err;

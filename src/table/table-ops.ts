@@ -23,7 +23,7 @@ import { filterCheckSql, scanSql } from './scan-sql.js';
 import { type CommitResult, commitSnapshot, type TableContext } from './table-commit.js';
 import type { DataFile, Schema, TableMetadata } from './types.js';
 import { writeDataFiles } from './writer.js';
-import type { WriteSource } from './writer-sql.js';
+import type { SourceColumn, WriteSource } from './writer-sql.js';
 
 /** Options shared by writing operations. */
 export interface WriteOptions {
@@ -33,6 +33,8 @@ export interface WriteOptions {
   targetFileSizeBytes?: number;
   /** Rows per Parquet row group. */
   rowGroupSize?: number;
+  /** The source's columns, when the caller has just described it (it is not described again). */
+  columns?: readonly SourceColumn[];
   signal?: AbortSignal;
 }
 
@@ -85,6 +87,7 @@ export function writeCurrent(
     spec: defaultSpec(md),
     targetFileSizeBytes: o.targetFileSizeBytes,
     rowGroupSize: o.rowGroupSize,
+    columns: o.columns,
     signal: o.signal,
   });
 }
@@ -256,8 +259,11 @@ export async function overwriteRows(
   if (o.where !== undefined) return replaceMatching(ctx, o.where, source, o);
   const md = ctx.loaded.metadata;
   const spec = defaultSpec(md);
-  const written = await ctx.duck.withConnection((c) => writeCurrent(c, ctx, source, o), o);
-  const plan = await planScan(ctx.io, md, { resolvePaths: false, signal: o.signal });
+  // The files to replace are planned while the new ones are written.
+  const [written, plan] = await Promise.all([
+    ctx.duck.withConnection((c) => writeCurrent(c, ctx, source, o), o),
+    planScan(ctx.io, md, { resolvePaths: false, signal: o.signal }),
+  ]);
   let removed = plan.files;
   let validate: ((added: readonly DataFile[]) => void) | undefined = conflictCheck(
     md,

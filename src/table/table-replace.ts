@@ -134,12 +134,16 @@ export async function replaceRows(
   const current = currentSchema(md);
   const columns = await ctx.duck.withConnection((c) => describeSql(c, sourceSql(source), o.signal), o);
   const next = replacementSchema(current, md['last-column-id'], columns);
-  if (schemasEquivalent(next.schema, current)) return overwriteRows(ctx, source, o);
+  const described = { ...o, columns };
+  if (schemasEquivalent(next.schema, current)) return overwriteRows(ctx, source, described);
   const table = [...ctx.id.namespace, ctx.id.name].join('.');
   checkLayout(md, next.schema, table);
   const spec = defaultSpec(md);
-  const written = await ctx.duck.withConnection((c) => writeCurrent(c, ctx, source, o, next.schema), o);
-  const plan = await planScan(ctx.io, md, { resolvePaths: false, signal: o.signal });
+  // The files to replace are planned while the new ones are written.
+  const [written, plan] = await Promise.all([
+    ctx.duck.withConnection((c) => writeCurrent(c, ctx, source, described, next.schema), o),
+    planScan(ctx.io, md, { resolvePaths: false, signal: o.signal }),
+  ]);
   return commitSnapshot(ctx, {
     operation: plan.files.length === 0 ? 'append' : 'overwrite',
     added: written.files,

@@ -54,6 +54,17 @@ import { type UpsertOptions, upsertRows } from './table-upsert.js';
 import type { PartitionSpec, Schema, Snapshot, TableMetadata } from './types.js';
 import type { WriteSource } from './writer-sql.js';
 
+/** Options of `openTable`. */
+export interface OpenTableOptions {
+  /** The table as the caller has just loaded or created it (it is not loaded again). */
+  loaded?: LoadedTable;
+  /**
+   * The caller's first operation follows at once: it starts from this load instead of loading
+   * the table again (a commit made in between is handled as any concurrent commit).
+   */
+  writeNow?: boolean;
+}
+
 /**
  * Open a table of a catalog for reads and writes.
  * @throws NotFoundError when the table does not exist.
@@ -63,17 +74,27 @@ export async function openTable(
   store: ObjectStore,
   duck: Duck,
   id: TableIdentifier,
+  o: OpenTableOptions = {},
 ): Promise<Table> {
-  const loaded = await catalog.loadTable(id);
-  return new Table({ id, catalog, io: new TableIO(store), duck, loaded });
+  const loaded = o.loaded ?? (await catalog.loadTable(id));
+  return new Table({ id, catalog, io: new TableIO(store), duck, loaded }, { current: o.writeNow });
 }
 
 /** One Iceberg table: metadata lookups, writes (one snapshot each), scans, change feeds and maintenance. */
 export class Table {
   readonly #ctx: TableContext;
+  /** Whether the next operation may use the metadata as loaded (set by `openTable`'s `writeNow`). */
+  #current: boolean;
 
-  constructor(ctx: TableContext) {
+  constructor(ctx: TableContext, o: { current?: boolean } = {}) {
     this.#ctx = ctx;
+    this.#current = o.current ?? false;
+  }
+
+  /** Reload the metadata before an operation, unless it was loaded for this one. */
+  async #latest(): Promise<void> {
+    if (this.#current) this.#current = false;
+    else await this.refresh();
   }
 
   /** The table's name. */
@@ -124,13 +145,13 @@ export class Table {
 
   /** Append rows (a SELECT, files or a view) as one `append` snapshot. */
   async append(source: WriteSource, o: WriteOptions = {}): Promise<CommitResult> {
-    await this.refresh();
+    await this.#latest();
     return appendRows(this.#ctx, source, o);
   }
 
   /** Replace rows: those matching `where`, the partitions the new rows fall into (`partitions: 'dynamic'`), or all. */
   async overwrite(source: WriteSource, o: OverwriteOptions = {}): Promise<CommitResult> {
-    await this.refresh();
+    await this.#latest();
     return overwriteRows(this.#ctx, source, o);
   }
 
@@ -139,19 +160,19 @@ export class Table {
    * ids where names and types match), in one snapshot: `CREATE OR REPLACE TABLE ... AS`.
    */
   async replace(source: WriteSource, o: WriteOptions = {}): Promise<CommitResult> {
-    await this.refresh();
+    await this.#latest();
     return replaceRows(this.#ctx, source, o);
   }
 
   /** Delete the rows matching a SQL predicate (copy-on-write). */
   async delete(where: string, o: WriteOptions = {}): Promise<CommitResult> {
-    await this.refresh();
+    await this.#latest();
     return deleteRows(this.#ctx, where, o);
   }
 
   /** Insert new keys and replace existing ones (copy-on-write; the last incoming row per key wins). */
   async upsert(source: WriteSource, o: UpsertOptions): Promise<CommitResult> {
-    await this.refresh();
+    await this.#latest();
     return upsertRows(this.#ctx, source, o);
   }
 
@@ -163,31 +184,31 @@ export class Table {
     change: (conn: DuckConnection, temp: string) => Promise<number>,
     o: RewriteOptions = {},
   ): Promise<RewriteResult> {
-    await this.refresh();
+    await this.#latest();
     return rewriteRows(this.#ctx, change, o);
   }
 
   /** Change the schema (add, drop, rename, widen, ...); old files read through field ids. */
   async evolveSchema(changes: SchemaChange[]): Promise<Schema> {
-    await this.refresh();
+    await this.#latest();
     return currentSchema(await commitSchemaChanges(this.#ctx, changes));
   }
 
   /** Partition new data differently (old files keep their spec). */
   async updateSpec(fields: PartitionFieldInput[]): Promise<PartitionSpec> {
-    await this.refresh();
+    await this.#latest();
     return defaultSpec(await commitPartitionSpec(this.#ctx, fields));
   }
 
   /** Set and remove table properties. */
   async setProperties(updates: Record<string, string>, removals: string[] = []): Promise<void> {
-    await this.refresh();
+    await this.#latest();
     await commitProperties(this.#ctx, updates, removals);
   }
 
   /** Tag a snapshot (default: the current one). */
   async createTag(name: string, snapshotId?: bigint): Promise<void> {
-    await this.refresh();
+    await this.#latest();
     await commitTag(this.#ctx, name, snapshotId);
   }
 
@@ -197,7 +218,7 @@ export class Table {
    * so the table reads exactly as it did then (columns a later replace changed included).
    */
   async rollbackTo(snapshotId: bigint, o: { restoreSchema?: boolean } = {}): Promise<void> {
-    await this.refresh();
+    await this.#latest();
     await commitRollback(this.#ctx, snapshotId, o);
   }
 
@@ -246,25 +267,25 @@ export class Table {
 
   /** Rewrite small files of each partition into files near the target size (a `replace` snapshot). */
   async compact(o: CompactOptions = {}): Promise<CompactResult> {
-    await this.refresh();
+    await this.#latest();
     return compact(this.#ctx, o);
   }
 
   /** Remove old snapshots and delete the files only they referenced. */
   async expireSnapshots(o: ExpireOptions = {}): Promise<ExpireResult> {
-    await this.refresh();
+    await this.#latest();
     return expireSnapshots(this.#ctx, o);
   }
 
   /** Delete files under the table location that no metadata references. */
   async removeOrphanFiles(o: OrphanOptions = {}): Promise<OrphanResult> {
-    await this.refresh();
+    await this.#latest();
     return removeOrphanFiles(this.#ctx, o);
   }
 
   /** Merge the current snapshot's manifests into one per partition spec (a `replace` snapshot). */
   async rewriteManifests(o: { signal?: AbortSignal } = {}): Promise<CommitResult | undefined> {
-    await this.refresh();
+    await this.#latest();
     return rewriteManifests(this.#ctx, o);
   }
 }

@@ -101,7 +101,7 @@ export function assignable(from: IcebergType, to: IcebergType): boolean {
 }
 
 /** A source column as DESCRIBE reports it. */
-interface SourceColumn {
+export interface SourceColumn {
   name: string;
   type: string;
 }

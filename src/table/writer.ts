@@ -22,6 +22,7 @@ import {
   describeSql,
   partitionColumns,
   partitionValueFromText,
+  type SourceColumn,
   sourceSql,
   type WriteSource,
 } from './writer-sql.js';
@@ -42,6 +43,8 @@ export interface WriteDataOptions {
   targetFileSizeBytes?: number;
   /** Rows per Parquet row group (DuckDB's default 122,880). */
   rowGroupSize?: number;
+  /** The source's columns, when the caller has just described it. */
+  columns?: readonly SourceColumn[];
   signal?: AbortSignal;
 }
 
@@ -155,7 +158,7 @@ export async function writeDataFiles(
 ): Promise<WrittenFiles> {
   assertWritableSchema(o.schema);
   const inner = sourceSql(source);
-  const cast = castSelect(o.schema, await describeSql(conn, inner, o.signal), inner);
+  const cast = castSelect(o.schema, o.columns ?? (await describeSql(conn, inner, o.signal)), inner);
   const parts = partitionColumns(o.spec, o.schema);
   const select =
     parts.length === 0
