@@ -22,7 +22,8 @@ models:
         tags: [geo]
 `;
 
-const MODEL = `select 1 as id, 'ann@example.com' as email, '+49 30 1234' as phone, '123-45-6789' as ssn, 'Berlin' as city`;
+const MODEL = `{{ config(materialized='table') }}
+select 1 as id, 'ann@example.com' as email, '+49 30 1234' as phone, '123-45-6789' as ssn, 'Berlin' as city`;
 
 describe('PII tags from model YAML mask model outputs in the engine', () => {
   let p: ModelsTestProject;
