@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { openTestProject, statesOf, type TestProject } from './helpers.js';
+import { alive, openTestProject, statesOf, type TestProject } from './helpers.js';
 
 const PIPELINES = {
   'pipelines/fan.yaml': `
@@ -215,12 +215,3 @@ describe('DAG runs (embedded metastore, in-process worker)', () => {
     assert.deepEqual(await statesOf(p.orch, run.runId), { wait: 'cancelled', next: 'cancelled' });
   });
 });
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}

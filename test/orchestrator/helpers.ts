@@ -83,3 +83,13 @@ export async function postgresS3Config(): Promise<{ sluiceYaml: string; close():
     },
   };
 }
+
+/** True while process `pid` exists. */
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { startServe, stopAll } from './cluster.js';
-import { openTestProject, projectDir } from './helpers.js';
+import { alive, openTestProject, projectDir } from './helpers.js';
 
 const PACKAGES = fileURLToPath(new URL('../../../test/fixtures/orchestrator/packages/', import.meta.url));
 
@@ -72,15 +72,6 @@ tasks:
     }
   });
 });
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 async function waitFor(what: string, ok: () => boolean, ms = 20_000): Promise<void> {
   const deadline = Date.now() + ms;
