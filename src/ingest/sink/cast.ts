@@ -34,7 +34,8 @@ interface Conversion {
   fails: { path: string; target: string; bad: string }[];
 }
 
-const fieldOf = <T extends { name: string }>(fields: readonly T[], name: string): T | undefined =>
+/** The field named `name`, or else the one named so ignoring case. */
+export const fieldOf = <T extends { name: string }>(fields: readonly T[], name: string): T | undefined =>
   fields.find((f) => f.name === name) ?? fields.find((f) => f.name.toLowerCase() === name.toLowerCase());
 
 /** The first non-null `bad` of the elements of list `list` (element variable `v`). */

@@ -22,7 +22,7 @@ import {
 import { InvalidInputError } from '../../util/index.js';
 import { LINEAGE_COLUMNS } from '../processors/types.js';
 import type { SinkSpec } from '../spec.js';
-import { isFractional } from './cast.js';
+import { fieldOf, isFractional } from './cast.js';
 import { type DuckType, parseDuckType } from './duck-type.js';
 
 const typeText = (t: IcebergType): string => (typeof t === 'string' ? t : t.type);
@@ -174,9 +174,7 @@ class Drift {
     if (!isPrimitive(table)) {
       if (table.type === 'struct' && src.kind === 'struct') {
         for (const f of src.fields) {
-          const field =
-            table.fields.find((t) => t.name === f.name) ??
-            table.fields.find((t) => t.name.toLowerCase() === f.name.toLowerCase());
+          const field = fieldOf(table.fields, f.name);
           if (field) this.compare(field.type, f.type, [...name, field.name], `${path}.${field.name}`);
           else this.added(name, f.name, `${path}.${f.name}`, f.type.text);
         }
@@ -227,9 +225,7 @@ export function planDrift(table: Schema, cols: readonly SourceColumn[], sink: Si
   const drift = new Drift(sink);
   const ignored: string[] = [];
   for (const col of cols) {
-    const field =
-      table.fields.find((f) => f.name === col.name) ??
-      table.fields.find((f) => f.name.toLowerCase() === col.name.toLowerCase());
+    const field = fieldOf(table.fields, col.name);
     if (!field) {
       if (sink.schema_drift === 'ignore') ignored.push(col.name);
       else if (sink.schema_drift === 'fail') drift.problems.push(`new column "${col.name}" (${col.type})`);
