@@ -30,17 +30,19 @@ export const isFractional = (duckType: string): boolean =>
 /** A value's conversion: the SQL expression, and per nested path that can fail, SQL of its first failing value. */
 interface Conversion {
   expr: string;
-  /** `bad` is the first source value (as text) that does not convert, or NULL. */
-  fails: { path: string; target: string; bad: string }[];
+  /** SQL of whether a value at `path` does not convert, and of that value (as text). */
+  fails: { path: string; target: string; failed: string; value: string }[];
 }
 
 /** The field named `name`, or else the one named so ignoring case. */
 export const fieldOf = <T extends { name: string }>(fields: readonly T[], name: string): T | undefined =>
   fields.find((f) => f.name === name) ?? fields.find((f) => f.name.toLowerCase() === name.toLowerCase());
 
-/** The first non-null `bad` of the elements of list `list` (element variable `v`). */
-const firstBad = (list: string, v: string, bad: string) =>
-  `list_filter(list_transform(${list}, ${v} -> ${bad}), ${v} -> ${v} IS NOT NULL)[1]`;
+/** A failure inside the elements of list `list` (element variable `v`): its first failed value. */
+function inList(list: string, v: string, f: Conversion['fails'][number]): Conversion['fails'][number] {
+  const value = `list_filter(list_transform(${list}, ${v} -> CASE WHEN ${f.failed} THEN ${f.value} END), ${v} -> ${v} IS NOT NULL)[1]`;
+  return { ...f, failed: `${value} IS NOT NULL`, value };
+}
 
 /**
  * Convert `e` (of DuckDB type `src`) to `target`. Structs are rebuilt field by field (fields
@@ -74,7 +76,7 @@ function convert(e: string, src: DuckType, target: IcebergType, path: string, de
     const c = convert(v, src.element, target.element, `${path}[]`, depth + 1);
     return {
       expr: `list_transform(${e}, ${v} -> ${c.expr})`,
-      fails: c.fails.map((f) => ({ ...f, bad: firstBad(e, v, f.bad) })),
+      fails: c.fails.map((f) => inList(e, v, f)),
     };
   }
   if (typeof target === 'object' && target.type === 'map' && src.kind === 'map') {
@@ -83,7 +85,7 @@ function convert(e: string, src: DuckType, target: IcebergType, path: string, de
     const val = convert(`struct_extract(${v}, 'value')`, src.value, target.value, `${path}.value`, depth + 1);
     return {
       expr: `map_from_entries(list_transform(map_entries(${e}), ${v} -> struct_pack("key" := ${k.expr}, "value" := ${val.expr})))`,
-      fails: [...k.fails, ...val.fails].map((f) => ({ ...f, bad: firstBad(`map_entries(${e})`, v, f.bad) })),
+      fails: [...k.fails, ...val.fails].map((f) => inList(`map_entries(${e})`, v, f)),
     };
   }
   // DuckDB rounds fractions when casting to an integer type: such values do not convert.
@@ -97,7 +99,8 @@ function convert(e: string, src: DuckType, target: IcebergType, path: string, de
       {
         path,
         target: to,
-        bad: `CASE WHEN ${e} IS NOT NULL AND ${expr} IS NULL THEN CAST(${e} AS VARCHAR) END`,
+        failed: `${e} IS NOT NULL AND ${expr} IS NULL`,
+        value: `CAST(${e} AS VARCHAR)`,
       },
     ],
   };
@@ -119,9 +122,8 @@ export function planCast(schema: Schema, cols: readonly SourceColumn[], key: rea
     const c = convert(src, parseDuckType(col.type), f.type, f.name, 0);
     items.push(`${c.expr} AS ${out}`);
     for (const fail of c.fails) {
-      const bad = `left(${fail.bad}, 80)`;
       checks.push(
-        `CASE WHEN ${bad} IS NOT NULL THEN ${sqlString(`column "${fail.path}": cannot convert `)} || ${bad} || ${sqlString(` to ${fail.target}`)} END`,
+        `CASE WHEN ${fail.failed} THEN ${sqlString(`column "${fail.path}": cannot convert `)} || left(${fail.value}, 80) || ${sqlString(` to ${fail.target}`)} END`,
       );
     }
     if (key.includes(f.name))
