@@ -111,6 +111,25 @@ describe('HTTP JSON pages read with the record type of earlier batches', () => {
     assert.deepEqual(rows.find((r) => r.id === 60)?.tags, ['a']);
   });
 
+  test('fields that first appear inside a struct or list column on a later batch land in the table', async () => {
+    const records = pagesOf(6, (page, i) => ({
+      customer: page === 5 && i === 1 ? { name: 'n', tier: 'gold' } : { name: 'n' },
+      lines: page === 6 && i === 0 ? [{ sku: 'x', qty: 2 }] : [{ sku: 'x' }],
+    }));
+    const { summary, staged } = await run('nested', records, { table: 'j.nested' });
+    assert.equal(summary.written, 30);
+    // Pages 4–6 bring new nested fields: they are inferred again, not read with the known type.
+    assert.deepEqual(
+      staged.map((s) => s.recordType),
+      ['inferred', 'inferred'],
+    );
+    const rows = plainRows(await tableRows(env.runtime, 'j.nested', 'id'));
+    assert.deepEqual(rows.find((r) => r.id === 1)?.customer, { name: 'n', tier: null });
+    assert.deepEqual(rows.find((r) => r.id === 22)?.customer, { name: 'n', tier: 'gold' });
+    assert.deepEqual(rows.find((r) => r.id === 26)?.lines, [{ sku: 'x', qty: 2 }]);
+    assert.deepEqual(rows.find((r) => r.id === 27)?.lines, [{ sku: 'x', qty: null }]);
+  });
+
   test('a fractional number on a later page follows the drift policy: never rounded into a long column', async () => {
     const widened = (page: number, i: number) => (page === 7 && i === 1 ? { amount: 32.5 } : {});
     // Iceberg has no long → double promotion: under evolve and ignore the record is quarantined.

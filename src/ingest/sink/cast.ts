@@ -5,7 +5,8 @@
  * quarantine instead of failing the load.
  */
 import { sqlString } from '../../duck/index.js';
-import { icebergToDuckdbType, quoteIdent, type Schema } from '../../table/index.js';
+import { type IcebergType, icebergToDuckdbType, quoteIdent, type Schema } from '../../table/index.js';
+import { type DuckType, parseDuckType } from './duck-type.js';
 import type { SourceColumn } from './schema.js';
 
 /** The SQL pieces of one batch's cast. */
@@ -26,37 +27,103 @@ const INTEGER = /^(U?(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT)|INT\d*)$/;
 export const isFractional = (duckType: string): boolean =>
   /^(DOUBLE|FLOAT|REAL|DECIMAL)/.test(normal(duckType));
 
+/** A value's conversion: the SQL expression, and per nested path that can fail, SQL of its first failing value. */
+interface Conversion {
+  expr: string;
+  /** SQL of whether a value at `path` does not convert, and of that value (as text). */
+  fails: { path: string; target: string; failed: string; value: string }[];
+}
+
+/** The field named `name`, or else the one named so ignoring case. */
+export const fieldOf = <T extends { name: string }>(fields: readonly T[], name: string): T | undefined =>
+  fields.find((f) => f.name === name) ?? fields.find((f) => f.name.toLowerCase() === name.toLowerCase());
+
+/** A failure inside the elements of list `list` (element variable `v`): its first failed value. */
+function inList(list: string, v: string, f: Conversion['fails'][number]): Conversion['fails'][number] {
+  const value = `list_filter(list_transform(${list}, ${v} -> CASE WHEN ${f.failed} THEN ${f.value} END), ${v} -> ${v} IS NOT NULL)[1]`;
+  return { ...f, failed: `${value} IS NOT NULL`, value };
+}
+
+/**
+ * Convert `e` (of DuckDB type `src`) to `target`. Structs are rebuilt field by field (fields
+ * the table lacks are left out, fields the records lack are NULL), lists and map values
+ * element by element, so a value that does not convert deep inside is found and named by its
+ * path (`customer.tier`, `lines[].qty`) instead of silently becoming NULL.
+ */
+function convert(e: string, src: DuckType, target: IcebergType, path: string, depth: number): Conversion {
+  const to = icebergToDuckdbType(target);
+  if (normal(src.text) === normal(to)) return { expr: e, fails: [] };
+  if (src.text === 'NULL' || src.text === '"NULL"') return { expr: `CAST(${e} AS ${to})`, fails: [] };
+  if (typeof target === 'object' && target.type === 'struct' && src.kind === 'struct') {
+    const fails: Conversion['fails'] = [];
+    const parts = target.fields.map((f) => {
+      const s = fieldOf(src.fields, f.name);
+      if (!s) return `${quoteIdent(f.name)} := CAST(NULL AS ${icebergToDuckdbType(f.type)})`;
+      const c = convert(
+        `struct_extract(${e}, ${sqlString(s.name)})`,
+        s.type,
+        f.type,
+        `${path}.${f.name}`,
+        depth,
+      );
+      fails.push(...c.fails);
+      return `${quoteIdent(f.name)} := ${c.expr}`;
+    });
+    return { expr: `CASE WHEN ${e} IS NULL THEN NULL ELSE struct_pack(${parts.join(', ')}) END`, fails };
+  }
+  if (typeof target === 'object' && target.type === 'list' && src.kind === 'list') {
+    const v = `__e${depth}`;
+    const c = convert(v, src.element, target.element, `${path}[]`, depth + 1);
+    return {
+      expr: `list_transform(${e}, ${v} -> ${c.expr})`,
+      fails: c.fails.map((f) => inList(e, v, f)),
+    };
+  }
+  if (typeof target === 'object' && target.type === 'map' && src.kind === 'map') {
+    const v = `__e${depth}`;
+    const k = convert(`struct_extract(${v}, 'key')`, src.key, target.key, `${path}.key`, depth + 1);
+    const val = convert(`struct_extract(${v}, 'value')`, src.value, target.value, `${path}.value`, depth + 1);
+    return {
+      expr: `map_from_entries(list_transform(map_entries(${e}), ${v} -> struct_pack("key" := ${k.expr}, "value" := ${val.expr})))`,
+      fails: [...k.fails, ...val.fails].map((f) => inList(`map_entries(${e})`, v, f)),
+    };
+  }
+  // DuckDB rounds fractions when casting to an integer type: such values do not convert.
+  const exact = isFractional(src.text) && INTEGER.test(normal(to));
+  const expr = exact
+    ? `CASE WHEN ${e} = trunc(${e}) THEN TRY_CAST(${e} AS ${to}) END`
+    : `TRY_CAST(${e} AS ${to})`;
+  return {
+    expr,
+    fails: [
+      {
+        path,
+        target: to,
+        failed: `${e} IS NOT NULL AND ${expr} IS NULL`,
+        value: `CAST(${e} AS VARCHAR)`,
+      },
+    ],
+  };
+}
+
 /** Plan the cast of `cols` (the records' columns, minus ignored ones) to `schema`. */
 export function planCast(schema: Schema, cols: readonly SourceColumn[], key: readonly string[]): CastPlan {
   const items: string[] = [];
   const checks: string[] = [];
-  const used = new Set<string>();
   for (const f of schema.fields) {
-    const col =
-      cols.find((c) => c.name === f.name) ?? cols.find((c) => c.name.toLowerCase() === f.name.toLowerCase());
-    const target = icebergToDuckdbType(f.type);
+    const col = fieldOf(cols, f.name);
     const out = quoteIdent(f.name);
     if (!col) {
-      items.push(`CAST(NULL AS ${target}) AS ${out}`);
+      items.push(`CAST(NULL AS ${icebergToDuckdbType(f.type)}) AS ${out}`);
       if (key.includes(f.name)) checks.push(`${sqlString(`key column "${f.name}" is missing`)}`);
       continue;
     }
-    used.add(col.name);
     const src = quoteIdent(col.name);
-    if (normal(col.type) === normal(target)) {
-      items.push(`${src} AS ${out}`);
-    } else if (col.type === 'NULL' || col.type === '"NULL"') {
-      items.push(`CAST(${src} AS ${target}) AS ${out}`);
-    } else {
-      // DuckDB rounds fractions when casting to an integer type: such values do not convert.
-      const exact = isFractional(col.type) && INTEGER.test(normal(target));
-      const conv = exact
-        ? `CASE WHEN ${src} = trunc(${src}) THEN TRY_CAST(${src} AS ${target}) END`
-        : `TRY_CAST(${src} AS ${target})`;
-      items.push(`${conv} AS ${out}`);
-      const shown = `left(CAST(${src} AS VARCHAR), 80)`;
+    const c = convert(src, parseDuckType(col.type), f.type, f.name, 0);
+    items.push(`${c.expr} AS ${out}`);
+    for (const fail of c.fails) {
       checks.push(
-        `CASE WHEN ${src} IS NOT NULL AND ${conv} IS NULL THEN ${sqlString(`column "${f.name}": cannot convert `)} || ${shown} || ${sqlString(` to ${target}`)} END`,
+        `CASE WHEN ${fail.failed} THEN ${sqlString(`column "${fail.path}": cannot convert `)} || left(${fail.value}, 80) || ${sqlString(` to ${fail.target}`)} END`,
       );
     }
     if (key.includes(f.name))

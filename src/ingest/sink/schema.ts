@@ -22,7 +22,8 @@ import {
 import { InvalidInputError } from '../../util/index.js';
 import { LINEAGE_COLUMNS } from '../processors/types.js';
 import type { SinkSpec } from '../spec.js';
-import { isFractional } from './cast.js';
+import { fieldOf, isFractional } from './cast.js';
+import { type DuckType, parseDuckType } from './duck-type.js';
 
 const typeText = (t: IcebergType): string => (typeof t === 'string' ? t : t.type);
 
@@ -142,63 +143,104 @@ export function sortFieldsOf(columns: readonly string[], schema: StructType): So
 export interface DriftPlan {
   /** Schema changes to commit before writing (policy `evolve`). */
   changes: SchemaChange[];
-  /** Record columns left out of the write (policy `ignore`). */
+  /** Record columns left out of the write (policy `ignore`; new fields of nested columns are left out by the cast). */
   ignored: string[];
 }
 
-/**
- * Compare the records' columns with the table: new columns are added (evolve), refused (fail)
- * or left out (ignore); a column whose records are wider (int → long, float → double) is
- * widened (evolve) — other type differences are cast, and rows that do not cast are quarantined.
- * @throws InvalidInputError under policy `fail`, naming the columns.
- */
-export function planDrift(table: Schema, cols: readonly SourceColumn[], sink: SinkSpec): DriftPlan {
-  const changes: SchemaChange[] = [];
-  const ignored: string[] = [];
-  const problems: string[] = [];
-  for (const col of cols) {
-    const field =
-      table.fields.find((f) => f.name === col.name) ??
-      table.fields.find((f) => f.name.toLowerCase() === col.name.toLowerCase());
-    if (!field) {
-      if (sink.schema_drift === 'ignore') ignored.push(col.name);
-      else if (sink.schema_drift === 'fail') problems.push(`new column "${col.name}" (${col.type})`);
-      else changes.push({ op: 'add-column', name: col.name, type: typeFor(col, sink) });
-      continue;
+/** One comparison of record types with table types, collecting changes and problems. */
+class Drift {
+  readonly changes: SchemaChange[] = [];
+  readonly problems: string[] = [];
+  constructor(readonly sink: SinkSpec) {}
+
+  /** A field of the records missing from a struct of the table (at `parent`, shown as `path`). */
+  added(parent: string[], name: string, path: string, duckType: string): void {
+    if (this.sink.schema_drift === 'fail') this.problems.push(`new column "${path}" (${duckType})`);
+    else if (this.sink.schema_drift === 'evolve')
+      this.changes.push({
+        op: 'add-column',
+        ...(parent.length ? { parent } : {}),
+        name,
+        type: inferredType({ name: path, type: duckType }),
+      });
+  }
+
+  /**
+   * Compare a record value type with the table type at `name` (full path), shown as `path`:
+   * new struct fields are added, wider primitives widened, down through structs, list
+   * elements and map values.
+   */
+  compare(table: IcebergType, src: DuckType, name: string[], path: string): void {
+    if (!isPrimitive(table)) {
+      if (table.type === 'struct' && src.kind === 'struct') {
+        for (const f of src.fields) {
+          const field = fieldOf(table.fields, f.name);
+          if (field) this.compare(field.type, f.type, [...name, field.name], `${path}.${field.name}`);
+          else this.added(name, f.name, `${path}.${f.name}`, f.type.text);
+        }
+      } else if (table.type === 'list' && src.kind === 'list') {
+        this.compare(table.element, src.element, [...name, 'element'], `${path}[]`);
+      } else if (table.type === 'map' && src.kind === 'map') {
+        this.compare(table.value, src.value, [...name, 'value'], `${path}.value`);
+      }
+      return;
     }
-    if (!isPrimitive(field.type) || sink.schema?.[col.name]) continue;
     let incoming: IcebergType;
     try {
-      incoming = inferredType(col);
+      incoming = inferredType({ name: path, type: src.text });
     } catch {
-      continue;
+      return;
     }
-    if ((field.type === 'int' || field.type === 'long') && isFractional(col.type)) {
+    if ((table === 'int' || table === 'long') && isFractional(src.text)) {
       // No legal promotion exists (Iceberg has no long → double): values with a fraction are
       // quarantined by the cast, or refused here under `fail`.
-      if (sink.schema_drift === 'fail')
-        problems.push(
-          `column "${field.name}" holds fractional numbers (${col.type}) but the table has ${field.type}`,
+      if (this.sink.schema_drift === 'fail')
+        this.problems.push(
+          `column "${path}" holds fractional numbers (${src.text}) but the table has ${table}`,
         );
-      continue;
+      return;
     }
-    if (
-      isPrimitive(incoming) &&
-      incoming !== field.type &&
-      isLegalPromotion(field.type, incoming as PrimitiveType)
-    ) {
-      if (sink.schema_drift === 'evolve')
-        changes.push({ op: 'update-type', name: field.name, type: incoming as PrimitiveType });
-      else if (sink.schema_drift === 'fail')
-        problems.push(`column "${field.name}" widens from ${typeText(field.type)} to ${typeText(incoming)}`);
+    if (isPrimitive(incoming) && incoming !== table && isLegalPromotion(table, incoming as PrimitiveType)) {
+      if (this.sink.schema_drift === 'evolve')
+        this.changes.push({
+          op: 'update-type',
+          name: name.length === 1 ? (name[0] as string) : name,
+          type: incoming as PrimitiveType,
+        });
+      else if (this.sink.schema_drift === 'fail')
+        this.problems.push(`column "${path}" widens from ${typeText(table)} to ${typeText(incoming)}`);
     }
   }
-  if (problems.length > 0)
+}
+
+/**
+ * Compare the records' columns with the table: new columns, and new fields of struct columns
+ * (also inside lists and map values), are added (evolve), refused (fail) or left out (ignore);
+ * a column or nested field whose records are wider (int → long, float → double, decimal
+ * precision) is widened (evolve) — other type differences are cast, and rows that do not cast
+ * are quarantined.
+ * @throws InvalidInputError under policy `fail`, naming the columns by path (`customer.tier`, `lines[].qty`).
+ */
+export function planDrift(table: Schema, cols: readonly SourceColumn[], sink: SinkSpec): DriftPlan {
+  const drift = new Drift(sink);
+  const ignored: string[] = [];
+  for (const col of cols) {
+    const field = fieldOf(table.fields, col.name);
+    if (!field) {
+      if (sink.schema_drift === 'ignore') ignored.push(col.name);
+      else if (sink.schema_drift === 'fail') drift.problems.push(`new column "${col.name}" (${col.type})`);
+      else drift.changes.push({ op: 'add-column', name: col.name, type: typeFor(col, sink) });
+      continue;
+    }
+    if (sink.schema?.[col.name]) continue;
+    drift.compare(field.type, parseDuckType(col.type), [field.name], field.name);
+  }
+  if (drift.problems.length > 0)
     throw new InvalidInputError(
-      `the records do not match table ${sink.table} (schema_drift: fail): ${problems.join('; ')}`,
+      `the records do not match table ${sink.table} (schema_drift: fail): ${drift.problems.join('; ')}`,
       'set sink.schema_drift to evolve, or change the table first',
     );
-  return { changes, ignored };
+  return { changes: drift.changes, ignored };
 }
 
 /** DuckDB type of a table column. */
