@@ -196,7 +196,8 @@ describe('HTTP pagination styles, auth and formats', () => {
     },
     {
       name: 'Link header + OAuth2 client credentials with token refresh',
-      auth: { kind: 'oauth2', clientId: 'cid', clientSecret: 'csecret', ttlSeconds: 0.05 },
+      // Tokens are revoked after 2 requests: the source must fetch a new one on the 401.
+      auth: { kind: 'oauth2', clientId: 'cid', clientSecret: 'csecret', ttlSeconds: 60, usesPerToken: 2 },
       source: (url) => ({
         url: `${url}/v1/link`,
         params: { per_page: 10 },
@@ -254,7 +255,11 @@ describe('HTTP pagination styles, auth and formats', () => {
         );
         assert.equal(summary.written, records.length);
         assert.equal(summary.quarantined, 0);
-        if (c.auth?.kind === 'oauth2') assert.ok(api.tokensIssued >= 2, 'an expired token was refreshed');
+        if (c.auth?.kind === 'oauth2')
+          assert.ok(
+            api.tokensIssued >= 3,
+            `a revoked token was replaced (${api.tokensIssued} tokens, ${api.requests} requests)`,
+          );
       } finally {
         await api.close();
       }

@@ -21,7 +21,14 @@ export type MockAuth =
   | { kind: 'basic'; user: string; password: string }
   | { kind: 'apikey-header'; name: string; value: string }
   | { kind: 'apikey-query'; name: string; value: string }
-  | { kind: 'oauth2'; clientId: string; clientSecret: string; ttlSeconds: number };
+  | {
+      kind: 'oauth2';
+      clientId: string;
+      clientSecret: string;
+      ttlSeconds: number;
+      /** Revoke a token after this many requests (a server ending a session early). */
+      usesPerToken?: number;
+    };
 
 export interface MockApiOptions {
   records: ApiRecord[];
@@ -58,7 +65,13 @@ const json = (res: ServerResponse, status: number, body: unknown, headers: Recor
   res.end(JSON.stringify(body));
 };
 
-function authorized(req: IncomingMessage, url: URL, auth: MockAuth, tokens: Map<string, number>): boolean {
+function authorized(
+  req: IncomingMessage,
+  url: URL,
+  auth: MockAuth,
+  tokens: Map<string, number>,
+  uses: Map<string, number>,
+): boolean {
   switch (auth.kind) {
     case 'none':
       return true;
@@ -76,7 +89,10 @@ function authorized(req: IncomingMessage, url: URL, auth: MockAuth, tokens: Map<
     case 'oauth2': {
       const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
       const expires = token ? tokens.get(token) : undefined;
-      return expires !== undefined && expires > Date.now();
+      if (expires === undefined || expires <= Date.now()) return false;
+      const used = (uses.get(token as string) ?? 0) + 1;
+      uses.set(token as string, used);
+      return auth.usesPerToken === undefined || used <= auth.usesPerToken;
     }
   }
 }
@@ -98,6 +114,7 @@ export async function startMockApi(o: MockApiOptions): Promise<MockApi> {
   const auth = o.auth ?? { kind: 'none' };
   const faults = structuredClone(o.faults ?? {});
   const tokens = new Map<string, number>();
+  const uses = new Map<string, number>();
   const state: MockApi = { url: '', requests: 0, tokensIssued: 0, seen: {}, close: async () => {} };
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
@@ -111,7 +128,7 @@ export async function startMockApi(o: MockApiOptions): Promise<MockApi> {
       tokens.set(token, Date.now() + a.ttlSeconds * 1000);
       return json(res, 200, { access_token: token, token_type: 'bearer', expires_in: a.ttlSeconds });
     }
-    if (!authorized(req, url, auth, tokens)) return json(res, 401, { error: 'unauthorized' });
+    if (!authorized(req, url, auth, tokens, uses)) return json(res, 401, { error: 'unauthorized' });
     if (o.delayMs) await new Promise((r) => setTimeout(r, o.delayMs));
     const route = url.pathname.replace(/^\/v1\//, '');
     state.seen[route] = [...(state.seen[route] ?? []), url.search];
