@@ -473,7 +473,7 @@ describe('web UI in a real browser', {
   test('models page draws the lineage graph and opens a model with its SQL and last build', {
     timeout: 20_000,
   }, async () => {
-    // A dbt project beside the pipelines (the marketplace template's models are pipeline SQL tasks).
+    // A second dbt project beside the template's own (models/), that is not built yet.
     cpSync(DBT_SHOP, join(runtime.project.dir, 'dbt'), { recursive: true });
     const graph = (await (await fetch(`${server.url}/api/v1/models?dir=dbt`)).json()) as {
       nodes: { name: string; kind: string; build: unknown }[];
