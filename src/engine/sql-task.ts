@@ -1,5 +1,5 @@
 /**
- * The `sql` task kind: run a SQL file (a model such as `models/daily_revenue.sql`) or inline
+ * The `sql` task kind: run a SQL file (e.g. `sql/refresh.sql`) or inline
  * statements through the engine, as the pipeline. Each statement that writes a lake table is
  * one Iceberg commit, so readers never see a half-built model.
  */

@@ -2,12 +2,19 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import { loadProject } from '../../src/config/index.js';
+import { createLogger, createMetrics } from '../../src/observe/index.js';
+import { openRuntime } from '../../src/runtime/index.js';
+import { createApp } from '../../src/serve/index.js';
 import { runCli, tempDir } from '../helpers/cli.js';
 
 const tmp = tempDir();
 after(() => tmp.remove());
 
-type DemoResult = { tables: Record<string, number> };
+type DemoResult = {
+  tables: Record<string, number>;
+  models: { task: string; built: number; tests: number; testsFailed: string[]; warnings: string[] }[];
+};
 
 test('the demo runs the marketplace end to end, and a second run loads nothing twice', {
   timeout: 240_000,
@@ -20,7 +27,9 @@ test('the demo runs the marketplace end to end, and a second run loads nothing t
   for (const f of [
     'sluice.yaml',
     'pipelines/marketplace.yaml',
-    'models/daily_revenue.sql',
+    'dbt_project.yml',
+    'models/schema.yml',
+    'models/marts/daily_revenue.sql',
     'events/page_view.yaml',
   ])
     assert.ok(existsSync(join(cwd, 'sluice-demo', f)), `${f} is a real file of the project`);
@@ -37,6 +46,22 @@ test('the demo runs the marketplace end to end, and a second run loads nothing t
   assert.ok((t['marts.daily_revenue'] ?? 0) > 0);
   assert.equal(t['marts.funnel'], 10, 'one funnel row per partner');
   assert.ok((t['events.marketplace_page_view'] ?? 0) > 0);
+  // The marts are the project's dbt models, built and tested by the pipelines' `model:` tasks.
+  const models = (JSON.parse(first.stdout) as DemoResult).models;
+  const marts = models.find((m) => m.task === 'marts');
+  const funnel = models.find((m) => m.task === 'funnel');
+  assert.equal(marts?.built, 5, 'three staging views, daily_revenue, customers_by_country');
+  assert.equal(funnel?.built, 1);
+  for (const m of [marts, funnel]) {
+    assert.ok((m?.tests ?? 0) > 5, JSON.stringify(m));
+    assert.deepEqual(m?.testsFailed, []);
+  }
+  // Orders of quarantined customers point at no customer: the one warning.
+  assert.deepEqual(
+    marts?.warnings.map((w) => w.replace(/_[0-9a-f]{8}$/, '')),
+    ['relationships_stg_orders_customer_id_stg_customers_'],
+  );
+  assert.match(first.stderr, /marts: 5 models built, \d+ of \d+ data tests passed, 1 warned/);
 
   const second = await runCli(['demo', '--no-serve', '--json'], { cwd, timeoutMs: 200_000 });
   assert.equal(second.code, 0, second.stderr);
@@ -69,4 +94,47 @@ test('the demo runs the marketplace end to end, and a second run loads nothing t
   assert.match(orders.stdout, new RegExp(`^n\\n${t['marketplace.orders']}\\n`));
   const fetch = await runCli(['run', 'marketplace', '--project', project], { env });
   assert.equal(fetch.code, 1, 'without --reprocess the run needs the API');
+
+  // `sluice test` runs every data test of the project (sources' freshness included).
+  const tested = await runCli(['test', '--project', project, '--json']);
+  assert.equal(tested.code, 0, tested.stderr + tested.stdout);
+  const results = (JSON.parse(tested.stdout) as { tests: { name: string; status: string }[] }).tests;
+  assert.ok(results.some((r) => r.name === 'freshness_marketplace_orders' && r.status === 'pass'));
+  assert.deepEqual(
+    results.filter((r) => r.status !== 'pass').map((r) => r.status),
+    ['warn'],
+  );
+
+  // The Models page's API finds the project's dbt_project.yml without ?dir=.
+  const runtime = await openRuntime(
+    await loadProject(project),
+    createLogger({ level: 'silent', stderr: false }),
+  );
+  try {
+    const app = createApp({ runtime, metrics: createMetrics(), startedAt: new Date() });
+    const res = await app.request('/api/v1/models');
+    assert.equal(res.status, 200, await res.clone().text());
+    const graph = (await res.json()) as {
+      project: string;
+      nodes: { id: string; relation?: string; build: { snapshotId: string } | null }[];
+      edges: { from: string; to: string }[];
+    };
+    assert.equal(graph.project, 'marts');
+    const node = (id: string) => graph.nodes.find((n) => n.id === id);
+    assert.equal(node('model:daily_revenue')?.relation, 'marts.daily_revenue');
+    assert.ok(node('model:daily_revenue')?.build?.snapshotId, 'daily_revenue was built');
+    assert.ok(node('model:funnel')?.build?.snapshotId, 'funnel was built');
+    for (const [from, to] of [
+      ['source:marketplace.orders', 'model:stg_orders'],
+      ['model:stg_orders', 'model:daily_revenue'],
+      ['model:stg_partners', 'model:daily_revenue'],
+      ['source:clickstream.marketplace_page_view', 'model:funnel'],
+    ])
+      assert.ok(
+        graph.edges.some((e) => e.from === from && e.to === to),
+        `${from} → ${to} in ${JSON.stringify(graph.edges)}`,
+      );
+  } finally {
+    await runtime.close();
+  }
 });

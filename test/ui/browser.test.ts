@@ -473,7 +473,21 @@ describe('web UI in a real browser', {
   test('models page draws the lineage graph and opens a model with its SQL and last build', {
     timeout: 20_000,
   }, async () => {
-    // A dbt project beside the pipelines (the marketplace template's models are pipeline SQL tasks).
+    // The template's own models (dbt_project.yml at the project root), built by the marketplace run.
+    const own = (await (await fetch(`${server.url}/api/v1/models`)).json()) as {
+      nodes: { name: string; build: unknown }[];
+      edges: unknown[];
+    };
+    assert.ok(own.nodes.find((n) => n.name === 'daily_revenue')?.build, JSON.stringify(own.nodes));
+    assert.ok(own.edges.length > 0);
+    const first = await browser.newPage();
+    const firstProblems = watchProblems(first);
+    await first.goto(`${server.url}/models`);
+    await first.locator('g.dag-node[data-task="daily_revenue"]').waitFor({ timeout: 10_000 });
+    assert.equal(await first.locator('svg[data-tasks] g.dag-node').count(), own.nodes.length);
+    await first.close();
+    assert.deepEqual(firstProblems, []);
+    // A second dbt project beside the template's own, that is not built yet.
     cpSync(DBT_SHOP, join(runtime.project.dir, 'dbt'), { recursive: true });
     const graph = (await (await fetch(`${server.url}/api/v1/models?dir=dbt`)).json()) as {
       nodes: { name: string; kind: string; build: unknown }[];

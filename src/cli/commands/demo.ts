@@ -112,6 +112,8 @@ export default async function demo(args: unknown[], globals: GlobalOptions, cmd:
       out.note(`  ${type}: ${sent} events published (${sent - distinct} duplicates on purpose)`);
     }
 
+    // What the `model:` tasks built and tested (the marts are the dbt project of models/).
+    const models: ModelTaskSummary[] = [];
     step('Running pipeline "marketplace": API → raw zone → validated, upserted tables → marts');
     const exit = await runPipeline('marketplace');
 
@@ -131,7 +133,7 @@ export default async function demo(args: unknown[], globals: GlobalOptions, cmd:
     await flusher.flushNow();
 
     const summary = await summarize(running.engine);
-    out.result({ project: dir, url: running.url, tables: Object.fromEntries(summary) });
+    out.result({ project: dir, url: running.url, tables: Object.fromEntries(summary), models });
     out.line('');
     out.line(
       formatTable(
@@ -180,6 +182,15 @@ export default async function demo(args: unknown[], globals: GlobalOptions, cmd:
       const tasks = await orch.taskRuns(runId);
       for (const t of tasks.filter((x) => x.state !== 'success'))
         out.note(`  task ${t.taskId} ${t.state}${t.error ? `: ${t.error.split('\n')[0]}` : ''}`);
+      for (const t of tasks) {
+        const m = modelSummary(t.taskId, t.summary);
+        if (!m) continue;
+        models.push(m);
+        const warned = m.warnings.length ? `, ${m.warnings.length} warned (${m.warnings.join(', ')})` : '';
+        out.note(
+          `  ${m.task}: ${m.built} models built, ${m.tests - m.testsFailed.length - m.warnings.length} of ${m.tests} data tests passed${warned}`,
+        );
+      }
       out.note(`  run ${runId} ${run.state}`);
       return run.state === 'success' ? 0 : 1;
     }
@@ -188,6 +199,27 @@ export default async function demo(args: unknown[], globals: GlobalOptions, cmd:
     await closeAll();
     throw err;
   }
+}
+
+/** The summary of a `model` task run: models built, data tests run, failed and warned. */
+interface ModelTaskSummary {
+  task: string;
+  built: number;
+  tests: number;
+  testsFailed: string[];
+  warnings: string[];
+}
+
+function modelSummary(task: string, s: Record<string, unknown> | null): ModelTaskSummary | undefined {
+  if (!s || typeof s.built !== 'number' || typeof s.tests !== 'number') return undefined;
+  const names = (v: unknown) => (Array.isArray(v) ? v.map(String) : []);
+  return {
+    task,
+    built: s.built,
+    tests: s.tests,
+    testsFailed: names(s.testsFailed),
+    warnings: names(s.warnings),
+  };
 }
 
 /** The table a bus sink lands an event type in. */
