@@ -203,6 +203,7 @@ async function attempt(
     const result = await c.sink.commit(conn, prepared, {
       relation: prepared.good,
       properties: props,
+      objectOrder: objects.map((o) => o.id),
       signal: c.signal,
     });
     if (result) {

@@ -97,7 +97,10 @@ async function runTableIngest(
   const catalog = openCatalog({ meta: runtime.meta, store: runtime.store, log });
   const sinkSpec =
     reprocess && !reprocess.from ? { ...declaredSink, mode: 'overwrite' as const } : declaredSink;
-  const sink = new TableSink(catalog, runtime.store, duck, sinkSpec, log);
+  // A keyed table rebuilt from the raw zone keeps the latest version of each record.
+  const sink = new TableSink(catalog, runtime.store, duck, sinkSpec, log, {
+    latestPerKey: sinkSpec !== declaredSink && declaredSink.mode === 'upsert',
+  });
   const quarantine = new QuarantineSink(catalog, runtime.store, duck, sink.id);
   const totals: Totals = { written: 0, quarantined: 0, objects: 0, bytes: 0, batches: 0, cursor: {} };
   let pages = 0;

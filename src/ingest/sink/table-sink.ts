@@ -5,7 +5,7 @@
  * the drift policy.
  */
 import type { JdbcCatalog } from '../../catalog/index.js';
-import type { Duck, DuckConnection } from '../../duck/index.js';
+import { type Duck, type DuckConnection, sqlString } from '../../duck/index.js';
 import type { Logger } from '../../observe/index.js';
 import type { ObjectStore } from '../../storage/index.js';
 import { type CommitResult, quoteIdent, type Table, type TableIdentifier } from '../../table/index.js';
@@ -27,6 +27,8 @@ export interface SinkBatch {
   relation: string;
   /** Snapshot summary properties (task, raw objects, cursor). */
   properties: Record<string, string>;
+  /** The batch's raw object ids in fetch order (for keeping the latest row per key). */
+  objectOrder?: readonly string[];
   signal?: AbortSignal;
 }
 
@@ -56,10 +58,25 @@ export class TableSink extends LazyTable {
   readonly #spec: TableSinkSpec;
   readonly #log: Logger;
 
-  constructor(catalog: JdbcCatalog, store: ObjectStore, duck: Duck, spec: TableSinkSpec, log: Logger) {
+  readonly #latestPerKey: boolean;
+
+  /**
+   * `latestPerKey`: an overwrite keeps only the last row of each `key` in fetch order (a keyed
+   * table rebuilt from the raw zone: every stored version of a record is in the batch, and
+   * the table must hold what the upserts would have left).
+   */
+  constructor(
+    catalog: JdbcCatalog,
+    store: ObjectStore,
+    duck: Duck,
+    spec: TableSinkSpec,
+    log: Logger,
+    o: { latestPerKey?: boolean } = {},
+  ) {
     super(catalog, store, duck, tableIdOf(spec.table));
     this.#spec = spec;
     this.#log = log;
+    this.#latestPerKey = Boolean(o.latestPerKey && spec.key?.length);
   }
 
   /** The write mode. */
@@ -148,7 +165,11 @@ export class TableSink extends LazyTable {
       .schema()
       .fields.map((f) => quoteIdent(f.name))
       .join(', ');
-    const goodSql = `SELECT ${names} FROM ${prepared.good}${order}`;
+    const rows =
+      this.#latestPerKey && batch.objectOrder?.length
+        ? latestPerKey(prepared.good, this.#spec.key ?? [], batch.objectOrder)
+        : prepared.good;
+    const goodSql = `SELECT ${names} FROM ${rows}${order}`;
     return this.#commit(table, conn, goodSql, prepared.good, batch);
   }
 
@@ -218,4 +239,15 @@ export class TableSink extends LazyTable {
       }
     }
   }
+}
+
+/**
+ * The rows of `good` keeping, per key, the one fetched last: by the position of its raw
+ * object in `objectOrder`, then its row in that object.
+ */
+function latestPerKey(good: string, key: readonly string[], objectOrder: readonly string[]): string {
+  const positions = objectOrder.map((id, i) => `(${sqlString(id)}, ${i})`).join(', ');
+  const cols = key.map((k) => `__g.${quoteIdent(k)}`).join(', ');
+  return `(SELECT __g.* FROM ${good} AS __g JOIN (VALUES ${positions}) AS __fetch(id, pos) ON __fetch.id = __g.__raw_object
+    QUALIFY row_number() OVER (PARTITION BY ${cols} ORDER BY __fetch.pos DESC, __g.__raw_row DESC) = 1) AS __latest`;
 }
