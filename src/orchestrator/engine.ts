@@ -8,9 +8,10 @@
  * admissions are serialised per pool); finished runs get their final state and alerts.
  */
 import { randomUUID } from 'node:crypto';
-import { recordAudit } from '../auth/index.js';
+import { type AuditSurface, recordAudit } from '../auth/index.js';
 import type { MetaStore, SqlRunner } from '../metastore/index.js';
 import type { Logger } from '../observe/index.js';
+import { currentActor } from '../util/index.js';
 import { queueAlerts } from './alerts.js';
 import { recordRunEnd } from './history.js';
 import type { LoadedPipeline } from './load.js';
@@ -88,13 +89,15 @@ export async function createRun(
     ],
   );
   if (rowCount === 0) return undefined;
-  // Runs nobody asked for by hand are the scheduler's doing (manual runs and backfills are
-  // audited where their caller is known: the HTTP API, the CLI).
-  if (o.trigger !== 'manual' && o.trigger !== 'backfill')
+  // Runs nobody asked for by hand are the scheduler's doing. Manual runs and backfills are the
+  // caller's: the CLI's local user here; HTTP requests are audited by the API itself.
+  const byHand = o.trigger === 'manual' || o.trigger === 'backfill';
+  const actor = byHand ? currentActor() : { name: 'scheduler', via: 'scheduler', surface: 'scheduler' };
+  if (actor.surface !== 'http' && actor.surface !== 'iceberg')
     await recordAudit(tx, [
       {
-        principal: { name: 'scheduler', via: 'scheduler' },
-        surface: 'scheduler',
+        principal: actor,
+        surface: actor.surface as AuditSurface,
         action: 'trigger',
         resource: `pipeline:${o.pipeline.name}`,
         outcome: 'ok',

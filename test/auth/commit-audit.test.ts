@@ -16,7 +16,7 @@ interface AuditPayload {
   detail: string | null;
 }
 
-test('table commits are audited with their actor: a pipeline task, the local user; platform tables are not', async () => {
+test('table commits and runs started by hand are audited with their actor: a pipeline task, the local user; platform tables are not', async () => {
   const p = await openTestProject(
     {
       'pipelines/build.yaml': `name: build
@@ -50,6 +50,11 @@ tasks:
         )
       ).map((r) => JSON.parse(r.payload) as AuditPayload);
     const rows = await audit();
+    // The run itself was started by hand from this process: the local user's trigger.
+    assert.deepEqual(
+      rows.filter((r) => r.action === 'trigger').map((r) => [r.actor, r.surface, r.resource]),
+      [[`local:${localUser()}`, 'cli', 'pipeline:build']],
+    );
     const commits = rows.filter((r) => ['create', 'commit', 'drop'].includes(r.action));
     assert.deepEqual(
       commits.map((r) => [r.action, r.actor, r.via, r.surface, r.resource]),
