@@ -1,5 +1,6 @@
 import type { ComponentType } from 'react';
 import type { IconName } from './components/icons';
+import { AuditPage } from './pages/audit';
 import { EventsPage } from './pages/events';
 import { ModelsPage } from './pages/models';
 import { MonitoringPage } from './pages/monitoring';
@@ -37,6 +38,7 @@ export const routes: readonly PageRoute[] = [
   { path: '/sql', label: 'SQL', icon: 'sql', component: SqlPage },
   { path: '/events', label: 'Events', icon: 'events', component: EventsPage },
   { path: '/monitoring', label: 'Monitoring', icon: 'monitoring', component: MonitoringPage },
+  { path: '/audit', label: 'Audit', icon: 'audit', component: AuditPage },
 ];
 
 /** The route a path opens, with its params; undefined for an unknown path. */

@@ -65,7 +65,10 @@ describe('postgres_cdc: crash and restart', () => {
           child?.stdout?.once('data', r);
           child?.once('exit', r);
         });
-        await new Promise((r) => setTimeout(r, 300 + Math.random() * 1700));
+        // Past KILLS, each process gets longer before its kill: on a slow machine the snapshot
+        // still completes in a few more kills instead of never.
+        const patience = 1 + Math.max(0, k + 1 - KILLS);
+        await new Promise((r) => setTimeout(r, (300 + Math.random() * 1700) * patience));
         assert.equal(child.exitCode, null, `the CDC process died on its own: ${stderr.slice(-2000)}`);
         child.kill('SIGKILL');
         await exited;

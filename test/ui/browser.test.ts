@@ -15,6 +15,7 @@ import { createLogger } from '../../src/observe/index.js';
 import { type Orchestrator, sharedOrchestrator } from '../../src/orchestrator/index.js';
 import { openRuntime, type Runtime } from '../../src/runtime/index.js';
 import { DEFAULT_UI_ROOT, type RunningServer, startServer } from '../../src/serve/index.js';
+import { flushSystemTables } from '../../src/system/index.js';
 import { openTable } from '../../src/table/index.js';
 import { tempDir } from '../helpers/cli.js';
 
@@ -572,6 +573,31 @@ describe('web UI in a real browser', {
     assert.equal(await page.locator('tr[data-check]').count(), partners);
     assert.match(page.url(), /table=marts\.daily_revenue.*dimension=partner/);
     await page.screenshot({ path: join(ARTIFACTS, 'ui-monitoring.png'), fullPage: true });
+    await page.close();
+    assert.deepEqual(problems, []);
+  });
+
+  test('audit page lists who changed which table, filtered by action', { timeout: 30_000 }, async () => {
+    await flushSystemTables(runtime);
+    const page = await browser.newPage();
+    const problems = watchProblems(page);
+    await page.goto(`${server.url}/audit`);
+    await page.getByPlaceholder('Action (commit, query, grant…)').fill('commit');
+    const rows = page.getByRole('table', { name: 'Audit rows' }).locator('tbody tr');
+    // The filtered query replaces the first, unfiltered page of rows.
+    let texts: string[] = [];
+    for (const deadline = Date.now() + 15_000; Date.now() < deadline; ) {
+      texts = await rows.allTextContents();
+      if (texts.length > 0 && texts.every((t) => /commit/.test(t))) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.ok(texts.length > 0 && texts.every((t) => /commit/.test(t)), texts.slice(0, 3).join('\n'));
+    assert.ok(
+      texts.some(
+        (t) => /pipeline:marketplace/.test(t) && /table:marketplace\.orders/.test(t) && /"run_id"/.test(t),
+      ),
+    );
+    await page.screenshot({ path: join(ARTIFACTS, 'ui-audit.png'), fullPage: true });
     await page.close();
     assert.deepEqual(problems, []);
   });

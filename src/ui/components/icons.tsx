@@ -51,6 +51,12 @@ const paths = {
       <circle cx="19" cy="6" r="1.5" />
     </>
   ),
+  audit: (
+    <>
+      <path d="M12 3.5 5 6v5.5c0 4.2 3 7.6 7 9 4-1.4 7-4.8 7-9V6z" />
+      <path d="M9 12l2.2 2.2L15.5 10" />
+    </>
+  ),
 } satisfies Record<string, ReactNode>;
 
 /** Names of the navigation icons. */
