@@ -3,8 +3,11 @@
  * `raw/<source>/<date>/<run>-<seq>.<ext>`, with its size and sha256 measured while it is written.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { constants, createReadStream } from 'node:fs';
+import { copyFile, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { ObjectStore } from '../storage/index.js';
+import { ConflictError } from '../util/index.js';
 import type { PayloadFormat } from './spec-common.js';
 
 /** What was stored. */
@@ -45,9 +48,24 @@ async function* once(bytes: Uint8Array): AsyncIterable<Uint8Array> {
   yield bytes;
 }
 
+/** What identifies a file's content without reading it: a write changes at least one. */
+async function fingerprint(file: string): Promise<string> {
+  const s = await stat(file, { bigint: true });
+  return `${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`;
+}
+
+async function hashFile(file: string, into: { size: number; hash: ReturnType<typeof createHash> }) {
+  const chunks = createReadStream(file, { highWaterMark: 4 << 20 }) as AsyncIterable<Uint8Array>;
+  for await (const _ of measured(chunks, into));
+}
+
 /**
  * Store bytes (in memory, or a local file streamed without loading it) under `key`.
- * The write is atomic: a crash leaves no partial object under the key.
+ * The write is atomic: a crash leaves no partial object under the key. A file is stored only if
+ * it did not change while it was read: one still being written is refused, not stored half-way.
+ *
+ * On a local store, a file is copied by the kernel (a reflink where the filesystem has them)
+ * while its checksum is computed from a second read, and then moved into place.
  */
 export async function storeRaw(
   store: ObjectStore,
@@ -56,10 +74,33 @@ export async function storeRaw(
   signal?: AbortSignal,
 ): Promise<StoredBytes> {
   const m = { size: 0, hash: createHash('sha256') };
-  const chunks =
-    body instanceof Uint8Array
-      ? once(body)
-      : (createReadStream(body.file, { highWaterMark: 1 << 20 }) as AsyncIterable<Uint8Array>);
-  await store.put(key, measured(chunks, m), { signal });
+  if (body instanceof Uint8Array) {
+    await store.put(key, once(body), { signal });
+    return { key, size: body.byteLength, checksum: m.hash.update(body).digest('hex') };
+  }
+  const before = await fingerprint(body.file);
+  const unchanged = async () => {
+    if ((await fingerprint(body.file)) !== before)
+      throw new ConflictError(
+        `${body.file} changed while it was being stored in the raw zone`,
+        'write files under a temporary name and rename them into place when complete; the file is loaded by the next run',
+      );
+  };
+  if (!store.url.startsWith('file:')) {
+    const chunks = createReadStream(body.file, { highWaterMark: 1 << 20 }) as AsyncIterable<Uint8Array>;
+    await store.put(key, measured(chunks, m), { signal });
+    await unchanged();
+    return { key, size: m.size, checksum: m.hash.digest('hex') };
+  }
+  const dir = await store.stagingDir({ signal });
+  try {
+    const copy = join(dir, 'payload');
+    await Promise.all([copyFile(body.file, copy, constants.COPYFILE_FICLONE), hashFile(body.file, m)]);
+    await unchanged();
+    signal?.throwIfAborted();
+    await store.importFile(key, copy, { signal });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
   return { key, size: m.size, checksum: m.hash.digest('hex') };
 }
