@@ -12,7 +12,7 @@ import { InvalidInputError, SluiceError } from '../../util/index.js';
 import { cdcMarks, ensureChangeTable, ensureDataTable, type LakeContext } from './lake.js';
 import { formatLsn, parseLsn } from './pgoutput.js';
 import { copyTables } from './snapshot.js';
-import { connectSource, describeSource, ensurePublication, slotInfo } from './source.js';
+import { connectSource, describeSource, ensurePublication, readSourceRows, slotInfo } from './source.js';
 import type { CdcSpec } from './spec.js';
 import { type CdcState, readState, writeState } from './state.js';
 import { type AppliedBatch, type StreamTable, streamChanges } from './stream.js';
@@ -198,6 +198,7 @@ export async function runCdc(runtime: Runtime, spec: CdcSpec, o: RunCdcOptions):
         batchMaxChanges: src.batch.max_changes,
         properties,
         stopAtLsn,
+        readSource: (t, keys) => readSourceRows(client, t, keys),
         signal: o.signal,
         onConfirmed: async (lsn) => {
           current.lsn = lsn;

@@ -184,3 +184,32 @@ export async function slotInfo(client: pg.Client, name: string): Promise<SlotInf
     plugin: row.plugin,
   };
 }
+
+/**
+ * The current rows of `keys` (text values, in key column order) as text values by column,
+ * keyed by the JSON of their key's text values; keys no longer in the table are absent.
+ * Keys are parsed by PostgreSQL into the table's row type, so the key index is used.
+ */
+export async function readSourceRows(
+  client: pg.Client,
+  t: SourceTable,
+  keys: readonly (readonly (string | null)[])[],
+): Promise<Map<string, Map<string, string | null>>> {
+  const out = new Map<string, Map<string, string | null>>();
+  if (keys.length === 0) return out;
+  const rel = `${pgIdent(t.schema)}.${pgIdent(t.table)}`;
+  const keyCols = t.key.map(pgIdent);
+  const wanted = keys.map((k) => Object.fromEntries(t.key.map((c, i) => [c, k[i] ?? null])));
+  const res = await client.query<(string | null)[]>({
+    text: `SELECT ${t.columns.map((c) => `${pgIdent(c.name)}::text`).join(', ')} FROM ${rel} WHERE (${keyCols.map((k) => `${rel}.${k}`).join(', ')}) IN (SELECT ${keyCols.map((k) => `__k.${k}`).join(', ')} FROM json_populate_recordset(NULL::${rel}, $1::json) AS __k)`,
+    values: [JSON.stringify(wanted)],
+    rowMode: 'array',
+  });
+  const at = t.key.map((k) => t.columns.findIndex((c) => c.name === k));
+  for (const row of res.rows)
+    out.set(
+      JSON.stringify(at.map((i) => row[i] ?? null)),
+      new Map(t.columns.map((c, i) => [c.name, row[i] ?? null])),
+    );
+  return out;
+}

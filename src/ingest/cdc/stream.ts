@@ -8,7 +8,7 @@
 import type { Logger } from '../../observe/index.js';
 import type { Table } from '../../table/index.js';
 import { BackendError } from '../../util/index.js';
-import { applyBatch, applyChanges } from './apply.js';
+import { type ApplyContext, applyBatch, applyChanges, type SourceRow } from './apply.js';
 import { TableBatch } from './batch.js';
 import { followRelation, type LakeContext } from './lake.js';
 import { decodeFrame, decodePgOutput, formatLsn, type PgOutputMessage, standbyStatus } from './pgoutput.js';
@@ -40,6 +40,8 @@ export interface StreamOptions {
   onApplied?(batch: AppliedBatch): void;
   /** Stop once the confirmed position reaches this LSN. */
   stopAtLsn?: bigint;
+  /** Current source rows by key, for unchanged TOASTed values no lake row holds (see applyBatch). */
+  readSource?: (table: SourceTable, keys: (string | null)[][]) => Promise<Map<string, SourceRow>>;
   signal: AbortSignal;
 }
 
@@ -90,7 +92,13 @@ export async function streamChanges(
   };
   const flush = async () => {
     for (const [t, b] of batches) {
-      const ctx = { duck: o.lake.duck, properties: o.properties, signal: o.signal };
+      const read = o.readSource;
+      const ctx: ApplyContext = {
+        duck: o.lake.duck,
+        properties: o.properties,
+        signal: o.signal,
+        readSource: read && ((keys) => read(t.source, keys)),
+      };
       if (b.images.size > 0 || b.truncated) {
         const started = Date.now();
         const keys = await applyBatch(t.table, b, t.source.columns, t.source.key, ctx);
