@@ -22,7 +22,7 @@ export function eventRoutes(bus: EventBus): Hono<BusEnv> {
       `request body over the limit of ${limit} bytes (bus.maxBatchBytes)`,
     );
     const name = c.req.param('name');
-    const et = await bus.registry.get(name);
+    const et = await bus.registry.cached(name);
     allow(c, SCOPES.streamWrite, et.authorization?.writers, 'write', `EventType:${name}`, name);
     const body = await jsonBody(c, text);
     if (!Array.isArray(body)) throw new BadRequestError('expected a JSON array of events');
@@ -48,7 +48,7 @@ export function eventRoutes(bus: EventBus): Hono<BusEnv> {
 
   app.get('/event-types/:name/events', async (c) => {
     const name = c.req.param('name');
-    const et = await bus.registry.get(name);
+    const et = await bus.registry.cached(name);
     allow(c, SCOPES.streamRead, et.authorization?.readers, 'read', `EventType:${name}`, name);
     const params = streamParams((k) => c.req.query(k));
     const slots = await lolaSlots(bus.eventLog, name, c.req.header('x-nakadi-cursors'));
