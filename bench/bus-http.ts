@@ -4,12 +4,16 @@
 //    acknowledges them; events/s and the server's CPU time per 1,000 events (from
 //    /proc/<pid>/stat). With BENCH_BEFORE_BIN=/path/to/older/bin/sluice.js the same cases run
 //    on that build too, interleaved in the same run, and the table prints after ÷ before.
+//    The peer, interleaved in the same run: Redis Streams (redis-server, AOF appendfsync always
+//    and everysec), 4 producers each XADDing the same events in pipelines of the batch size;
+//    the table prints Sluice ÷ Redis (skipped with a message without redis-server).
 // 2. Publish→delivery latency at paced rates (BENCH_RATES, default 1000,5000,10000 events/s,
 //    POST batches of 100) to a low-level stream (batch_limit 1 and 100) and to a subscription
 //    stream (batch_limit 100, committing as it goes). Latency of an event: from the start of
 //    the POST that carries it until the consumer has parsed its batch. Target: p99 ≤ 50 ms.
 // 3. Catch-up: reading stored events from BEGIN.
-// Scale with BENCH_LATENCY_SECONDS (default 5 per case) and BENCH_PUBLISH_SECONDS (default 5).
+// Scale with BENCH_LATENCY_SECONDS (default 5 per case) and BENCH_PUBLISH_SECONDS (default 5);
+// BENCH_RATES=none runs only the publish throughput cases (1).
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -19,12 +23,16 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { scaffoldProject } from '../src/config/index.js';
 import { type Server, startServe } from '../test/bus/serve-crash.js';
 import { sluiceBin, tempDir } from '../test/helpers/cli.js';
+import { haveRedis, redisTarget, type Target } from './redis.js';
 import { printTable, saveResult } from './util.js';
 
 const SECONDS = Number(process.env.BENCH_LATENCY_SECONDS ?? 5);
 /** 0 skips the throughput cases. */
 const PUBLISH_SECONDS = Number(process.env.BENCH_PUBLISH_SECONDS ?? 5);
-const RATES = (process.env.BENCH_RATES ?? '1000,5000,10000').split(',').map(Number);
+const RATES =
+  process.env.BENCH_RATES === 'none'
+    ? []
+    : (process.env.BENCH_RATES ?? '1000,5000,10000').split(',').map(Number);
 const BEFORE_BIN = process.env.BENCH_BEFORE_BIN;
 const BATCH = 100;
 const PRODUCERS = 4;
@@ -228,17 +236,8 @@ function cpuMs(pid: number): number {
 
 /** Publish as fast as the server acknowledges for PUBLISH_SECONDS: events/s and server CPU ms per 1,000 events. */
 async function publishRate(server: Server, batch: number): Promise<{ rate: number; cpuPer1k: number }> {
-  // One body per producer, built once: the producers' own CPU stays small.
-  const bodies = Array.from({ length: PRODUCERS }, (_, p) =>
-    JSON.stringify(
-      Array.from({ length: batch }, (_, i) => ({
-        order_number: `o-${p}-${i}`,
-        sent: 0,
-        pad: PAD,
-        metadata: { eid: randomUUID(), occurred_at: new Date().toISOString() },
-      })),
-    ),
-  );
+  // One body per producer, built and encoded once: the producers' own CPU stays small.
+  const bodies = Array.from({ length: PRODUCERS }, (_, p) => encodeJson(producerEvents(p, batch)));
   const pid = server.child.pid as number;
   const cpuBefore = cpuMs(pid);
   const started = performance.now();
@@ -261,6 +260,40 @@ async function publishRate(server: Server, batch: number): Promise<{ rate: numbe
   const seconds = (performance.now() - started) / 1000;
   const cpu = cpuMs(pid) - cpuBefore;
   return { rate: Math.round(events / seconds), cpuPer1k: Math.round((cpu / events) * 1000 * 10) / 10 };
+}
+
+/** The events of producer `p`'s batches. */
+function producerEvents(p: number, batch: number): unknown[] {
+  return Array.from({ length: batch }, (_, i) => ({
+    order_number: `o-${p}-${i}`,
+    sent: 0,
+    pad: PAD,
+    metadata: { eid: randomUUID(), occurred_at: new Date().toISOString() },
+  }));
+}
+
+/** Events/s of PRODUCERS producers XADDing the same events in pipelines of `batch` for PUBLISH_SECONDS. */
+async function redisRate(target: Target, batch: number): Promise<number> {
+  const batches = Array.from({ length: PRODUCERS }, (_, p) =>
+    producerEvents(p, batch).map((e) => Buffer.from(JSON.stringify(e))),
+  );
+  const started = performance.now();
+  const endAt = started + PUBLISH_SECONDS * 1000;
+  let events = 0;
+  await Promise.all(
+    batches.map(async (events_) => {
+      while (performance.now() < endAt) {
+        await target.append(events_);
+        events += batch;
+      }
+    }),
+  );
+  return Math.round(events / ((performance.now() - started) / 1000));
+}
+
+/** JSON as UTF-8 bytes (a string body would be encoded again on every request). */
+function encodeJson(value: unknown): Uint8Array {
+  return new TextEncoder().encode(JSON.stringify(value));
 }
 
 /** Events/s a consumer reads `total` stored events from BEGIN with `batchLimit` (catch-up). */
@@ -291,11 +324,21 @@ async function main(): Promise<void> {
   const publishRows: (string | number)[][] = [];
   const latencyRows: (string | number)[][] = [];
   const catchUps: (string | number)[][] = [];
+  const redis: { fsync: 'always' | 'everysec'; target: Target }[] = [];
   try {
     const current = await newServer(tmp.dir, 'current', sluiceBin);
     servers.push(current);
     const before = BEFORE_BIN ? await newServer(tmp.dir, 'before', BEFORE_BIN) : undefined;
     if (before) servers.push(before);
+    if (PUBLISH_SECONDS > 0 && haveRedis()) {
+      for (const fsync of ['always', 'everysec'] as const) {
+        const dir = join(tmp.dir, `redis-${fsync}`);
+        await mkdir(dir);
+        redis.push({ fsync, target: await redisTarget(dir, fsync) });
+      }
+    } else if (PUBLISH_SECONDS > 0) {
+      console.log('skipping Redis Streams: redis-server is not available');
+    }
 
     for (const batch of PUBLISH_SECONDS > 0 ? [100, 1000] : []) {
       // Interleaved, twice each, so that both builds see the same machine load.
@@ -303,9 +346,11 @@ async function main(): Promise<void> {
         current: [],
         before: [],
       };
+      const redisRuns = redis.map(() => [] as number[]);
       for (let round = 0; round < 2; round++) {
         if (before) runs.before.push(await publishRate(before, batch));
         runs.current.push(await publishRate(current, batch));
+        for (const [i, r] of redis.entries()) redisRuns[i]!.push(await redisRate(r.target, batch));
       }
       const best = (r: { rate: number; cpuPer1k: number }[]) => ({
         rate: Math.max(...r.map((x) => x.rate)),
@@ -321,6 +366,10 @@ async function main(): Promise<void> {
           `${(c.rate / b.rate).toFixed(2)}×`,
           `${(c.cpuPer1k / b.cpuPer1k).toFixed(2)}×`,
         );
+      }
+      for (const runs of redisRuns) {
+        const best = Math.max(...runs);
+        row.push(best, `${(c.rate / best).toFixed(2)}×`);
       }
       publishRows.push(row);
     }
@@ -348,7 +397,7 @@ async function main(): Promise<void> {
       }
     }
     const total = 20_000;
-    for (const batchLimit of [1, 100]) {
+    for (const batchLimit of RATES.length ? [1, 100] : []) {
       catchUps.push([`batch_limit ${batchLimit}`, await catchUp(current.url, batchLimit, total)]);
     }
   } catch (err) {
@@ -356,11 +405,13 @@ async function main(): Promise<void> {
     throw err;
   } finally {
     for (const s of servers) s.child.kill('SIGTERM');
+    for (const r of redis) await r.target.close();
     tmp.remove();
   }
   console.log(`publish throughput, ${PRODUCERS} producers, 1 KB events, best of 2 × ${PUBLISH_SECONDS} s`);
   const publishHeader = ['case', 'events/s', 'server CPU ms / 1k events'];
   if (BEFORE_BIN) publishHeader.push('before events/s', 'before CPU ms / 1k', 'events/s ratio', 'CPU ratio');
+  for (const r of redis) publishHeader.push(`Redis ${r.fsync} events/s`, `÷ Redis ${r.fsync}`);
   printTable(publishHeader, publishRows);
   console.log(`\npublish→delivery over HTTP (POST batches of ${BATCH}), ${SECONDS} s per case`);
   printTable(

@@ -38,6 +38,7 @@ export function createEventBus(o: {
   platform?: PlatformAuth;
 }): EventBus {
   const log = o.log.child({ component: 'bus' });
+  const closing = new AbortController();
   const registry = new EventTypeRegistry({
     meta: o.meta,
     eventLog: o.eventLog,
@@ -47,8 +48,8 @@ export function createEventBus(o: {
       maxPartitions: o.config.maxPartitions,
       retentionMs: DEFAULT_RETENTION_MS,
     },
+    closing: closing.signal,
   });
-  const closing = new AbortController();
   return {
     closing: closing.signal,
     shutdown: () => closing.abort(),

@@ -20,7 +20,7 @@ export interface PublishContext {
   publishedBy?: string;
 }
 
-/** The outcome of a batch: HTTP status and, unless 200, one item per event. */
+/** The outcome of a batch: HTTP status and, unless 200 (no items), one item per event. */
 export interface PublishResult {
   status: 200 | 207 | 422;
   items: BatchItemResponse[];
@@ -31,6 +31,7 @@ interface Prepared {
   value: Buffer;
   partition: number;
   key?: string;
+  eid?: string;
 }
 
 class StepError extends Error {
@@ -42,26 +43,38 @@ class StepError extends Error {
   }
 }
 
-/** Publish a parsed batch to an event type. */
-export async function publishBatch(
-  o: { registry: EventTypeRegistry; eventLog: EventLog; maxEventBytes: number; log: Logger },
+type PublishOptions = { registry: EventTypeRegistry; eventLog: EventLog; maxEventBytes: number; log: Logger };
+
+/**
+ * Publish a parsed batch to an event type. Not an async function on purpose: once the events
+ * are prepared, nothing here holds the parsed batch while the append waits for its sync, so
+ * it can be collected meanwhile.
+ */
+export function publishBatch(
+  o: PublishOptions,
   et: EventType,
   events: unknown[],
   ctx: PublishContext,
 ): Promise<PublishResult> {
+  const ready = prepareBatch(o, et, events, ctx);
+  return Array.isArray(ready) ? append(o, et, ready) : Promise.resolve(ready);
+}
+
+/** Validate, partition and enrich every event; the 422 result at the first failure. */
+function prepareBatch(
+  o: PublishOptions,
+  et: EventType,
+  events: unknown[],
+  ctx: PublishContext,
+): Prepared[] | PublishResult {
   const validate = o.registry.validator(et);
   const partitions = o.registry.partitions(et);
   const enricher = Enricher.of(et, { ...ctx, receivedAt: new Date().toISOString() });
-  const prepared: Prepared[] = [];
-  const items: BatchItemResponse[] = events.map((e) => ({
-    eid: eidOf(e),
-    publishing_status: 'aborted',
-    step: 'none',
-  }));
+  const prepared: Prepared[] = new Array(events.length);
+  let step: BatchItemResponse['step'] = 'none';
   for (let i = 0; i < events.length; i++) {
-    const item = items[i] as BatchItemResponse;
     try {
-      item.step = 'validating';
+      step = 'validating';
       const event = events[i];
       if (!event || typeof event !== 'object' || Array.isArray(event))
         throw new StepError('validating', 'an event must be a JSON object');
@@ -76,27 +89,39 @@ export async function publishBatch(
       }
       if (!validate(event)) throw new StepError('validating', describeErrors(validate.errors));
       checkMetadata(et, event as Json);
-      item.step = 'partitioning';
+      step = 'partitioning';
       const partition = partitionOf(et, event as Json, partitions);
-      item.step = 'enriching';
+      step = 'enriching';
       const stored = enricher ? enricher.enrich(event as Json, text, partition) : text;
-      const compactionKey = ((event as Json).metadata as Json | undefined)?.partition_compaction_key;
+      const metadata = (event as Json).metadata as Json | undefined;
+      const compactionKey = metadata?.partition_compaction_key;
       const key = typeof compactionKey === 'string' ? compactionKey : undefined;
-      prepared.push({ value: Buffer.from(stored), partition, key });
+      prepared[i] = { value: Buffer.from(stored), partition, key, eid: eidOf(event) };
     } catch (err) {
-      item.publishing_status = 'failed';
-      item.detail = err instanceof Error ? err.message : String(err);
+      // Nakadi's answer: the failed event, the ones before it aborted after their last step, the rest not begun.
+      const items = events.map(
+        (e, j): BatchItemResponse => ({
+          eid: eidOf(e),
+          publishing_status: 'aborted',
+          step: j < i ? 'enriching' : 'none',
+        }),
+      );
+      items[i] = {
+        eid: eidOf(events[i]),
+        publishing_status: 'failed',
+        step,
+        detail: err instanceof Error ? err.message : String(err),
+      };
       return { status: 422, items };
     }
   }
-  return append(o, et, prepared, items);
+  return prepared;
 }
 
 async function append(
   o: { eventLog: EventLog; log: Logger },
   et: EventType,
   prepared: Prepared[],
-  items: BatchItemResponse[],
 ): Promise<PublishResult> {
   const byPartition = new Map<number, number[]>();
   prepared.forEach((p, i) => {
@@ -104,8 +129,7 @@ async function append(
     list.push(i);
     byPartition.set(p.partition, list);
   });
-  for (const item of items) item.step = 'publishing';
-  let failed = false;
+  const failed = new Map<number, string>();
   await Promise.all(
     [...byPartition].map(async ([partition, indexes]) => {
       const records = indexes.map((i) => {
@@ -114,19 +138,20 @@ async function append(
       });
       try {
         await o.eventLog.append(et.name, partition, records);
-        for (const i of indexes) (items[i] as BatchItemResponse).publishing_status = 'submitted';
       } catch (err) {
-        failed = true;
         o.log.error({ err, eventType: et.name, partition }, 'append failed');
-        for (const i of indexes) {
-          const item = items[i] as BatchItemResponse;
-          item.publishing_status = 'failed';
-          item.detail = `could not store the event in partition ${partition}`;
-        }
+        failed.set(partition, `could not store the event in partition ${partition}`);
       }
     }),
   );
-  return failed ? { status: 207, items } : { status: 200, items };
+  if (failed.size === 0) return { status: 200, items: [] };
+  const items = prepared.map((p): BatchItemResponse => {
+    const detail = failed.get(p.partition);
+    return detail === undefined
+      ? { eid: p.eid, publishing_status: 'submitted', step: 'publishing' }
+      : { eid: p.eid, publishing_status: 'failed', step: 'publishing', detail };
+  });
+  return { status: 207, items };
 }
 
 function eidOf(event: unknown): string | undefined {

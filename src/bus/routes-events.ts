@@ -16,18 +16,18 @@ export function eventRoutes(bus: EventBus): Hono<BusEnv> {
   const limit = bus.config.maxBatchBytes;
 
   app.post('/event-types/:name/events', async (c) => {
-    const text = await bodyText(
+    let text: string | undefined = await bodyText(
       c,
       limit,
       `request body over the limit of ${limit} bytes (bus.maxBatchBytes)`,
     );
     const name = c.req.param('name');
-    const et = await bus.registry.get(name);
+    const et = await bus.registry.cached(name);
     allow(c, SCOPES.streamWrite, et.authorization?.writers, 'write', `EventType:${name}`, name);
-    const body = await jsonBody(c, text);
+    let body: unknown = await jsonBody(c, text);
     if (!Array.isArray(body)) throw new BadRequestError('expected a JSON array of events');
     const subject = subjectOf(c);
-    const result = await publishBatch(
+    const publishing = publishBatch(
       {
         registry: bus.registry,
         eventLog: bus.eventLog,
@@ -41,6 +41,10 @@ export function eventRoutes(bus: EventBus): Hono<BusEnv> {
         publishedBy: subject.anonymous ? undefined : subject.attribute?.value,
       },
     );
+    // The batch is prepared: its text and parsed events can be collected while it is made durable.
+    text = undefined;
+    body = undefined;
+    const result = await publishing;
     await announceBatch(bus, name, result);
     if (result.status === 200) return c.body(null, 200);
     return c.json(result.items, result.status);
@@ -48,7 +52,7 @@ export function eventRoutes(bus: EventBus): Hono<BusEnv> {
 
   app.get('/event-types/:name/events', async (c) => {
     const name = c.req.param('name');
-    const et = await bus.registry.get(name);
+    const et = await bus.registry.cached(name);
     allow(c, SCOPES.streamRead, et.authorization?.readers, 'read', `EventType:${name}`, name);
     const params = streamParams((k) => c.req.query(k));
     const slots = await lolaSlots(bus.eventLog, name, c.req.header('x-nakadi-cursors'));

@@ -8,7 +8,7 @@ import { runSubscriptionStream, subscriptionSlots } from './hila.js';
 import { allow, type BusEnv, jsonBody, queryInt } from './http.js';
 import { UnprocessableError } from './problem.js';
 import { slotKey } from './sessions.js';
-import { numberParam, streamParams } from './stream-params.js';
+import { intParam, streamParams } from './stream-params.js';
 import type { Subscription, SubscriptionCursor } from './types.js';
 
 /** Routes of subscriptions. */
@@ -158,10 +158,8 @@ export function subscriptionRoutes(bus: EventBus): Hono<BusEnv> {
     const sub = await readable(c, c.req.param('id') as string);
     const get = (k: string) => body[k] ?? c.req.query(k);
     const params = streamParams(get);
-    const maxUncommitted = Math.floor(
-      numberParam(get('max_uncommitted_events'), 'max_uncommitted_events', 10, 1),
-    );
-    const commitTimeout = numberParam(get('commit_timeout'), 'commit_timeout', 60);
+    const maxUncommitted = intParam(get('max_uncommitted_events'), 'max_uncommitted_events', 10, 1);
+    const commitTimeout = intParam(get('commit_timeout'), 'commit_timeout', 60);
     if (commitTimeout > 60) throw new UnprocessableError('commit_timeout must be at most 60 seconds');
     const direct = Array.isArray(body.partitions)
       ? (body.partitions as { event_type?: unknown; partition?: unknown }[]).map((p) =>

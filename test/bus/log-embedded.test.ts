@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { appendFile, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -92,11 +92,65 @@ describe('embedded event log', () => {
     }
   });
 
-  test('records are framed with CRC-32C (Castagnoli)', () => {
+  test('format 1 records are checked with CRC-32C (Castagnoli)', () => {
     assert.equal(crc32c(Buffer.from('123456789')), 0xe3069283);
     assert.equal(crc32c(Buffer.alloc(32, 0)), 0x8a9136aa);
     const bytes = Buffer.from('a longer input that crosses several eight-byte steps');
     assert.equal(crc32c(bytes, 10, 30), crc32c(bytes.subarray(10, 30)));
+  });
+
+  test('a log written in record format 1 is read, appended to and recovered', async () => {
+    const dir = freshDir();
+    const pdir = join(dir, 'topics', 'orders', '0');
+    await mkdir(pdir, { recursive: true });
+    await writeFile(join(dir, 'topics', 'orders', 'topic.json'), FORMAT1_TOPIC);
+    for (const [file, base64] of Object.entries(FORMAT1_PARTITION)) {
+      await writeFile(join(pdir, file), Buffer.from(base64, 'base64'));
+    }
+    const expected = (from: number, to: number) =>
+      Array.from({ length: to - from }, (_, j) => {
+        const i = from + j;
+        return {
+          offset: BigInt(i),
+          key: i % 2 ? `k${i}` : undefined,
+          value: { n: i, note: `record ${i} ü` },
+        };
+      });
+    const records = async (log: EventLog) =>
+      (await readAll(log, 'orders')).map((r) => ({ offset: r.offset, key: r.key, value: parsed(r) }));
+    let log = await openEmbeddedLog({ dir, log: silentLogger, segmentBytes: 256, retentionCheckMs: 0 });
+    try {
+      assert.deepEqual(await records(log), expected(0, 6), 'both format 1 segments read back');
+      const added = expected(6, 8).map((r) => ({ key: r.key, value: event(r.value) }));
+      assert.deepEqual(await log.append('orders', 0, added), [6n, 7n]);
+    } finally {
+      await log.close();
+    }
+    // The active segment now holds format 1 records followed by format 2 ones.
+    const active = await readFile(join(pdir, '00000000000000000004.log'));
+    const versions: number[] = [];
+    for (let pos = 0; pos < active.length; ) {
+      const word = active.readUInt32LE(pos);
+      versions.push(word >= 0x8000_0000 ? 2 : 1);
+      pos += 8 + (word & 0x7fff_ffff);
+    }
+    assert.deepEqual(versions, [1, 1, 2, 2]);
+    log = await openEmbeddedLog({ dir, log: silentLogger, segmentBytes: 256, retentionCheckMs: 0 });
+    try {
+      assert.deepEqual(await records(log), expected(0, 8), 'recovery keeps both formats');
+    } finally {
+      await log.close();
+    }
+    // A damaged format 1 record is still caught by its CRC-32C: recovery cuts the log there.
+    const damaged = Buffer.from(active);
+    damaged[8 + 30] = (damaged[8 + 30] as number) ^ 0xff;
+    await writeFile(join(pdir, '00000000000000000004.log'), damaged);
+    log = await openEmbeddedLog({ dir, log: silentLogger, segmentBytes: 256, retentionCheckMs: 0 });
+    try {
+      assert.deepEqual(await records(log), expected(0, 4));
+    } finally {
+      await log.close();
+    }
   });
 
   test('appends queued before close are written; the retention timer trims idle topics', async () => {
@@ -320,3 +374,17 @@ describe('embedded event log', () => {
     );
   });
 });
+
+/**
+ * Files of a partition written by the embedded log before record format 2 (CRC-32C in the
+ * JavaScript checksum): topic "orders", 256-byte segments, records 0–5 with `{ n, note }`
+ * values and key `k<n>` on odd ones, appended two at a time.
+ */
+const FORMAT1_TOPIC = '{"partitions":1,"retentionMs":315360000000,"cleanupPolicy":"delete"}';
+const FORMAT1_PARTITION: Record<string, string> = {
+  '00000000000000000000.index': 'U0xYMQEAAAAEAAAAAAAAAOQAAAAAAAAA8AZWMqIBAAAAAAAAAAAAAIbnjP8=',
+  '00000000000000000000.log':
+    'MAAAAEMCe1kAAAAAAAAAAO4GVjKiAQAA/////3sibiI6MCwibm90ZSI6InJlY29yZCAwIMO8In0yAAAA3RiYPQEAAAAAAAAA7gZWMqIBAAACAAAAazF7Im4iOjEsIm5vdGUiOiJyZWNvcmQgMSDDvCJ9MAAAAJM8DIUCAAAAAAAAAPAGVjKiAQAA/////3sibiI6Miwibm90ZSI6InJlY29yZCAyIMO8In0yAAAAPDJzjgMAAAAAAAAA8AZWMqIBAAACAAAAazN7Im4iOjMsIm5vdGUiOiJyZWNvcmQgMyDDvCJ9',
+  '00000000000000000004.log':
+    'MAAAAKxlQgwEAAAAAAAAAPsGVjKiAQAA/////3sibiI6NCwibm90ZSI6InJlY29yZCA0IMO8In0yAAAAl/VxPAUAAAAAAAAA+wZWMqIBAAACAAAAazV7Im4iOjUsIm5vdGUiOiJyZWNvcmQgNSDDvCJ9',
+};

@@ -199,6 +199,24 @@ describe('low-level streaming and cursor arithmetic', () => {
     await assertProblem(bad, 422, /X-Nakadi-Cursors/);
   });
 
+  test('stream parameters that are not integers are 400, not rounded', async () => {
+    for (const query of [
+      'stream_limit=0.5',
+      'batch_limit=1.5',
+      'batch_flush_timeout=0.5',
+      'stream_timeout=2.5',
+      'stream_keep_alive_limit=1.5',
+      'batch_limit=1e2',
+      'batch_limit=abc',
+      'stream_limit=3000000000',
+    ]) {
+      const name = query.split('=')[0] as string;
+      const problem = await assertProblem(await stream(query), 400, new RegExp(`${name} must be an integer`));
+      assert.match(String(problem.detail), new RegExp(query.split('=')[1]!.replace('.', '\\.')));
+    }
+    await assertProblem(await stream('stream_limit=-1'), 422, /stream_limit/);
+  });
+
   test('partitions, cursors-lag, cursor-distances and shifted-cursors', async () => {
     const parts = (await (
       await call(

@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { serve } from '@hono/node-server';
 import {
   assertProblem,
@@ -332,6 +336,53 @@ describe('publishing', () => {
       assert.equal(after.length, before + 2);
     } finally {
       await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  test('publishing reads the event type from memory until it changes, here or in another process', async () => {
+    // Two buses on one SQLite metastore file stand for two server processes.
+    const dir = await mkdtemp(join(tmpdir(), 'sluice-bus-cache-'));
+    const metaUrl = `sqlite://${join(dir, 'meta.db')}`;
+    const a = await openTestBus({ metaUrl });
+    const b = await openTestBus({ metaUrl });
+    try {
+      const stat = { messages_per_minute: 1, message_size: 1, read_parallelism: 1, write_parallelism: 1 };
+      const acl = (writer: string) => ({
+        admins: [{ data_type: 'service', value: 'admin-app' }],
+        readers: [{ data_type: 'service', value: 'producer' }],
+        writers: [{ data_type: 'service', value: writer }],
+      });
+      const type = (writer: string) =>
+        businessType('cached', { default_statistic: stat, authorization: acl(writer) });
+      const created = await call(a, 'POST', '/event-types', { token: admin, body: type('producer') });
+      assert.equal(created.status, 201, await created.text());
+      await b.eventLog.createTopic('cached', {
+        partitions: 1,
+        retentionMs: 86_400_000,
+        cleanupPolicy: 'delete',
+      });
+      const publish = (t: TestBus) =>
+        call(t, 'POST', '/event-types/cached/events', { token: TOKENS.writer, body: [orderEvent('K-1')] });
+      for (const t of [a, b]) assert.equal((await publish(t)).status, 200, 'both have read the event type');
+      const updated = await call(a, 'PUT', '/event-types/cached', { token: admin, body: type('admin-app') });
+      assert.equal(updated.status, 200, await updated.text());
+      await assertProblem(await publish(a), 403, /WRITE EventType:cached/);
+      // The other process hears of the change through the metastore's notifications.
+      let status = 200;
+      for (let i = 0; i < 150 && status === 200; i++) {
+        const res = await publish(b);
+        status = res.status;
+        await res.arrayBuffer();
+        if (status === 200) await sleep(20);
+      }
+      assert.equal(status, 403, 'the change reached the other process');
+      const removed = await call(a, 'DELETE', '/event-types/cached', { token: admin });
+      assert.equal(removed.status, 200, await removed.text());
+      await assertProblem(await publish(a), 404);
+    } finally {
+      await a.close();
+      await b.close();
+      await rm(dir, { recursive: true, force: true });
     }
   });
 });

@@ -393,6 +393,15 @@ describe('subscriptions', () => {
     const unknown = await open({ partitions: [{ event_type: 'sub.orders', partition: '42' }] });
     assert.equal(unknown.status, 422);
     await unknown.arrayBuffer();
+    // Fractions are rejected (Nakadi's parameters are int32), in the body and in the query.
+    await assertProblem(await open({ batch_limit: 1.5 }), 400, /batch_limit must be an integer, found 1\.5/);
+    await assertProblem(await open({ stream_limit: 0.5 }), 400, /stream_limit must be an integer/);
+    await assertProblem(await open({ max_uncommitted_events: 2.5 }), 400, /max_uncommitted_events/);
+    await assertProblem(
+      await fetch(`${base}/subscriptions/${sub.id}/events?stream_limit=0.5`, { headers: auth }),
+      400,
+      /stream_limit must be an integer, found "0\.5"/,
+    );
     direct.abort();
 
     const acl = {

@@ -1,12 +1,20 @@
 /**
  * On-disk framing of one record, little-endian:
  *
- *   u32 bodyLength | u32 crc32c(body) | body
+ *   u32 word | u32 checksum(body) | body
  *   body = u64 offset | u64 timestamp (epoch ms) | i32 keyLength (-1: no key) | key (UTF-8) | value
  *
- * A reader trusts a record only when the whole body is present and its CRC matches: a torn
- * or overwritten tail shows up as a short or mismatching record and ends the valid data.
+ * The word holds the body length and the record's format version in its top bit:
+ * - version 2 (top bit set, written since 2026-12): the checksum is CRC-32 (ISO-HDLC, as zlib
+ *   and gzip compute it), computed natively by `node:zlib`;
+ * - version 1 (top bit clear, older logs): the checksum is CRC-32C, computed in JavaScript.
+ * Readers accept both, record by record, so segments written by older versions (and segments
+ * that mix both) stay readable; new records are always version 2.
+ *
+ * A reader trusts a record only when the whole body is present and its checksum matches: a
+ * torn or overwritten tail shows up as a short or mismatching record and ends the valid data.
  */
+import { crc32 } from 'node:zlib';
 import { crc32c } from './crc32c.js';
 
 /** Bytes before the body: length and CRC. */
@@ -31,6 +39,8 @@ export interface NewRecord {
 }
 
 const U32 = 0x1_0000_0000;
+/** Top bit of the length word: the record is version 2 (CRC-32 checksum). */
+const V2_FLAG = 0x8000_0000;
 
 /** Bytes a record takes on disk, given its key's UTF-8 length. */
 export function framedSize(keyBytes: number, valueBytes: number): number {
@@ -91,8 +101,8 @@ function frame(
     if (keyLength > 0) p += bytes.write(r.key!, p, 'utf8');
     bytes.set(r.value, p);
     const end = p + r.value.byteLength;
-    bytes.writeUInt32LE(end - bodyStart, pos);
-    bytes.writeUInt32LE(crc32c(bytes, bodyStart, end), pos + 4);
+    bytes.writeUInt32LE(end - bodyStart + V2_FLAG, pos);
+    bytes.writeUInt32LE(crc32(bytes.subarray(bodyStart, end)), pos + 4);
     positions[i] = pos;
     stored[i] = { offset, timestamp, key: r.key, value: bytes.subarray(p, end) };
     pos = end;
@@ -111,7 +121,9 @@ export type Decoded =
 /** Decode the record starting at `pos`; values are slices of `buf`, not copies. */
 export function decodeRecord(buf: Buffer, pos: number): Decoded {
   if (buf.length - pos < HEADER_BYTES) return { kind: 'short', size: undefined };
-  const bodyLength = buf.readUInt32LE(pos);
+  const word = buf.readUInt32LE(pos);
+  const v2 = word >= V2_FLAG;
+  const bodyLength = v2 ? word - V2_FLAG : word;
   if (bodyLength < BODY_FIXED_BYTES || bodyLength > MAX_BODY_BYTES) {
     return { kind: 'invalid', reason: `record length ${bodyLength} out of range` };
   }
@@ -119,7 +131,8 @@ export function decodeRecord(buf: Buffer, pos: number): Decoded {
   if (buf.length - pos < size) return { kind: 'short', size };
   const bodyStart = pos + HEADER_BYTES;
   const end = pos + size;
-  if (crc32c(buf, bodyStart, end) !== buf.readUInt32LE(pos + 4)) {
+  const sum = v2 ? crc32(buf.subarray(bodyStart, end)) : crc32c(buf, bodyStart, end);
+  if (sum !== buf.readUInt32LE(pos + 4)) {
     return { kind: 'invalid', reason: 'checksum mismatch' };
   }
   const offset = buf.readUInt32LE(bodyStart) + buf.readUInt32LE(bodyStart + 4) * U32;
