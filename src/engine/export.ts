@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { processAlive } from '../util/index.js';
 
 /** A query's rows in a file; delete it with `remove` once it is read. */
 export interface ExportedFile {
@@ -33,16 +34,6 @@ export function exportedFile(path: string, rows: number): ExportedFile {
   return { path, rows, remove: () => rm(path, { force: true }) };
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    // EPERM: the process exists but belongs to someone else.
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** Remove the exports of processes that are gone (a crash during a download). Answers how many. */
 export async function removeStaleExports(dir: string): Promise<number> {
   let names: string[];
@@ -54,7 +45,7 @@ export async function removeStaleExports(dir: string): Promise<number> {
   let removed = 0;
   for (const name of names) {
     const pid = Number(/^(\d+)-/.exec(name)?.[1]);
-    if (!pid || pid === process.pid || alive(pid)) continue;
+    if (!pid || pid === process.pid || processAlive(pid)) continue;
     await rm(join(dir, name), { force: true });
     removed += 1;
   }

@@ -68,11 +68,16 @@ export class Session implements EngineSession {
     return started;
   }
 
-  async #run(sql: string, o: RunOptions): Promise<QueryResult> {
+  /** Before a statement: the session is open and the previous result released. Answers the statements of `sql`. */
+  async #next(sql: string): Promise<string[]> {
     if (this.#closed) throw new InvalidInputError('the SQL session is closed');
     await this.#current?.close();
     this.#current = undefined;
-    const statements = splitStatements(sql);
+    return splitStatements(sql);
+  }
+
+  async #run(sql: string, o: RunOptions): Promise<QueryResult> {
+    const statements = await this.#next(sql);
     if (statements.length === 0) return new SummaryResult('EMPTY');
     if (statements.length > 1)
       throw new InvalidInputError(
@@ -124,10 +129,7 @@ export class Session implements EngineSession {
   }
 
   async #exportParquet(sql: string, o: RunOptions): Promise<ExportedFile> {
-    if (this.#closed) throw new InvalidInputError('the SQL session is closed');
-    await this.#current?.close();
-    this.#current = undefined;
-    const statements = splitStatements(sql);
+    const statements = await this.#next(sql);
     if (statements.length !== 1)
       throw new InvalidInputError(
         `expected one query to export, got ${statements.length} statements`,
@@ -136,15 +138,15 @@ export class Session implements EngineSession {
     const { query, keyword } = queryKeyword(sql);
     if (!query)
       throw new SqlError(
-        `only a query can be downloaded as Parquet, not a ${keyword} statement`,
+        `only a query (SELECT, WITH, VALUES, FROM, TABLE) can be downloaded as Parquet, not ${keyword}`,
         sql,
         '0A000',
         undefined,
         'run it on its own, then download the rows of a SELECT',
       );
     const planned = planStatement(sql, this.user.readOnly);
-    const ctl = this.#interruptible(await this.#host.begin(sql, o));
     const path = await newExportPath(this.#host.exportDir, 'parquet');
+    const ctl = this.#interruptible(await this.#host.begin(sql, o));
     try {
       await this.#host.views.sync(this.#host.admin, mentionsOf(sql), ctl.signal);
       ctl.signal.throwIfAborted();

@@ -111,7 +111,10 @@ describe('POST /api/v1/sql with format parquet', () => {
     assert.equal(write.status, 400);
     const writeError = ((await write.json()) as ErrorBody).error;
     assert.equal(writeError.sqlState, '0A000');
-    assert.match(writeError.message, /only a query can be downloaded as Parquet, not a INSERT statement/);
+    assert.match(
+      writeError.message,
+      /only a query \(SELECT, WITH, VALUES, FROM, TABLE\) can be downloaded as Parquet, not INSERT/,
+    );
     // Neither a write hidden after a query nor a COPY of its own gets through.
     for (const sql of [
       'SELECT 1; DELETE FROM shop.orders',
