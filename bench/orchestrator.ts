@@ -3,14 +3,14 @@
 // runs; (3) PostgreSQL with 4 worker processes: tasks/s and double executions (target 0).
 // BENCH_PG_URL=postgres://... runs part 3 against that server; otherwise one is started.
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadProject } from '../src/config/index.js';
 import { silentLogger } from '../src/observe/index.js';
 import { openOrchestrator } from '../src/orchestrator/index.js';
 import { openRuntime } from '../src/runtime/index.js';
-import { printTable, saveResult } from './util.js';
+import { benchOutDir, printTable, saveResult } from './util.js';
 
 const bin = new URL('../../bin/sluice.js', import.meta.url).pathname;
 
@@ -97,17 +97,25 @@ async function postgres(): Promise<Record<string, number>> {
   }
   const dir = project(url, { 'wide.yaml': dag('wide', 20, 100) });
   const o = await open(dir);
-  const workers = Array.from({ length: 4 }, () =>
-    spawn(process.execPath, [bin, '--project', dir, 'serve', '--role', 'worker'], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    }),
-  );
+  // The workers' log lines go to a file, so they do not interleave with the results table.
+  mkdirSync(benchOutDir, { recursive: true });
+  const logFile = join(benchOutDir, 'orchestrator-workers.log');
+  const log = createWriteStream(logFile);
+  console.log(`worker logs: ${logFile}`);
+  const workers = Array.from({ length: 4 }, () => {
+    const w = spawn(process.execPath, [bin, '--project', dir, 'serve', '--role', 'worker'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    w.stdout.pipe(log, { end: false });
+    w.stderr.pipe(log, { end: false });
+    return w;
+  });
   try {
     await Promise.all(
       workers.map(
         (w) =>
           new Promise<void>((resolve) =>
-            w.stdout!.on('data', (d) => String(d).includes('Ctrl-C') && resolve()),
+            w.stdout.on('data', (d) => String(d).includes('Ctrl-C') && resolve()),
           ),
       ),
     );
@@ -136,6 +144,7 @@ async function postgres(): Promise<Record<string, number>> {
     await Promise.all(
       workers.map((w) => new Promise((r) => (w.exitCode !== null ? r(null) : w.once('exit', r)))),
     );
+    await new Promise((r) => log.end(r));
     await o.close();
     await stop?.();
     rmSync(dir, { recursive: true, force: true });

@@ -75,6 +75,7 @@ export function buildProgram(): Command {
       '--template <name>',
       'start from a template: marketplace (pipelines, models and event types of the demo)',
     )
+    .option('--upgrade', "update the template's files you have not edited to this version of Sluice")
     .action(lazy(() => import('./commands/init.js')));
 
   program

@@ -27,5 +27,15 @@ export {
   type StorageConfig,
   sluiceConfigSchema,
 } from './schema.js';
+export {
+  readTemplateRecord,
+  TEMPLATE_RECORD,
+  TEMPLATES,
+  type TemplateRecord,
+  type TemplateStatus,
+  templateStatus,
+  type UpgradeReport,
+  upgradeProject,
+} from './template.js';
 export { parseDuration, parseSize } from './units.js';
 export { MAX_CONFIG_BYTES, readConfigText } from './yaml-source.js';

@@ -32,6 +32,7 @@ export const {
   DuckDBTimeValue,
   DuckDBTypeId,
   INTEGER,
+  StatementType,
   VARCHAR,
 } = api;
 

@@ -65,6 +65,18 @@ const QUERIES = new Set([
   'PIVOT',
   'UNPIVOT',
 ]);
+/** Leading keywords of statements whose result is rows of a query (what COPY (...) TO takes). */
+const ROW_QUERIES = new Set(['SELECT', 'WITH', 'VALUES', 'TABLE', 'FROM', 'PIVOT', 'UNPIVOT']);
+
+/** The statement's leading keyword (upper case), and whether it starts a query of rows. */
+export function queryKeyword(sql: string): { query: boolean; keyword: string } {
+  const tokens = tokenize(sql);
+  let start = 0;
+  while (tokens[start]?.text === '(') start++;
+  const keyword = tokens[start]?.text.toUpperCase() ?? '';
+  return { query: ROW_QUERIES.has(keyword), keyword };
+}
+
 /** Every other keyword DuckDB starts a statement with (refused or planned below). */
 const OTHER_STATEMENTS = new Set(
   'INSERT CREATE DELETE DROP UPDATE MERGE COPY EXPORT IMPORT ALTER ANALYZE ATTACH DETACH CALL CHECKPOINT FORCE COMMENT INSTALL LOAD PREPARE EXECUTE DEALLOCATE TRUNCATE VACUUM UPSERT'.split(

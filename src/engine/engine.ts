@@ -15,6 +15,7 @@ import { DuckDBInstance } from '../duck/node-api.js';
 import type { Runtime } from '../runtime/index.js';
 import { BackendError, InvalidInputError } from '../util/index.js';
 import { engineError } from './errors.js';
+import { exportDir, removeStaleExports } from './export.js';
 import { LakeViews } from './lake.js';
 import { QuerySlots } from './limits.js';
 import type { StatementControl } from './results.js';
@@ -56,6 +57,7 @@ class DuckEngine implements Engine, SessionHost {
   readonly store: Runtime['store'];
   readonly admin: DuckDBConnection;
   readonly allowCopy: boolean;
+  readonly exportDir: string;
   readonly #instance: DuckDBInstance;
   readonly #slots: QuerySlots;
   readonly #timeoutMs: number;
@@ -69,13 +71,14 @@ class DuckEngine implements Engine, SessionHost {
     o: Required<
       Pick<
         EngineOptions,
-        'statementTimeoutMs' | 'maxConcurrentQueries' | 'queueSize' | 'catalogName' | 'fileAccess'
+        'statementTimeoutMs' | 'maxConcurrentQueries' | 'queueSize' | 'catalogName' | 'fileAccess' | 'tempDir'
       >
     >,
   ) {
     this.#instance = instance;
     this.admin = admin;
     this.allowCopy = o.fileAccess === 'all';
+    this.exportDir = exportDir(o.tempDir);
     this.store = runtime.store;
     this.duck = new Duck(instance, o.maxConcurrentQueries);
     this.catalog = openCatalog({
@@ -198,6 +201,7 @@ export async function openEngine(
 ): Promise<Engine> {
   const cfg = runtime.project.config.engine;
   const { instance, admin, tempDir } = await (started ?? startDuck(runtime.project, options));
+  await removeStaleExports(exportDir(tempDir));
   if ((options.fileAccess ?? 'lake') === 'lake') {
     try {
       const dirs = lakeDirectories(runtime, tempDir);
@@ -217,5 +221,6 @@ export async function openEngine(
     queueSize: options.queueSize ?? cfg.queueSize,
     catalogName: options.catalogName ?? DEFAULT_CATALOG_NAME,
     fileAccess: options.fileAccess ?? 'lake',
+    tempDir,
   });
 }

@@ -11,6 +11,7 @@ export {
   SqlError,
   sqlStateOf,
 } from './errors.js';
+export { type ExportedFile, exportDir } from './export.js';
 export { LAKE_VIEW_COMMENT, parseTimeTravel } from './lake.js';
 export { splitStatements, type Token, tokenize } from './lexer.js';
 export { type SqlTaskSpec, sqlTaskKind, sqlTaskSchema } from './sql-task.js';

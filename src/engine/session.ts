@@ -1,9 +1,11 @@
 /** One client's session: its own DuckDB connection (search path, settings, temp objects). */
 import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
+import { StatementType } from '../duck/node-api.js';
 import { InvalidInputError } from '../util/index.js';
 import { checkAccess, refuseSystemWrite } from './access.js';
-import { planStatement, type StatementPlan } from './classify.js';
-import { engineError } from './errors.js';
+import { planStatement, queryKeyword, type StatementPlan } from './classify.js';
+import { engineError, SqlError } from './errors.js';
+import { type ExportedFile, exportedFile, newExportPath } from './export.js';
 import { mentionsOf } from './lake.js';
 import { splitStatements } from './lexer.js';
 import { type StatementControl, StreamedResult, SummaryResult } from './results.js';
@@ -25,6 +27,8 @@ export interface SessionHost extends WriteContext {
   admin: DuckDBConnection;
   /** Whether COPY ... TO may write local files (embedded use by the file's owner). */
   allowCopy: boolean;
+  /** Where exported result files go while clients read them (DuckDB may write there). */
+  exportDir: string;
   forget(session: Session): void;
 }
 
@@ -64,11 +68,16 @@ export class Session implements EngineSession {
     return started;
   }
 
-  async #run(sql: string, o: RunOptions): Promise<QueryResult> {
+  /** Before a statement: the session is open and the previous result released. Answers the statements of `sql`. */
+  async #next(sql: string): Promise<string[]> {
     if (this.#closed) throw new InvalidInputError('the SQL session is closed');
     await this.#current?.close();
     this.#current = undefined;
-    const statements = splitStatements(sql);
+    return splitStatements(sql);
+  }
+
+  async #run(sql: string, o: RunOptions): Promise<QueryResult> {
+    const statements = await this.#next(sql);
     if (statements.length === 0) return new SummaryResult('EMPTY');
     if (statements.length > 1)
       throw new InvalidInputError(
@@ -105,6 +114,59 @@ export class Session implements EngineSession {
       return result;
     } catch (err) {
       ctl.done();
+      throw engineError(
+        err,
+        sql,
+        ctl.abortReason() ?? (ctl.signal.aborted ? { cancelled: true } : undefined),
+      );
+    }
+  }
+
+  exportParquet(sql: string, o: RunOptions = {}): Promise<ExportedFile> {
+    const started = this.#starting.then(() => this.#exportParquet(sql, o));
+    this.#starting = started.catch(() => undefined);
+    return started;
+  }
+
+  async #exportParquet(sql: string, o: RunOptions): Promise<ExportedFile> {
+    const statements = await this.#next(sql);
+    if (statements.length !== 1)
+      throw new InvalidInputError(
+        `expected one query to export, got ${statements.length} statements`,
+        'send one SELECT',
+      );
+    const { query, keyword } = queryKeyword(sql);
+    if (!query)
+      throw new SqlError(
+        `only a query (SELECT, WITH, VALUES, FROM, TABLE) can be downloaded as Parquet, not ${keyword}`,
+        sql,
+        '0A000',
+        undefined,
+        'run it on its own, then download the rows of a SELECT',
+      );
+    const planned = planStatement(sql, this.user.readOnly);
+    const path = await newExportPath(this.#host.exportDir, 'parquet');
+    const ctl = this.#interruptible(await this.#host.begin(sql, o));
+    try {
+      await this.#host.views.sync(this.#host.admin, mentionsOf(sql), ctl.signal);
+      ctl.signal.throwIfAborted();
+      const { sql: text } = await this.#checked(sql, planned);
+      const body = splitStatements(text)[0] ?? text;
+      // DuckDB parses and binds the query alone first: errors point into the user's text, and
+      // only a complete single SELECT gets wrapped into the COPY below.
+      const prepared = await this.#conn.prepare(body);
+      const kind = prepared.statementType;
+      prepared.destroySync();
+      if (kind !== StatementType.SELECT)
+        throw new SqlError('only a query can be downloaded as Parquet', sql, '0A000');
+      const copy = `COPY (\n${body}\n) TO '${path.replace(/'/g, "''")}' (FORMAT parquet)`;
+      const raw = await this.#stream(copy, (o.params ?? []) as DuckDBValue[], ctl.signal);
+      const n = ((await raw.getRows()) as unknown[][])[0]?.[0];
+      ctl.done();
+      return exportedFile(path, typeof n === 'bigint' || typeof n === 'number' ? Number(n) : 0);
+    } catch (err) {
+      ctl.done();
+      await exportedFile(path, 0).remove();
       throw engineError(
         err,
         sql,

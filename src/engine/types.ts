@@ -3,6 +3,7 @@
  * (`sluice sql`, POST /api/v1/sql, the PostgreSQL wire server, models).
  */
 import type { DuckDBType, DuckDBValue } from '@duckdb/node-api';
+import type { ExportedFile } from './export.js';
 
 /** Who runs a statement and what they may do. */
 export interface SessionUser {
@@ -125,6 +126,13 @@ export interface EngineSession {
   run(sql: string, o?: RunOptions): Promise<QueryResult>;
   /** Describe a statement without running it. */
   describe(sql: string): Promise<PreparedShape>;
+  /**
+   * Write the rows of one query (SELECT, WITH, VALUES, FROM, TABLE) to a Parquet file in the
+   * engine's temp directory, with the checks, slot and timeout of `run`; the caller reads the
+   * file and removes it.
+   * @throws SqlError (0A000) for a statement that is not a query, and what `run` throws
+   */
+  exportParquet?(sql: string, o?: RunOptions): Promise<ExportedFile>;
   close(): Promise<void>;
 }
 

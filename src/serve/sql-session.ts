@@ -16,6 +16,7 @@ import {
 import type {
   Engine,
   EngineSession,
+  ExportedFile,
   PreparedShape,
   QueryResult,
   RunOptions,
@@ -23,7 +24,7 @@ import type {
 } from '../engine/index.js';
 import type { MetaStore } from '../metastore/index.js';
 import type { Logger } from '../observe/index.js';
-import { PermissionError, withActor } from '../util/index.js';
+import { InvalidInputError, PermissionError, withActor } from '../util/index.js';
 
 /** Where a SQL session comes from, for its policy and audit rows. */
 export interface UserSessionOptions {
@@ -64,29 +65,40 @@ export async function openUserSession(
         detail: { statement: statementHash(sql), read: tables.read, written: tables.written, ...detail },
       },
     ]).catch((err: unknown) => o.log?.warn({ err }, 'writing an audit row failed'));
+  /** Run as the principal; a failure or refusal is recorded before it is thrown. */
+  async function runAudited<T>(sql: string, run: () => Promise<T>): Promise<T> {
+    tables = { read: [], written: [] };
+    try {
+      return await withActor(
+        {
+          name: principal.name,
+          via: principal.via,
+          surface: o.surface,
+          detail: { statement: statementHash(sql) },
+        },
+        run,
+      );
+    } catch (err) {
+      const denied = err instanceof PermissionError;
+      await record(sql, denied ? 'denied' : 'failed', denied ? { reason: err.message.split('\n')[0] } : {});
+      throw err;
+    }
+  }
+
   return {
     user: session.user,
     describe: (sql: string): Promise<PreparedShape> => session.describe(sql),
     close: () => session.close(),
     async run(sql: string, ro?: RunOptions): Promise<QueryResult> {
-      tables = { read: [], written: [] };
-      let result: QueryResult;
-      try {
-        result = await withActor(
-          {
-            name: principal.name,
-            via: principal.via,
-            surface: o.surface,
-            detail: { statement: statementHash(sql) },
-          },
-          () => session.run(sql, ro),
-        );
-      } catch (err) {
-        const denied = err instanceof PermissionError;
-        await record(sql, denied ? 'denied' : 'failed', denied ? { reason: err.message.split('\n')[0] } : {});
-        throw err;
-      }
+      const result = await runAudited(sql, () => session.run(sql, ro));
       return audited(result, (rows) => record(sql, 'ok', rows));
+    },
+    async exportParquet(sql: string, ro?: RunOptions): Promise<ExportedFile> {
+      if (!session.exportParquet) throw new InvalidInputError('this SQL engine cannot write Parquet files');
+      const exportParquet = session.exportParquet.bind(session);
+      const file = await runAudited(sql, () => exportParquet(sql, ro));
+      await record(sql, 'ok', { rowsReturned: file.rows, format: 'parquet' });
+      return file;
     },
   };
 }

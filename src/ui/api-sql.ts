@@ -1,4 +1,4 @@
-/** Queries through `POST /api/v1/sql` (JSON in, JSON out, row-limited). */
+/** Queries through `POST /api/v1/sql` (JSON in, JSON out row-limited, or every row as Parquet). */
 
 export interface SqlColumn {
   name: string;
@@ -23,21 +23,40 @@ export class SqlError extends Error {
   }
 }
 
-/** Run one statement; at most `limit` rows come back. */
-export async function runSql(sql: string, limit: number, signal: AbortSignal): Promise<SqlResult> {
-  const started = performance.now();
-  let res: Response;
+/** POST a request body to the SQL endpoint. */
+async function post(body: unknown, signal?: AbortSignal): Promise<Response> {
   try {
-    res = await fetch('/api/v1/sql', {
+    return await fetch('/api/v1/sql', {
       method: 'POST',
       signal,
       headers: { 'content-type': 'application/json', accept: 'application/json' },
-      body: JSON.stringify({ sql, limit }),
+      body: JSON.stringify(body),
     });
   } catch (err) {
-    if (signal.aborted) throw err;
+    if (signal?.aborted) throw err;
     throw new SqlError('cannot reach the server');
   }
+}
+
+/** The error a failed answer carries, or its HTTP status. */
+async function answerError(res: Response): Promise<SqlError> {
+  const body = (await res.json().catch(() => ({}))) as {
+    error?: { message?: string; position?: { line: number; column: number } };
+  };
+  return new SqlError(body.error?.message ?? `${res.status} ${res.statusText}`, body.error?.position);
+}
+
+/** Every row of a query as a Parquet file (the server runs it again, without a row limit). */
+export async function downloadParquet(sql: string, signal?: AbortSignal): Promise<Blob> {
+  const res = await post({ sql, format: 'parquet' }, signal);
+  if (!res.ok) throw await answerError(res);
+  return res.blob();
+}
+
+/** Run one statement; at most `limit` rows come back. */
+export async function runSql(sql: string, limit: number, signal: AbortSignal): Promise<SqlResult> {
+  const started = performance.now();
+  const res = await post({ sql, limit }, signal);
   const body = (await res.json().catch(() => ({}))) as {
     columns?: SqlColumn[];
     rows?: unknown[][];

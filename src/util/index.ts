@@ -11,6 +11,7 @@ export {
   SluiceError,
 } from './errors.js';
 export { isNetworkErrorCode } from './net.js';
+export { processAlive } from './process.js';
 export { isSecretKey, redactText, redactUrl, redactValue } from './redact.js';
 export { assertReachableUrl, isForbiddenAddress } from './ssrf.js';
 export { packageVersion } from './version.js';

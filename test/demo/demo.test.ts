@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { loadProject } from '../../src/config/index.js';
+import { loadProject, TEMPLATE_RECORD, type TemplateRecord } from '../../src/config/index.js';
 import { createLogger, createMetrics } from '../../src/observe/index.js';
 import { openRuntime } from '../../src/runtime/index.js';
 import { createApp } from '../../src/serve/index.js';
@@ -24,6 +25,7 @@ test('the demo runs the marketplace end to end, and a second run loads nothing t
   const first = await runCli(['demo', '--no-serve', '--json'], { cwd, timeoutMs: 200_000 });
   assert.equal(first.code, 0, first.stderr);
   assert.match(first.stderr, /Created the demo project/);
+  assert.doesNotMatch(first.stderr, /older version/);
   for (const f of [
     'sluice.yaml',
     'pipelines/marketplace.yaml',
@@ -63,9 +65,21 @@ test('the demo runs the marketplace end to end, and a second run loads nothing t
   );
   assert.match(first.stderr, /marts: 5 models built, \d+ of \d+ data tests passed, 1 warned/);
 
+  // A README an older template version wrote (and recorded): the demo says how to upgrade.
+  const demoDir = join(cwd, 'sluice-demo');
+  const record = JSON.parse(readFileSync(join(demoDir, TEMPLATE_RECORD), 'utf8')) as TemplateRecord;
+  writeFileSync(join(demoDir, 'README.md'), '# sluice-demo\n');
+  record.files['README.md'] = createHash('sha256').update('# sluice-demo\n').digest('hex');
+  record.version = 'older';
+  writeFileSync(join(demoDir, TEMPLATE_RECORD), JSON.stringify(record));
+
   const second = await runCli(['demo', '--no-serve', '--json'], { cwd, timeoutMs: 200_000 });
   assert.equal(second.code, 0, second.stderr);
   assert.match(second.stderr, /Using the demo project/);
+  assert.match(
+    second.stderr,
+    /sluice-demo was created from an older version of the "marketplace" template[^\n]*\n\s+npx sluice init sluice-demo --template marketplace --upgrade/,
+  );
   const again = (JSON.parse(second.stdout) as DemoResult).tables;
   // Incremental and upserted: the same vendor data gives the same tables, no duplicate.
   for (const table of [

@@ -59,6 +59,34 @@ async function readEvents(
   return { events, comments };
 }
 
+/**
+ * Create `shop.<name>` (the namespace exists) with one long column `n`, then append the rows
+ * of each query in turn. Answers the table's snapshot id after each append.
+ */
+async function createNumbersTable(p: TestProject, name: string, appends: string[]): Promise<string[]> {
+  const catalog = openCatalog({ meta: p.runtime.meta, store: p.runtime.store });
+  const id = { namespace: ['shop'], name };
+  await catalog.createTable(id, {
+    schema: {
+      type: 'struct',
+      'schema-id': 0,
+      fields: [{ id: 1, name: 'n', required: false, type: 'long' }],
+    },
+  });
+  const duck = await openDuck();
+  const snapshots: string[] = [];
+  try {
+    const table = await openTable(catalog, p.runtime.store, duck, id);
+    for (const sql of appends) {
+      await table.append({ sql });
+      snapshots.push(String((await catalog.loadTable(id)).metadata['current-snapshot-id']));
+    }
+  } finally {
+    await duck.close();
+  }
+  return snapshots;
+}
+
 describe('live event stream, backfill and rollback over HTTP', () => {
   let p: TestProject;
   let server: RunningServer;
@@ -109,19 +137,7 @@ describe('live event stream, backfill and rollback over HTTP', () => {
     const catalog = openCatalog({ meta: p.runtime.meta, store: p.runtime.store });
     await catalog.createNamespace(['shop']);
     const id = { namespace: ['shop'], name: 'live' };
-    await catalog.createTable(id, {
-      schema: {
-        type: 'struct',
-        'schema-id': 0,
-        fields: [{ id: 1, name: 'n', required: false, type: 'long' }],
-      },
-    });
-    const duck = await openDuck();
-    try {
-      await (await openTable(catalog, p.runtime.store, duck, id)).append({ sql: 'SELECT 1 AS n' });
-    } finally {
-      await duck.close();
-    }
+    await createNumbersTable(p, 'live', ['SELECT 1 AS n']);
     const { events } = await readEvents(
       res,
       (es) =>
@@ -254,24 +270,7 @@ describe('live event stream, backfill and rollback over HTTP', () => {
   test('rollback makes an earlier snapshot current, checks policy, ids and ancestry', async () => {
     const catalog = openCatalog({ meta: p.runtime.meta, store: p.runtime.store });
     const id = { namespace: ['shop'], name: 'orders' };
-    await catalog.createTable(id, {
-      schema: {
-        type: 'struct',
-        'schema-id': 0,
-        fields: [{ id: 1, name: 'n', required: false, type: 'long' }],
-      },
-    });
-    const duck = await openDuck();
-    const snapshots: string[] = [];
-    try {
-      const table = await openTable(catalog, p.runtime.store, duck, id);
-      for (const sql of ['SELECT 1 AS n', 'SELECT 2 AS n']) {
-        await table.append({ sql });
-        snapshots.push(String((await catalog.loadTable(id)).metadata['current-snapshot-id']));
-      }
-    } finally {
-      await duck.close();
-    }
+    const snapshots = await createNumbersTable(p, 'orders', ['SELECT 1 AS n', 'SELECT 2 AS n']);
     const url = '/api/v1/tables/shop/orders/rollback';
     const reader = await call('POST', url, 'reader', { snapshotId: snapshots[0] });
     assert.equal(reader.status, 403);

@@ -313,6 +313,25 @@ describe('web UI in a real browser', {
     await page.getByRole('tab', { name: 'Chart' }).click();
     assert.equal(await page.locator('svg[data-bars]').getAttribute('data-bars'), '5');
     await page.screenshot({ path: join(ARTIFACTS, 'ui-sql.png'), fullPage: true });
+    // Download Parquet runs the query again on the server; DuckDB reads the file back.
+    const downloading = page.waitForEvent('download', { timeout: 15_000 });
+    await page.getByRole('button', { name: 'Download Parquet' }).click();
+    const download = await downloading;
+    assert.equal(download.suggestedFilename(), 'result.parquet');
+    const saved = join(tmp.dir, 'result.parquet');
+    await download.saveAs(saved);
+    const duck = await openDuck();
+    try {
+      const rows = await duck.all<{ partner: string; revenue: bigint }>(
+        `SELECT partner, revenue FROM read_parquet('${saved}') ORDER BY revenue`,
+      );
+      assert.deepEqual(
+        rows.map((r) => [r.partner, Number(r.revenue)]),
+        [0, 1, 2, 3, 4].map((i) => [`p${i}`, i * 10]),
+      );
+    } finally {
+      await duck.close();
+    }
     // Completion offers table names of a namespace (from the catalog) and columns of a named table.
     await page.locator('.sql-codemirror[data-tables]').waitFor({ timeout: 10_000 });
     const editor = page.getByLabel('Query');

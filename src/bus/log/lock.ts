@@ -6,22 +6,13 @@
 import { open, readFile, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
-import { ConflictError } from '../../util/index.js';
+import { ConflictError, processAlive } from '../../util/index.js';
 
 const held = new Set<string>();
 
 /** A held lock; `release` removes the file. */
 export interface DirLock {
   release(): Promise<void>;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /**
@@ -48,7 +39,7 @@ export async function lockDir(dir: string): Promise<DirLock> {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || attempt >= 3) throw err;
     }
     const owner = await readOwner(path);
-    if (owner && owner.pid !== process.pid && owner.host === hostname() && alive(owner.pid)) {
+    if (owner && owner.pid !== process.pid && owner.host === hostname() && processAlive(owner.pid)) {
       throw new ConflictError(
         `event log ${dir} is in use by process ${owner.pid} (since ${owner.since})`,
         `${hint}; if process ${owner.pid} is not sluice (its pid was reused after a crash), delete ${path}`,

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { openBusService } from '../../bus/index.js';
-import { scaffoldProject } from '../../config/index.js';
+import { scaffoldProject, templateStatus } from '../../config/index.js';
 import { CLICK_EVENT_TYPES, generateClickstream, publishEvents } from '../../demo/clickstream.js';
 import { startMockMarketplace } from '../../demo/mock-marketplace.js';
 import type { Engine } from '../../engine/index.js';
@@ -39,6 +39,22 @@ async function count(engine: Engine, table: string): Promise<number> {
   }
 }
 
+/** Tell the user when the demo project's files come from an older template, and how to upgrade. */
+async function noteOlderTemplate(dir: string, shown: string, note: (text: string) => void): Promise<void> {
+  let status: Awaited<ReturnType<typeof templateStatus>>;
+  try {
+    status = await templateStatus(dir, 'marketplace');
+  } catch (err) {
+    note(`Cannot compare ${shown} with the marketplace template: ${errorMessage(err)}`);
+    return;
+  }
+  if (status.current) return;
+  note(
+    `  ${shown} was created from an older version of the "${status.template}" template. To update the files you have not edited (edited ones are kept and listed):\n` +
+      `    npx sluice init ${shown} --template ${status.template} --upgrade`,
+  );
+}
+
 /** Start listening on the configured port, or any free one when it is taken. */
 async function listen<T>(start: (port: number) => Promise<T>, port: number): Promise<T> {
   try {
@@ -69,6 +85,7 @@ export default async function demo(args: unknown[], globals: GlobalOptions, cmd:
   out.note(
     `${created ? 'Created' : 'Using'} the demo project in ${shown} (sluice.yaml, pipelines/, models/, events/)`,
   );
+  if (!created) await noteOlderTemplate(dir, shown, out.note);
   out.note(`Mock marketplace API at ${api.url} (bearer auth, rate limit, occasional 500s)`);
 
   const runtime = await openRuntime(project, log);

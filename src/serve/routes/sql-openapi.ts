@@ -36,8 +36,9 @@ export const sqlOpenApi: OpenApiPart = {
         params: { type: 'array', description: 'Values of $1, $2, ...' },
         format: {
           type: 'string',
-          enum: ['json', 'ndjson'],
-          description: 'Default json; ndjson streams (also chosen by Accept: application/x-ndjson).',
+          enum: ['json', 'ndjson', 'parquet'],
+          description:
+            'Default json; ndjson streams (also chosen by Accept: application/x-ndjson); parquet answers every row of a query as a Parquet file (no limit).',
         },
         limit: {
           type: 'integer',
@@ -110,9 +111,12 @@ export const sqlOpenApi: OpenApiPart = {
             content: {
               'application/json': { schema: { $ref: '#/components/schemas/SqlResult' } },
               'application/x-ndjson': { schema: { type: 'string' } },
+              'application/vnd.apache.parquet': { schema: { type: 'string', format: 'binary' } },
             },
           },
-          '400': sqlError('Malformed request or statement (syntax, unknown table or column).'),
+          '400': sqlError(
+            'Malformed request or statement (syntax, unknown table or column); with format parquet, a statement that is not a query.',
+          ),
           '403': sqlError('The user may not run this statement (SQLSTATE 42501).'),
           '408': sqlError('Statement timeout (SQLSTATE 57014).'),
           '429': sqlError('Too many statements running and queued (SQLSTATE 53000).'),

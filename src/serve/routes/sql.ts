@@ -1,12 +1,17 @@
 /**
- * `POST /api/v1/sql`: run one statement. JSON in; JSON out (rows up to a limit), or NDJSON
- * streamed as DuckDB produces rows. A client that disconnects cancels its statement.
+ * `POST /api/v1/sql`: run one statement. JSON in; JSON out (rows up to a limit), NDJSON
+ * streamed as DuckDB produces rows, or a Parquet file of every row that DuckDB writes to disk
+ * and the server streams from there. A client that disconnects cancels its statement.
  */
+import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { Readable } from 'node:stream';
 import { type Context, Hono } from 'hono';
 import { z } from 'zod';
 import {
   type Engine,
   type EngineSession,
+  type ExportedFile,
   jsonRow,
   type QueryResult,
   type SessionUser,
@@ -22,7 +27,7 @@ export const MAX_JSON_ROW_LIMIT = 1_000_000;
 const requestSchema = z.strictObject({
   sql: z.string().min(1, { error: 'expected a SQL statement' }).max(1_000_000),
   params: z.array(z.unknown()).max(10_000).optional(),
-  format: z.enum(['json', 'ndjson']).optional(),
+  format: z.enum(['json', 'ndjson', 'parquet']).optional(),
   limit: z.number().int().min(1).max(MAX_JSON_ROW_LIMIT).optional(),
   timeoutMs: z.number().int().min(0).max(86_400_000).optional(),
   readOnly: z.boolean().optional(),
@@ -160,6 +165,56 @@ function ndjsonStream(
   });
 }
 
+/** The MIME type of Parquet files (registered with IANA). */
+export const PARQUET_CONTENT_TYPE = 'application/vnd.apache.parquet';
+
+/**
+ * A written file as the response body. The file is opened and then deleted at once: its
+ * blocks stay readable through the open descriptor until the stream closes, which happens
+ * when it ends, fails or the client goes away, so nothing is left behind in any case.
+ */
+async function fileBody(file: ExportedFile): Promise<{ body: ReadableStream<Uint8Array>; size: number }> {
+  const handle = await open(file.path, 'r');
+  try {
+    const { size } = await handle.stat();
+    await file.remove();
+    const stream = createReadStream('', { fd: handle, highWaterMark: 256 * 1024 });
+    return { body: Readable.toWeb(stream) as ReadableStream<Uint8Array>, size };
+  } catch (err) {
+    await handle.close();
+    await file.remove();
+    throw err;
+  }
+}
+
+async function parquetAnswer(c: Context, session: EngineSession, input: z.infer<typeof requestSchema>) {
+  if (!session.exportParquet)
+    return c.json(
+      {
+        error: {
+          code: 'not_implemented',
+          message: 'this SQL engine cannot write Parquet',
+          sqlState: '0A000',
+        },
+      },
+      501,
+    );
+  const file = await session.exportParquet(input.sql, {
+    params: input.params,
+    timeoutMs: input.timeoutMs,
+    signal: c.req.raw.signal,
+  });
+  await session.close();
+  const { body, size } = await fileBody(file);
+  return c.body(body, 200, {
+    'content-type': PARQUET_CONTENT_TYPE,
+    'content-disposition': 'attachment; filename="result.parquet"',
+    'content-length': String(size),
+    'x-sluice-row-count': String(file.rows),
+    'cache-control': 'no-store',
+  });
+}
+
 async function openFor(c: Context, o: SqlRouteOptions, readOnly: boolean): Promise<EngineSession> {
   if (o.openSession) return o.openSession(c, { readOnly });
   const base = (await o.userOf?.(c)) ?? { name: 'sluice', readOnly: false };
@@ -187,6 +242,7 @@ export function sqlRoutes(o: SqlRouteOptions): Hono {
     const session = await openFor(c, o, input.readOnly === true);
     let result: QueryResult;
     try {
+      if (input.format === 'parquet') return await parquetAnswer(c, session, input);
       result = await session.run(input.sql, {
         params: input.params,
         timeoutMs: input.timeoutMs,

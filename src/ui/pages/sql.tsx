@@ -1,5 +1,5 @@
 import { lazy, Suspense, useRef, useState } from 'react';
-import { runSql, SqlError, type SqlResult } from '../api-sql';
+import { downloadParquet, runSql, SqlError, type SqlResult } from '../api-sql';
 import { BarChart } from '../components/bar-chart';
 import { cellText, ResultGrid } from '../components/result-grid';
 import { addToHistory, type HistoryEntry, readHistory, resultCsv } from '../sql-history';
@@ -20,6 +20,17 @@ function chartable(result: SqlResult): { label: number; value: number } | undefi
   return { label, value };
 }
 
+/** Hand a file to the browser's downloads. */
+function save(blob: Blob, name: string): void {
+  const url = URL.createObjectURL(blob);
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = name;
+  a.click();
+  // The download has started by now; the URL is no longer needed.
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
+}
+
 /** An editor for ad-hoc SQL over every table, with results as a grid and a chart. */
 export function SqlPage() {
   const [text, setText] = useState(() => new URLSearchParams(window.location.search).get('q') ?? EXAMPLE);
@@ -31,6 +42,9 @@ export function SqlPage() {
   const [history, setHistory] = useState<HistoryEntry[]>(readHistory);
   const textRef = useRef(text);
   textRef.current = text;
+  /** The query whose rows are shown: what "Download Parquet" runs again in full. */
+  const resultQuery = useRef<string>(undefined);
+  const [exporting, setExporting] = useState(false);
 
   const run = async () => {
     current.current?.abort();
@@ -41,6 +55,7 @@ export function SqlPage() {
     const query = textRef.current;
     try {
       const r = await runSql(query, LIMIT, controller.signal);
+      resultQuery.current = query;
       setResult(r);
       setHistory(addToHistory({ sql: query, at: new Date().toISOString(), rows: r.rows.length, ok: true }));
     } catch (err) {
@@ -56,13 +71,19 @@ export function SqlPage() {
     setRunning(false);
   };
   const download = () => {
-    if (!result) return;
-    const url = URL.createObjectURL(new Blob([resultCsv(result)], { type: 'text/csv' }));
-    const a = document.createElement('a');
-    a.href = url;
-    a.download = 'result.csv';
-    a.click();
-    URL.revokeObjectURL(url);
+    if (result) save(new Blob([resultCsv(result)], { type: 'text/csv' }), 'result.csv');
+  };
+  const downloadAll = async () => {
+    if (!resultQuery.current) return;
+    setExporting(true);
+    setError(undefined);
+    try {
+      save(await downloadParquet(resultQuery.current), 'result.parquet');
+    } catch (err) {
+      setError(err instanceof SqlError ? err : new SqlError(String(err)));
+    } finally {
+      setExporting(false);
+    }
   };
   const chart = result && chartable(result);
 
@@ -101,8 +122,17 @@ export function SqlPage() {
               {result.rows.length} row{result.rows.length === 1 ? '' : 's'}
               {result.truncated ? ` (first ${LIMIT})` : ''} in {Math.round(result.elapsedMs)} ms
             </span>
-            <button type="button" className="secondary" onClick={download}>
+            <button type="button" className="secondary" onClick={download} title="The rows shown, as CSV">
               Download CSV
+            </button>
+            <button
+              type="button"
+              className="secondary"
+              onClick={() => void downloadAll()}
+              disabled={exporting}
+              title="Every row of the query, as a Parquet file"
+            >
+              {exporting ? 'Preparing Parquet…' : 'Download Parquet'}
             </button>
             {chart && (
               <div className="tabs" role="tablist">
