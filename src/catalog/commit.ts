@@ -222,12 +222,15 @@ async function announceSnapshots(ctx: CommitContext, prepared: Prepared[]): Prom
 
 /**
  * Commit changes to one or more tables atomically, retrying lost races with jittered backoff.
+ * `pending` (writes of files the new metadata refers to) runs while the metadata files are
+ * written; the pointers are swapped only after it resolved.
  * @throws CommitFailedError (a ConflictError) when a requirement fails or retries run out.
  */
 export async function commitChanges(
   ctx: CommitContext,
   changes: TableChange[],
   also?: AlsoInTransaction,
+  pending?: Promise<unknown>,
 ): Promise<LoadedTable[]> {
   const seen = new Set<string>();
   for (const c of changes) {
@@ -239,6 +242,7 @@ export async function commitChanges(
     const prepared: Prepared[] = [];
     try {
       for (const change of changes) prepared.push(await prepare(ctx, change));
+      await pending;
     } catch (err) {
       await Promise.all(prepared.map((p) => p.written && discardMetadata(ctx.store, p.written)));
       throw err;
