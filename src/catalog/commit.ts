@@ -48,6 +48,27 @@ export interface CommitContext {
   log: Logger | undefined;
   maxAttempts: number;
   defaultLocation(id: TableIdentifier): string;
+  /** Metadata this catalog wrote lately, by location (files never change once written). */
+  written?: Map<string, TableMetadata>;
+}
+
+/** Metadata files remembered per catalog after it committed them. */
+const REMEMBERED_METADATA = 64;
+
+/** The metadata at `location`: remembered when this catalog wrote it, else read. */
+async function metadataAt(ctx: CommitContext, location: string): Promise<TableMetadata> {
+  return ctx.written?.get(location) ?? readTableMetadata(ctx.store, location);
+}
+
+function remember(ctx: CommitContext, prepared: readonly Prepared[]): void {
+  const cache = ctx.written;
+  if (!cache) return;
+  for (const p of prepared) {
+    if (p.base !== undefined) cache.delete(p.base);
+    if (p.written === undefined) continue;
+    cache.set(p.written, p.result.metadata);
+    if (cache.size > REMEMBERED_METADATA) cache.delete(cache.keys().next().value as string);
+  }
 }
 
 interface Prepared {
@@ -101,7 +122,7 @@ async function prepare(ctx: CommitContext, change: TableChange): Promise<Prepare
   const base = row.metadata_location;
   if (!base)
     throw new InvalidInputError(`table "${formatIdentifier(id)}" has no metadata location in the catalog`);
-  const current = await readTableMetadata(ctx.store, base);
+  const current = await metadataAt(ctx, base);
   try {
     checkRequirements(current, change.requirements);
   } catch (err) {
@@ -222,12 +243,15 @@ async function announceSnapshots(ctx: CommitContext, prepared: Prepared[]): Prom
 
 /**
  * Commit changes to one or more tables atomically, retrying lost races with jittered backoff.
+ * `pending` (writes of files the new metadata refers to) runs while the metadata files are
+ * written; the pointers are swapped only after it resolved.
  * @throws CommitFailedError (a ConflictError) when a requirement fails or retries run out.
  */
 export async function commitChanges(
   ctx: CommitContext,
   changes: TableChange[],
   also?: AlsoInTransaction,
+  pending?: Promise<unknown>,
 ): Promise<LoadedTable[]> {
   const seen = new Set<string>();
   for (const c of changes) {
@@ -239,6 +263,7 @@ export async function commitChanges(
     const prepared: Prepared[] = [];
     try {
       for (const change of changes) prepared.push(await prepare(ctx, change));
+      await pending;
     } catch (err) {
       await Promise.all(prepared.map((p) => p.written && discardMetadata(ctx.store, p.written)));
       throw err;
@@ -247,6 +272,7 @@ export async function commitChanges(
       return prepared.map((p) => p.result);
     try {
       await swap(ctx, prepared, also);
+      remember(ctx, prepared);
       ctx.log?.debug({ tables: [...seen], attempt }, 'catalog commit');
       await announceSnapshots(ctx, prepared);
       return prepared.map((p) => p.result);

@@ -9,6 +9,7 @@ import type { ObjectStore } from '../storage/index.js';
 import { keyForLocation, locationForKey } from '../storage/index.js';
 import {
   type Catalog,
+  type CommitTableOptions,
   type CreateTableRequest,
   type LoadedTable,
   newTableMetadata,
@@ -108,6 +109,7 @@ export class JdbcCatalog implements Catalog, CatalogExtensions {
       log: this.#log,
       maxAttempts: o.maxCommitAttempts ?? DEFAULT_MAX_COMMIT_ATTEMPTS,
       defaultLocation: (id) => this.defaultTableLocation(id),
+      written: new Map(),
     };
   }
 
@@ -258,8 +260,14 @@ export class JdbcCatalog implements Catalog, CatalogExtensions {
     id: TableIdentifier,
     requirements: TableRequirement[],
     updates: TableUpdate[],
+    o: CommitTableOptions = {},
   ): Promise<LoadedTable> {
-    const [loaded] = await commitChanges(this.#commit, [{ identifier: id, requirements, updates }]);
+    const [loaded] = await commitChanges(
+      this.#commit,
+      [{ identifier: id, requirements, updates }],
+      undefined,
+      o.pending,
+    );
     return loaded as LoadedTable;
   }
 

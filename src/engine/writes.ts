@@ -7,6 +7,7 @@ import type { JdbcCatalog } from '../catalog/jdbc-catalog.js';
 import { type Duck, type DuckConnection, sqlString } from '../duck/index.js';
 import type { ObjectStore } from '../storage/index.js';
 import {
+  createTableAs,
   duckdbToIcebergType,
   type NestedField,
   openTable,
@@ -178,11 +179,23 @@ async function runCreate(
   }
   const { schema, columns } = await schemaOf(ctx, source, signal);
   if (!(await ctx.catalog.namespaceExists(id.namespace))) await ctx.catalog.createNamespace(id.namespace);
-  const loaded = await ctx.catalog.createTable(id, { schema });
-  const table = await openTable(ctx.catalog, ctx.store, ctx.duck, id, { loaded, writeNow: true });
-  const r = await table.append(source, { signal, columns });
+  // The table and its first rows are one commit: nobody sees it before its rows are there.
+  const { table, commit } = await createTableAs(ctx.catalog, ctx.store, ctx.duck, id, source, {
+    location: ctx.catalog.defaultTableLocation(id),
+    schema,
+    columns,
+    signal,
+  }).catch(async (err: unknown) => {
+    if (err instanceof ConflictError && (await ctx.catalog.tableExists(id)))
+      throw new AlreadyExistsError(
+        `table "${plan.target.join('.')}" already exists`,
+        'use CREATE OR REPLACE TABLE, or INSERT INTO',
+        { cause: err },
+      );
+    throw err;
+  });
   noteCommit(ctx, table);
-  return new SummaryResult('CREATE_TABLE', r.addedRecords);
+  return new SummaryResult('CREATE_TABLE', commit.addedRecords);
 }
 
 /** The Iceberg schema of a query's columns (new field ids from 1), and the columns as described. */

@@ -44,7 +44,19 @@ export interface TableCatalog {
     id: TableIdentifier,
     requirements: TableRequirement[],
     updates: TableUpdate[],
+    o?: CommitTableOptions,
   ): Promise<LoadedTable>;
+}
+
+/** Options of `TableCatalog.commitTable`. */
+export interface CommitTableOptions {
+  /**
+   * Writes of files the new metadata refers to (manifests, manifest list), still in flight:
+   * the metadata file is written meanwhile, and the catalog pointer is swapped only once they
+   * have all succeeded (not at all when one fails), so every file of a commit is durable before
+   * any reader can see it.
+   */
+  pending?: Promise<unknown>;
 }
 
 /** A catalog of namespaces and tables (the JDBC-catalog tables in the metastore). */

@@ -33,6 +33,7 @@ export {
   type SnapshotChange,
   type TableContext,
 } from './table-commit.js';
+export { type CreateTableAsOptions, createTableAs, creationUpdates } from './table-create.js';
 export { defaultPartitionFieldName, type PartitionFieldInput } from './table-meta.js';
 export type { OverwriteOptions, WriteOptions } from './table-ops.js';
 export { type QueryColumn, replacementSchema } from './table-replace.js';

@@ -19,6 +19,21 @@ export interface LiveEntry {
   manifest: ManifestFile;
 }
 
+/** What a manifest is written for. */
+export interface ManifestOptions {
+  schema: Schema;
+  spec: PartitionSpec;
+  snapshotId: bigint;
+  content?: 'data' | 'deletes';
+}
+
+/** The snapshot a manifest list belongs to. */
+export interface ManifestListOptions {
+  snapshotId: bigint;
+  parentId: bigint | null;
+  sequenceNumber: number;
+}
+
 /** File access of one table through the object store. */
 export class TableIO {
   readonly store: ObjectStore;
@@ -84,14 +99,19 @@ export class TableIO {
   async writeManifest(
     md: TableMetadata,
     entries: readonly ManifestEntry[],
-    o: {
-      schema: Schema;
-      spec: PartitionSpec;
-      snapshotId: bigint;
-      content?: 'data' | 'deletes';
-      signal?: AbortSignal;
-    },
+    o: ManifestOptions & { signal?: AbortSignal },
   ): Promise<ManifestFile> {
+    const m = await this.encodeManifest(md, entries, o);
+    await this.store.put(this.keyOf(m.file.manifest_path), m.bytes, { signal: o.signal });
+    return m.file;
+  }
+
+  /** A manifest's bytes and its manifest list entry, not written yet (see `writeManifest`). */
+  async encodeManifest(
+    md: TableMetadata,
+    entries: readonly ManifestEntry[],
+    o: ManifestOptions,
+  ): Promise<{ file: ManifestFile; bytes: Uint8Array }> {
     const content = o.content ?? 'data';
     const bytes = await encodeManifest(entries, {
       schema: o.schema,
@@ -99,33 +119,41 @@ export class TableIO {
       formatVersion: 2,
       content,
     });
-    const uri = `${metadataDir(md)}/${randomUUID()}-m0.avro`;
-    await this.store.put(this.keyOf(uri), bytes, { signal: o.signal });
-    return manifestFileFor(entries, {
-      path: uri,
+    const file = manifestFileFor(entries, {
+      path: `${metadataDir(md)}/${randomUUID()}-m0.avro`,
       length: bytes.length,
       spec: o.spec,
       schema: o.schema,
       snapshotId: o.snapshotId,
       content,
     });
+    return { file, bytes };
   }
 
   /** Write the manifest list of a snapshot; returns its URI. */
   async writeManifestList(
     md: TableMetadata,
     files: readonly ManifestFile[],
-    o: { snapshotId: bigint; parentId: bigint | null; sequenceNumber: number; signal?: AbortSignal },
+    o: ManifestListOptions & { signal?: AbortSignal },
   ): Promise<string> {
+    const list = await this.encodeManifestList(md, files, o);
+    await this.store.put(this.keyOf(list.uri), list.bytes, { signal: o.signal });
+    return list.uri;
+  }
+
+  /** A manifest list's bytes and URI, not written yet (see `writeManifestList`). */
+  async encodeManifestList(
+    md: TableMetadata,
+    files: readonly ManifestFile[],
+    o: ManifestListOptions,
+  ): Promise<{ uri: string; bytes: Uint8Array }> {
     const bytes = await encodeManifestList(files, {
       snapshotId: o.snapshotId,
       parentSnapshotId: o.parentId,
       sequenceNumber: o.sequenceNumber,
       formatVersion: 2,
     });
-    const uri = `${metadataDir(md)}/snap-${o.snapshotId}-${o.sequenceNumber}-${randomUUID()}.avro`;
-    await this.store.put(this.keyOf(uri), bytes, { signal: o.signal });
-    return uri;
+    return { uri: `${metadataDir(md)}/snap-${o.snapshotId}-${o.sequenceNumber}-${randomUUID()}.avro`, bytes };
   }
 
   /** Delete files by URI (missing ones are fine). */

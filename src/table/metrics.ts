@@ -1,8 +1,8 @@
 /**
  * Column metrics of written Parquet files (spec "Manifests", data_file fields 108-128): sizes,
  * value and null counts per leaf field id, lower/upper bounds. DuckDB aggregates the row-group
- * statistics of all files in one query over `parquet_metadata()`, casting the statistics text
- * to each column's type; JavaScript only encodes the few resulting values per file.
+ * statistics of all files in one query over `parquet_metadata()` (one row per file and leaf
+ * column), casting the statistics text to each column's type; JavaScript only encodes the few resulting values per file.
  */
 import type { DuckConnection } from '../duck/index.js';
 import { sqlStringList } from '../duck/index.js';
@@ -80,23 +80,31 @@ function boundRepr(expr: string, type: PrimitiveType): string {
   }
 }
 
-function leafSql(leaf: LeafColumn, i: number): string[] {
-  const where = `FILTER (WHERE column_id = ${i})`;
-  const cols = [
-    `sum(total_compressed_size) ${where} AS s${i}`,
-    `sum(num_values) ${where} AS v${i}`,
-    `sum(stats_null_count) ${where} AS n${i}`,
-  ];
-  if (!leaf.bounded || parsePrimitive(leaf.type).kind === 'boolean') return cols;
-  const t = icebergToDuckdbType(leaf.type);
-  const empty = 'stats_null_count = num_values';
-  cols.push(
-    `${boundRepr(`min(TRY_CAST(stats_min_value AS ${t})) ${where}`, leaf.type)} AS lo${i}`,
-    `bool_and(stats_min_value IS NOT NULL OR ${empty}) ${where} AS lok${i}`,
-    `${boundRepr(`max(TRY_CAST(stats_max_value AS ${t})) ${where}`, leaf.type)} AS hi${i}`,
-    `bool_and((stats_max_value IS NOT NULL AND max_is_exact) OR ${empty}) ${where} AS hik${i}`,
-  );
-  return cols;
+/**
+ * Typed bound columns of the metrics query: one min and one max per distinct column type, each
+ * filtered to the leaves of that type, so the query's aggregates grow with the number of
+ * types, not of columns (DuckDB's cost grows faster than linearly with filtered aggregates).
+ */
+function boundGroups(leaves: readonly LeafColumn[]): { sql: string[]; byLeaf: Map<number, number> } {
+  const groups = new Map<string, { type: PrimitiveType; ids: number[] }>();
+  leaves.forEach((leaf, i) => {
+    if (!leaf.bounded || parsePrimitive(leaf.type).kind === 'boolean') return;
+    const t = icebergToDuckdbType(leaf.type);
+    const g = groups.get(t) ?? { type: leaf.type, ids: [] };
+    g.ids.push(i);
+    groups.set(t, g);
+  });
+  const sql: string[] = [];
+  const byLeaf = new Map<number, number>();
+  [...groups].forEach(([t, g], n) => {
+    const where = `FILTER (WHERE column_id IN (${g.ids.join(', ')}))`;
+    sql.push(
+      `${boundRepr(`min(TRY_CAST(stats_min_value AS ${t})) ${where}`, g.type)} AS lo${n}`,
+      `${boundRepr(`max(TRY_CAST(stats_max_value AS ${t})) ${where}`, g.type)} AS hi${n}`,
+    );
+    for (const i of g.ids) byLeaf.set(i, n);
+  });
+  return { sql, byLeaf };
 }
 
 const num = (v: unknown) => (v === null || v === undefined ? undefined : Number(v));
@@ -105,6 +113,18 @@ function boundValue(type: PrimitiveType, v: unknown): PrimitiveValue | undefined
   if (v === null || v === undefined) return undefined;
   if (v instanceof Date) return undefined;
   return coerceValue(type, typeof v === 'bigint' && parsePrimitive(type).kind === 'int' ? Number(v) : v);
+}
+
+function emptyMetrics(): FileMetrics {
+  return {
+    recordCount: 0,
+    columnSizes: new Map(),
+    valueCounts: new Map(),
+    nullValueCounts: new Map(),
+    lowerBounds: new Map(),
+    upperBounds: new Map(),
+    nanValueCounts: new Map(),
+  };
 }
 
 const isFloatLeaf = (leaf: LeafColumn) => {
@@ -170,60 +190,56 @@ export async function collectMetrics(
   const out = new Map<string, FileMetrics>();
   if (files.length === 0) return out;
   const leaves = leafColumns(schema);
+  const bounds = boundGroups(leaves);
+  const empty = 'stats_null_count = num_values';
   const select = [
     'file_name',
-    'sum(row_group_num_rows) FILTER (WHERE column_id = 0) AS rows',
-    ...leaves.flatMap(leafSql),
+    'column_id',
+    'sum(row_group_num_rows) AS rows',
+    'sum(total_compressed_size) AS s',
+    'sum(num_values) AS v',
+    'sum(stats_null_count) AS n',
+    `bool_and(stats_min_value IS NOT NULL OR ${empty}) AS lok`,
+    `bool_and((stats_max_value IS NOT NULL AND max_is_exact) OR ${empty}) AS hik`,
+    ...bounds.sql,
   ];
+  // One row per file and leaf column.
   const rows = await conn.all(
-    `SELECT ${select.join(', ')} FROM parquet_metadata(${sqlStringList(files)}) GROUP BY file_name`,
+    `SELECT ${select.join(', ')} FROM parquet_metadata(${sqlStringList(files)}) GROUP BY file_name, column_id`,
     undefined,
     { signal },
   );
   const floatsToScan: FloatScan[] = [];
   for (const r of rows) {
-    const m: FileMetrics = {
-      recordCount: num(r.rows) ?? 0,
-      columnSizes: new Map(),
-      valueCounts: new Map(),
-      nullValueCounts: new Map(),
-      lowerBounds: new Map(),
-      upperBounds: new Map(),
-      nanValueCounts: new Map(),
-    };
-    leaves.forEach((leaf, i) => {
-      const size = num(r[`s${i}`]);
-      const values = num(r[`v${i}`]);
-      const nulls = num(r[`n${i}`]);
-      if (size !== undefined) m.columnSizes.set(leaf.id, size);
-      if (values !== undefined) m.valueCounts.set(leaf.id, values);
-      if (nulls !== undefined) m.nullValueCounts.set(leaf.id, nulls);
-      if (isFloatLeaf(leaf)) {
-        if (r[`lok${i}`] === true && r[`hik${i}`] === true) m.nanValueCounts.set(leaf.id, 0);
-        else floatsToScan.push({ file: String(r.file_name), leaf, m });
-      }
-      const lo = r[`lok${i}`] === true ? boundValue(leaf.type, r[`lo${i}`]) : undefined;
-      const hi = r[`hik${i}`] === true ? boundValue(leaf.type, r[`hi${i}`]) : undefined;
-      if (lo !== undefined)
-        m.lowerBounds.set(leaf.id, toBinary(leaf.type, truncateLowerBound(leaf.type, lo)));
-      const upper = hi === undefined ? null : truncateUpperBound(leaf.type, hi, DEFAULT_BOUND_LENGTH);
-      if (upper !== null) m.upperBounds.set(leaf.id, toBinary(leaf.type, upper));
-    });
-    out.set(String(r.file_name), m);
+    const file = String(r.file_name);
+    let m = out.get(file);
+    if (!m) {
+      m = emptyMetrics();
+      out.set(file, m);
+    }
+    const i = Number(r.column_id);
+    const leaf = leaves[i];
+    if (i === 0) m.recordCount = num(r.rows) ?? 0;
+    if (!leaf) continue;
+    const size = num(r.s);
+    const values = num(r.v);
+    const nulls = num(r.n);
+    if (size !== undefined) m.columnSizes.set(leaf.id, size);
+    if (values !== undefined) m.valueCounts.set(leaf.id, values);
+    if (nulls !== undefined) m.nullValueCounts.set(leaf.id, nulls);
+    if (isFloatLeaf(leaf)) {
+      if (r.lok === true && r.hik === true) m.nanValueCounts.set(leaf.id, 0);
+      else floatsToScan.push({ file, leaf, m });
+    }
+    const g = bounds.byLeaf.get(i);
+    if (g === undefined) continue;
+    const lo = r.lok === true ? boundValue(leaf.type, r[`lo${g}`]) : undefined;
+    const hi = r.hik === true ? boundValue(leaf.type, r[`hi${g}`]) : undefined;
+    if (lo !== undefined) m.lowerBounds.set(leaf.id, toBinary(leaf.type, truncateLowerBound(leaf.type, lo)));
+    const upper = hi === undefined ? null : truncateUpperBound(leaf.type, hi, DEFAULT_BOUND_LENGTH);
+    if (upper !== null) m.upperBounds.set(leaf.id, toBinary(leaf.type, upper));
   }
   await scanFloats(conn, floatsToScan, signal);
-  for (const f of files) {
-    if (!out.has(f)) {
-      out.set(f, {
-        recordCount: 0,
-        columnSizes: new Map(),
-        valueCounts: new Map(),
-        nullValueCounts: new Map(),
-        lowerBounds: new Map(),
-        upperBounds: new Map(),
-        nanValueCounts: new Map(),
-      });
-    }
-  }
+  for (const f of files) if (!out.has(f)) out.set(f, emptyMetrics());
   return out;
 }

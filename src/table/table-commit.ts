@@ -54,6 +54,12 @@ export interface SnapshotChange {
    * commit, which requires the table's schema to be still the one the change was planned on.
    */
   newSchema?: { lastColumnId: number; baseSchemaId: number; baseLastColumnId: number };
+  /**
+   * Set when the table does not exist yet: the updates creating it (from `creationUpdates`),
+   * committed with `assert-create` in the same commit as the snapshot. A table of the same name
+   * created meanwhile fails the commit (no retry).
+   */
+  create?: TableUpdate[];
   /** Extra summary properties (e.g. `sluice.raw-objects`); standard keys win. */
   properties?: Record<string, string>;
   /** Check data files committed by others since the base; throw ConflictError to abort. */
@@ -207,16 +213,22 @@ export async function commitSnapshot(ctx: TableContext, change: SnapshotChange):
   let md = ctx.loaded.metadata;
   const snapshotId = newSnapshotId(md);
   let addedManifest: ManifestFile | undefined;
+  /** The added manifest's write, until the first attempt's commit waits for it. */
+  let manifestWrite: Promise<void> | undefined;
   const cleanupAll: string[] = [];
   try {
     if (change.added.length > 0) {
-      addedManifest = await io.writeManifest(md, addedEntries(change.added), {
+      const encoded = await io.encodeManifest(md, addedEntries(change.added), {
         schema: change.schema,
         spec: change.spec,
         snapshotId,
+      });
+      addedManifest = encoded.file;
+      cleanupAll.push(addedManifest.manifest_path);
+      manifestWrite = io.store.put(io.keyOf(addedManifest.manifest_path), encoded.bytes, {
         signal: change.signal,
       });
-      cleanupAll.push(addedManifest.manifest_path);
+      manifestWrite.catch(() => {}); // awaited below; this only marks it handled meanwhile
     }
     for (let attempt = 1; ; attempt++) {
       change.signal?.throwIfAborted();
@@ -246,12 +258,16 @@ export async function commitSnapshot(ctx: TableContext, change: SnapshotChange):
       const rebased = await rebaseRemovals(io, md, parentManifests, change, snapshotId);
       const manifests = addedManifest ? [addedManifest, ...rebased.manifests] : rebased.manifests;
       const sequenceNumber = md['last-sequence-number'] + 1;
-      const listPath = await io.writeManifestList(md, manifests, {
-        snapshotId,
-        parentId,
-        sequenceNumber,
-        signal: change.signal,
-      });
+      const list = await io.encodeManifestList(md, manifests, { snapshotId, parentId, sequenceNumber });
+      const listPath = list.uri;
+      // The manifest, the manifest list and (in the catalog) the metadata file are written and
+      // flushed at the same time; the catalog swaps its pointer only after all are durable.
+      const pending = Promise.all([
+        manifestWrite,
+        io.store.put(io.keyOf(listPath), list.bytes, { signal: change.signal }),
+      ]);
+      pending.catch(() => {}); // awaited below; this only marks it handled meanwhile
+      manifestWrite = undefined;
       const attemptFiles = [listPath, ...rebased.written];
       const snapshot: Snapshot = {
         'snapshot-id': snapshotId,
@@ -263,10 +279,10 @@ export async function commitSnapshot(ctx: TableContext, change: SnapshotChange):
       };
       if (parentId !== null) snapshot['parent-snapshot-id'] = parentId;
       try {
-        const requirements: TableRequirement[] = [
-          { type: 'assert-ref-snapshot-id', ref: MAIN_BRANCH, 'snapshot-id': parentId },
-        ];
-        const updates: TableUpdate[] = [];
+        const requirements: TableRequirement[] = change.create
+          ? [{ type: 'assert-create' }]
+          : [{ type: 'assert-ref-snapshot-id', ref: MAIN_BRANCH, 'snapshot-id': parentId }];
+        const updates: TableUpdate[] = change.create ? [...change.create] : [];
         if (evolve) {
           requirements.push(
             { type: 'assert-current-schema-id', 'current-schema-id': evolve.baseSchemaId },
@@ -277,19 +293,28 @@ export async function commitSnapshot(ctx: TableContext, change: SnapshotChange):
             { action: 'set-current-schema', 'schema-id': -1 },
           );
         }
-        ctx.loaded = await ctx.catalog.commitTable(ctx.id, requirements, [
-          ...updates,
-          { action: 'add-snapshot', snapshot },
-          {
-            action: 'set-snapshot-ref',
-            'ref-name': MAIN_BRANCH,
-            type: 'branch',
-            'snapshot-id': snapshotId,
-          },
-        ]);
+        const committing = ctx.catalog.commitTable(
+          ctx.id,
+          requirements,
+          [
+            ...updates,
+            { action: 'add-snapshot', snapshot },
+            {
+              action: 'set-snapshot-ref',
+              'ref-name': MAIN_BRANCH,
+              type: 'branch',
+              'snapshot-id': snapshotId,
+            },
+          ],
+          { pending },
+        );
+        // Also waited for here, for catalogs that only stage the commit (and ignore `pending`).
+        [ctx.loaded] = await Promise.all([committing, pending]);
       } catch (err) {
+        await pending.catch(() => {});
         if (!(err instanceof ConflictError)) throw err;
         await io.deleteFiles(attemptFiles).catch(() => {});
+        if (change.create) throw err;
         if (attempt >= MAX_COMMIT_ATTEMPTS) {
           throw new ConflictError(
             `cannot commit ${change.operation} after ${attempt} attempts: other writers keep committing`,
@@ -314,6 +339,7 @@ export async function commitSnapshot(ctx: TableContext, change: SnapshotChange):
       };
     }
   } catch (err) {
+    await manifestWrite?.catch(() => {});
     if (err instanceof ConflictError || (err instanceof Error && err.name === 'AbortError')) {
       await io.deleteFiles([...cleanupAll, ...change.added.map((f) => f.file_path)]).catch(() => {});
     }
