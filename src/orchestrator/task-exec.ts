@@ -220,13 +220,16 @@ async function recordFailure(
   const version = await engine.versions.get(run.pipeline, run.versionHash);
   const policy = version.tasks.get(taskId)?.retries ?? version.def.retries;
   const retry = shouldRetry(policy, attempt, reason, exitCode);
-  const retryAt = retry && policy ? engine.now() + retryDelayMs(policy, attempt) : undefined;
+  const delay = retry && policy ? retryDelayMs(policy, attempt) : undefined;
+  // The delay counts from the attempt's recorded end, not from before the transaction below.
+  let retryAt: number | undefined;
   o.metrics?.taskDuration
     .labels(run.pipeline, f.kindName, 'failed')
     .observe((performance.now() - f.t0) / 1000);
   o.metrics?.taskFailures.labels(run.pipeline, f.kindName, reason).inc();
   const recorded = await meta.transaction(async (tx) => {
     const now = engine.now();
+    retryAt = delay === undefined ? undefined : now + delay;
     const { rowCount } = await tx.execute(
       `UPDATE sluice_task_runs SET state = ?, error = ?, next_try_at = ?, ended_at = ?
        WHERE run_id = ? AND task_id = ? AND state = 'running' AND tries = ?`,
