@@ -27,6 +27,8 @@ export interface WriteContext {
   catalog: JdbcCatalog;
   store: ObjectStore;
   views: LakeViews;
+  /** Properties of a lake table a statement creates (none: the catalog's defaults). */
+  newTableProperties?: (id: TableIdentifier) => Record<string, string> | undefined;
 }
 
 type WritePlan = Exclude<StatementPlan, { kind: 'duck' }>;
@@ -178,7 +180,7 @@ async function runCreate(
   }
   const { schema, columns } = await schemaOf(ctx, source, signal);
   if (!(await ctx.catalog.namespaceExists(id.namespace))) await ctx.catalog.createNamespace(id.namespace);
-  const loaded = await ctx.catalog.createTable(id, { schema });
+  const loaded = await ctx.catalog.createTable(id, { schema, properties: ctx.newTableProperties?.(id) });
   const table = await openTable(ctx.catalog, ctx.store, ctx.duck, id, { loaded, writeNow: true });
   const r = await table.append(source, { signal, columns });
   noteCommit(ctx, table);
