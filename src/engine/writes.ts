@@ -20,6 +20,7 @@ import type { RowChangePlan, StatementPlan } from './classify.js';
 import type { LakeTable, LakeViews } from './lake.js';
 import { tokenize } from './lexer.js';
 import { SummaryResult } from './results.js';
+import type { RunOptions } from './types.js';
 
 /** What a write needs: the table layer's DuckDB pool, the catalog, the views. */
 export interface WriteContext {
@@ -160,10 +161,11 @@ async function runCreate(
   plan: Extract<WritePlan, { kind: 'create' }>,
   params: readonly unknown[] | undefined,
   signal?: AbortSignal,
+  properties?: Record<string, string>,
 ): Promise<SummaryResult> {
   const id = lakeId(plan.target);
   const source = inlineParams(plan.source, params);
-  if (plan.objectType === 'VIEW') return runCreateView(ctx, plan, id, source, signal);
+  if (plan.objectType === 'VIEW') return runCreateView(ctx, plan, id, source, signal, properties);
   if (await ctx.catalog.viewExists(id))
     throw new AlreadyExistsError(`"${plan.target.join('.')}" is a view`, 'drop it first with DROP VIEW');
   if (await ctx.catalog.tableExists(id)) {
@@ -180,7 +182,10 @@ async function runCreate(
   }
   const { schema, columns } = await schemaOf(ctx, source, signal);
   if (!(await ctx.catalog.namespaceExists(id.namespace))) await ctx.catalog.createNamespace(id.namespace);
-  const loaded = await ctx.catalog.createTable(id, { schema, properties: ctx.newTableProperties?.(id) });
+  const loaded = await ctx.catalog.createTable(id, {
+    schema,
+    properties: { ...ctx.newTableProperties?.(id), ...properties },
+  });
   const table = await openTable(ctx.catalog, ctx.store, ctx.duck, id, { loaded, writeNow: true });
   const r = await table.append(source, { signal, columns });
   noteCommit(ctx, table);
@@ -209,11 +214,12 @@ async function runCreateView(
   id: TableIdentifier,
   source: string,
   signal?: AbortSignal,
+  properties?: Record<string, string>,
 ): Promise<SummaryResult> {
   if (plan.ifNotExists && (await ctx.catalog.viewExists(id))) return new SummaryResult('CREATE_VIEW');
   const { schema } = await schemaOf(ctx, source, signal);
   if (!(await ctx.catalog.namespaceExists(id.namespace))) await ctx.catalog.createNamespace(id.namespace);
-  await ctx.catalog.createView(id, { sql: source, schema, replace: plan.orReplace });
+  await ctx.catalog.createView(id, { sql: source, schema, replace: plan.orReplace, properties });
   return new SummaryResult('CREATE_VIEW');
 }
 
@@ -341,13 +347,13 @@ export function runWrite(
   plan: WritePlan,
   params: readonly unknown[] | undefined,
   signal?: AbortSignal,
-  replaceKey?: string[],
+  o: Pick<RunOptions, 'replaceKey' | 'properties'> = {},
 ): Promise<SummaryResult> {
   switch (plan.kind) {
     case 'insert':
-      return runInsert(ctx, plan, params, signal, replaceKey);
+      return runInsert(ctx, plan, params, signal, o.replaceKey);
     case 'create':
-      return runCreate(ctx, plan, params, signal);
+      return runCreate(ctx, plan, params, signal, o.properties);
     case 'delete':
       return runDelete(ctx, plan, params, signal);
     case 'drop':

@@ -19,6 +19,7 @@
  * location.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
+import { TABLE_PROPERTIES } from '../auth/index.js';
 import {
   type AlsoInTransaction,
   deleteView,
@@ -349,10 +350,12 @@ async function switchProduction(
       const previousSnapshotId = prodTable ? snapshotOf(prodTable) : null;
       if (isView) {
         const sql = compiler.compile(node, { isIncremental: false });
-        const schema = viewSchema((await catalog.loadView(stagedId)).metadata);
+        const stagedView = (await catalog.loadView(stagedId)).metadata;
+        const schema = viewSchema(stagedView);
         const written = await catalog.stageView(prod, {
           sql,
           schema: schema ?? { type: 'struct', 'schema-id': 0, fields: [] },
+          properties: piiOf(stagedView.properties),
         });
         viewSteps.push(
           viewSwitch(catalog.name, prod, written, prodTable !== undefined, prodView?.metadataLocation),
@@ -372,6 +375,10 @@ async function switchProduction(
       const snapshotId =
         (await registerStagedFiles(ctx, stagedTable, o.signal)) ??
         (await copyStagedRows(ctx, await openTable(catalog, runtime.store, duck, stagedId), o.signal));
+      // The PII tags of the YAML switch with the rows they mask.
+      const pii = piiOf(stagedTable.metadata.properties);
+      if (pii && pii[PII] !== ctx.loaded.metadata.properties[PII])
+        await staging.commitTable(prod, [], [{ action: 'set-properties', updates: pii }]);
       changes.push(staging.change());
       switched.push({ relation: relationOf(node), kind: 'table', snapshotId, previousSnapshotId });
     }
@@ -445,6 +452,14 @@ async function copyStagedRows(ctx: TableContext, staged: Table, signal?: AbortSi
   const table = new Table(ctx);
   await table.replace(source, { signal });
   return String(table.metadata['current-snapshot-id']);
+}
+
+const PII = TABLE_PROPERTIES.piiColumns;
+
+/** The PII property a build set on a staged table or view, if any. */
+function piiOf(properties: Record<string, string>): Record<string, string> | undefined {
+  const value = properties[PII];
+  return value === undefined ? undefined : { [PII]: value };
 }
 
 function snapshotOf(t: LoadedTable): string | null {
