@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { appendFileSync, cpSync, writeFileSync } from 'node:fs';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { loadProject, scaffoldProject } from '../../src/config/index.js';
@@ -181,7 +181,11 @@ describe('sluice models / sluice test, and GET /api/v1/models', () => {
   });
 
   test("GET /api/v1/models shows the relations of the server's environment", async () => {
-    appendFileSync(join(dir, 'sluice.yaml'), '\nenvironments:\n  dev: {}\n');
+    const yaml = join(dir, 'sluice.yaml');
+    writeFileSync(
+      yaml,
+      readFileSync(yaml, 'utf8').replace(/^environments: \{\}$/m, 'environments:\n  dev: {}'),
+    );
     const runtime = await openRuntime(
       await loadProject(dir, { environment: 'dev' }),
       createLogger({ level: 'silent', stderr: false }),
