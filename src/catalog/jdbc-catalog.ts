@@ -345,7 +345,10 @@ export class JdbcCatalog implements Catalog, CatalogExtensions {
    * Write the metadata file of a view's next version (or of a new view) without pointing the
    * catalog at it: the caller swaps the pointer, e.g. in a transaction with other changes.
    */
-  async stageView(id: TableIdentifier, o: { sql: string; schema: Schema }): Promise<string> {
+  async stageView(
+    id: TableIdentifier,
+    o: { sql: string; schema: Schema; properties?: Record<string, string> },
+  ): Promise<string> {
     const identifier = validateIdentifier(id);
     const current = await selectViewPointer(this.#meta, this.name, identifier);
     const previous = current ? await readViewMetadata(this.#store, current) : undefined;
@@ -354,6 +357,7 @@ export class JdbcCatalog implements Catalog, CatalogExtensions {
       sql: o.sql,
       schema: o.schema,
       namespace: identifier.namespace,
+      properties: o.properties,
     });
     return writeViewMetadata(this.#store, metadata);
   }

@@ -105,9 +105,17 @@ export async function checkAccess(
       undefined,
       'run it as an administrator, or rewrite it as a SELECT',
     );
-  const { refs, read: viewsRead } = await tableRefs(conn, views, tree, hook.trusted);
-  for (const v of viewsRead)
-    await hook.authorize('read', { name: `${v.schema}.${v.name}`, properties: {}, columns: [] });
+  // A view is checked like a table: read access, and its own PII columns (`sluice.pii.columns`
+  // of the view's properties) masked on top of the masks of the tables it reads.
+  const maskedViews: string[] = [];
+  const maskView = async (v: LakeView) => {
+    const name = `${v.schema}.${v.name}`;
+    const mask =
+      (await hook.authorize('read', { name, properties: v.properties, columns: v.columns }))?.mask ?? {};
+    if (Object.keys(mask).length > 0) maskedViews.push(name);
+    return mask;
+  };
+  const { refs, read: viewsRead } = await tableRefs(conn, views, tree, hook.trusted, maskView);
   const masks = new Map<LakeTable, Record<string, MaskMethod>>();
   for (const ref of refs) {
     if (masks.has(ref.lake)) continue;
@@ -116,7 +124,7 @@ export async function checkAccess(
   }
   const read = [...viewsRead, ...masks.keys()].map((t) => `${t.schema}.${t.name}`);
   const masked = refs.filter((r) => Object.keys(masks.get(r.lake) ?? {}).length > 0);
-  if (masked.length === 0) return { sql, plan, read, written };
+  if (masked.length === 0 && maskedViews.length === 0) return { sql, plan, read, written };
   for (const ref of masked)
     ref.parent[ref.key as never] = (await maskedRef(conn, ref, masks.get(ref.lake) ?? {})) as never;
   const rewritten = await deserialize(conn, tree);
@@ -127,7 +135,7 @@ export async function checkAccess(
   if (plan.kind === 'insert' || plan.kind === 'create')
     return { sql, plan: { ...plan, source: rewritten }, read, written };
   throw new PermissionError(
-    `permission denied: this statement reads masked columns of ${masked.map((r) => `${r.lake.schema}.${r.lake.name}`).join(', ')}`,
+    `permission denied: this statement reads masked columns of ${[...masked.map((r) => `${r.lake.schema}.${r.lake.name}`), ...maskedViews].join(', ')}`,
     'read them in a SELECT (masked), or ask for the pii privilege',
   );
 }
@@ -224,7 +232,9 @@ async function tableRefs(
   views: LakeViews,
   tree: Json,
   trusted: boolean,
+  maskView: (view: LakeView) => Promise<Record<string, MaskMethod>>,
 ): Promise<{ refs: TableRef[]; read: LakeView[] }> {
+  const viewMasks = new Map<LakeView, Record<string, MaskMethod>>();
   const read: LakeView[] = [];
   let searchPath: string[] | undefined;
   for (let depth = 0; ; depth++) {
@@ -262,7 +272,15 @@ async function tableRefs(
             '42P17',
             undefined,
           );
-        f.parent[f.key as never] = (await subquery(conn, f.node, view.sql, written)) as never;
+        let mask = viewMasks.get(view);
+        if (!mask) {
+          mask = await maskView(view);
+          viewMasks.set(view, mask);
+        }
+        const sql = Object.keys(mask).length
+          ? `SELECT ${maskedColumns(mask)} FROM (${view.sql}) AS ${quoteIdent(view.name)}`
+          : view.sql;
+        f.parent[f.key as never] = (await subquery(conn, f.node, sql, written)) as never;
         if (!read.includes(view)) read.push(view);
         expanded = true;
       } else if (lake) out.push({ node: f.node, parent: f.parent, key: f.key, lake, written });
@@ -313,10 +331,15 @@ async function maskedRef(
   mask: Record<string, MaskMethod>,
 ): Promise<Json> {
   const table = `${quoteIdent(ref.lake.schema)}.${quoteIdent(ref.written)}`;
+  return subquery(conn, ref.node, `SELECT ${maskedColumns(mask)} FROM ${table}`, ref.written);
+}
+
+/** The select list of a masked read: every column, the masked ones replaced. */
+function maskedColumns(mask: Record<string, MaskMethod>): string {
   const replace = Object.entries(mask)
     .map(([col, method]) => `${maskExpression(quoteIdent(col), method)} AS ${quoteIdent(col)}`)
     .join(', ');
-  return subquery(conn, ref.node, `SELECT * REPLACE (${replace}) FROM ${table}`, ref.written);
+  return `* REPLACE (${replace})`;
 }
 
 /** A subquery of `sql` standing where the table reference `node` was (same alias). */

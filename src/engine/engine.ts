@@ -2,6 +2,7 @@
  * The query engine: one DuckDB instance whose catalog shows every lake table as
  * `namespace.table`, sessions with their own connections, admission limits and timeouts.
  */
+
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,6 +22,7 @@ import { QuerySlots } from './limits.js';
 import type { StatementControl } from './results.js';
 import { Session, type SessionHost } from './session.js';
 import type { Engine, EngineSession, RunOptions, SessionOptions, SessionUser } from './types.js';
+import type { WriteContext } from './writes.js';
 
 /** Settings of an engine; unset ones come from the project's `engine:` section. */
 export interface EngineOptions {
@@ -40,6 +42,11 @@ export interface EngineOptions {
   fileAccess?: 'lake' | 'all';
   /** The JDBC-catalog name (default "sluice"). */
   catalogName?: string;
+  /**
+   * Properties of the lake tables statements create (`CREATE TABLE ... AS`), by table, e.g.
+   * a deploy's `write.data.path` for its staging tables.
+   */
+  newTableProperties?: WriteContext['newTableProperties'];
 }
 
 /** Directories DuckDB may touch when file access is limited to the lake. */
@@ -58,6 +65,7 @@ class DuckEngine implements Engine, SessionHost {
   readonly admin: DuckDBConnection;
   readonly allowCopy: boolean;
   readonly exportDir: string;
+  readonly newTableProperties: WriteContext['newTableProperties'];
   readonly #instance: DuckDBInstance;
   readonly #slots: QuerySlots;
   readonly #timeoutMs: number;
@@ -73,8 +81,10 @@ class DuckEngine implements Engine, SessionHost {
         EngineOptions,
         'statementTimeoutMs' | 'maxConcurrentQueries' | 'queueSize' | 'catalogName' | 'fileAccess' | 'tempDir'
       >
-    >,
+    > &
+      Pick<EngineOptions, 'newTableProperties'>,
   ) {
+    this.newTableProperties = o.newTableProperties;
     this.#instance = instance;
     this.admin = admin;
     this.allowCopy = o.fileAccess === 'all';
@@ -222,5 +232,6 @@ export async function openEngine(
     catalogName: options.catalogName ?? DEFAULT_CATALOG_NAME,
     fileAccess: options.fileAccess ?? 'lake',
     tempDir,
+    newTableProperties: options.newTableProperties,
   });
 }

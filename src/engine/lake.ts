@@ -11,7 +11,7 @@
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { parseMetadataFile, readMetadataText, readTableMetadata } from '../catalog/metadata-io.js';
-import { readViewMetadata, VIEW_RECORD_TYPE, viewSql } from '../catalog/views.js';
+import { readViewMetadata, VIEW_RECORD_TYPE, viewSchema, viewSql } from '../catalog/views.js';
 import { sqlString } from '../duck/index.js';
 import type { MetaStore } from '../metastore/index.js';
 import type { ObjectStore } from '../storage/index.js';
@@ -58,6 +58,10 @@ export interface LakeView {
   name: string;
   location: string;
   sql: string;
+  /** Properties of its metadata (e.g. `sluice.pii.columns`). */
+  properties: Record<string, string>;
+  /** Names of its columns, as its current version records them. */
+  columns: string[];
   /** Lower-case words of its SQL (the tables and views it may read). */
   words: Set<string>;
   /** Whether the DuckDB view exists for this version. */
@@ -242,13 +246,16 @@ export class LakeViews {
         stale ||= !v.built;
         continue;
       }
-      const sql = viewSql(await readViewMetadata(this.#store, row.metadata_location));
+      const md = await readViewMetadata(this.#store, row.metadata_location);
+      const sql = viewSql(md);
       this.#views.set(k, {
         id: { namespace: row.table_namespace.split('.'), name: row.table_name },
         schema: row.table_namespace,
         name: row.table_name,
         location: row.metadata_location,
         sql,
+        properties: md.properties ?? {},
+        columns: viewSchema(md)?.fields.map((f) => f.name) ?? [],
         words: mentionsOf(sql),
         built: false,
       });

@@ -92,7 +92,7 @@ export class Session implements EngineSession {
       ctl.signal.throwIfAborted();
       const { sql: text, plan } = await this.#checked(sql, planned);
       if (plan.kind !== 'duck' && targetsLake(this.#host, plan)) {
-        const result = await runWrite(this.#host, plan, o.params, ctl.signal, o.replaceKey);
+        const result = await runWrite(this.#host, plan, o.params, ctl.signal, o);
         ctl.done();
         return result;
       }

@@ -69,6 +69,11 @@ export interface RunOptions {
    * builds merge by their `unique_key`); default: the table's identifier columns.
    */
   replaceKey?: string[];
+  /**
+   * Properties set on the lake table or view a `CREATE` statement makes (on a replaced view,
+   * merged into its properties): model builds tag a view's PII columns with it.
+   */
+  properties?: Record<string, string>;
 }
 
 /** A result column. */

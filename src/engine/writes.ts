@@ -21,6 +21,7 @@ import type { RowChangePlan, StatementPlan } from './classify.js';
 import type { LakeTable, LakeViews } from './lake.js';
 import { tokenize } from './lexer.js';
 import { SummaryResult } from './results.js';
+import type { RunOptions } from './types.js';
 
 /** What a write needs: the table layer's DuckDB pool, the catalog, the views. */
 export interface WriteContext {
@@ -28,6 +29,8 @@ export interface WriteContext {
   catalog: JdbcCatalog;
   store: ObjectStore;
   views: LakeViews;
+  /** Properties of a lake table a statement creates (none: the catalog's defaults). */
+  newTableProperties?: (id: TableIdentifier) => Record<string, string> | undefined;
 }
 
 type WritePlan = Exclude<StatementPlan, { kind: 'duck' }>;
@@ -159,10 +162,11 @@ async function runCreate(
   plan: Extract<WritePlan, { kind: 'create' }>,
   params: readonly unknown[] | undefined,
   signal?: AbortSignal,
+  properties?: Record<string, string>,
 ): Promise<SummaryResult> {
   const id = lakeId(plan.target);
   const source = inlineParams(plan.source, params);
-  if (plan.objectType === 'VIEW') return runCreateView(ctx, plan, id, source, signal);
+  if (plan.objectType === 'VIEW') return runCreateView(ctx, plan, id, source, signal, properties);
   if (await ctx.catalog.viewExists(id))
     throw new AlreadyExistsError(`"${plan.target.join('.')}" is a view`, 'drop it first with DROP VIEW');
   if (await ctx.catalog.tableExists(id)) {
@@ -183,6 +187,7 @@ async function runCreate(
   const { table, commit } = await createTableAs(ctx.catalog, ctx.store, ctx.duck, id, source, {
     location: ctx.catalog.defaultTableLocation(id),
     schema,
+    tableProperties: { ...ctx.newTableProperties?.(id), ...properties },
     columns,
     signal,
   }).catch(async (err: unknown) => {
@@ -220,11 +225,12 @@ async function runCreateView(
   id: TableIdentifier,
   source: string,
   signal?: AbortSignal,
+  properties?: Record<string, string>,
 ): Promise<SummaryResult> {
   if (plan.ifNotExists && (await ctx.catalog.viewExists(id))) return new SummaryResult('CREATE_VIEW');
   const { schema } = await schemaOf(ctx, source, signal);
   if (!(await ctx.catalog.namespaceExists(id.namespace))) await ctx.catalog.createNamespace(id.namespace);
-  await ctx.catalog.createView(id, { sql: source, schema, replace: plan.orReplace });
+  await ctx.catalog.createView(id, { sql: source, schema, replace: plan.orReplace, properties });
   return new SummaryResult('CREATE_VIEW');
 }
 
@@ -352,13 +358,13 @@ export function runWrite(
   plan: WritePlan,
   params: readonly unknown[] | undefined,
   signal?: AbortSignal,
-  replaceKey?: string[],
+  o: Pick<RunOptions, 'replaceKey' | 'properties'> = {},
 ): Promise<SummaryResult> {
   switch (plan.kind) {
     case 'insert':
-      return runInsert(ctx, plan, params, signal, replaceKey);
+      return runInsert(ctx, plan, params, signal, o.replaceKey);
     case 'create':
-      return runCreate(ctx, plan, params, signal);
+      return runCreate(ctx, plan, params, signal, o.properties);
     case 'delete':
       return runDelete(ctx, plan, params, signal);
     case 'drop':

@@ -19,11 +19,11 @@
  */
 import { join } from 'node:path';
 import { TABLE_PROPERTIES } from '../auth/index.js';
-import { openCatalog } from '../catalog/index.js';
+import { openCatalog, viewSchema } from '../catalog/index.js';
 import { sqlString } from '../duck/index.js';
 import { type Engine, type EngineSession, splitStatements } from '../engine/index.js';
 import type { Runtime } from '../runtime/index.js';
-import { currentSchema, type TableMetadata } from '../table/index.js';
+import { currentSchema } from '../table/index.js';
 import { errorMessage, InvalidInputError } from '../util/index.js';
 import { Compiler, relationOf } from './compile.js';
 import { buildOrder, selectNodes } from './select.js';
@@ -67,9 +67,14 @@ function idOf(node: ModelNode) {
 async function drain(
   session: EngineSession,
   sql: string,
-  o: { signal?: AbortSignal; replaceKey?: string[] },
+  o: { signal?: AbortSignal; replaceKey?: string[]; properties?: Record<string, string> },
 ) {
-  const result = await session.run(sql, { signal: o.signal, replaceKey: o.replaceKey, timeoutMs: 0 });
+  const result = await session.run(sql, {
+    signal: o.signal,
+    replaceKey: o.replaceKey,
+    properties: o.properties,
+    timeoutMs: 0,
+  });
   for await (const _ of result.batches()) {
     // Writes return no rows; reading finishes the statement.
   }
@@ -151,7 +156,12 @@ async function materialize(
     // A model that was a table before becomes a view: the table goes (its files stay for rollback).
     if (exists) await ctx.catalog.dropTable(idOf(node));
     const select = ctx.compiler.compile(node, { isIncremental: false });
-    await drain(session, `CREATE OR REPLACE VIEW ${relation} AS\n${select}`, o);
+    // PII tags of the YAML go on the view itself, so its readers see them masked.
+    const pii = piiProperty(node);
+    await drain(session, `CREATE OR REPLACE VIEW ${relation} AS\n${select}`, {
+      ...o,
+      properties: pii ? { [TABLE_PROPERTIES.piiColumns]: pii } : undefined,
+    });
     return { incremental: false };
   }
   if (await ctx.catalog.viewExists(idOf(node))) await ctx.catalog.dropView(idOf(node));
@@ -205,8 +215,8 @@ async function tagPii(
 }
 
 /** @throws InvalidInputError when a column tagged PII in YAML is not a column of the built table */
-function assertPiiColumns(node: ModelNode, metadata: TableMetadata): void {
-  const known = new Set(currentSchema(metadata).fields.map((f) => f.name.toLowerCase()));
+function assertPiiColumns(node: ModelNode, columns: readonly string[]): void {
+  const known = new Set(columns.map((c) => c.toLowerCase()));
   const missing = node.columns.filter((c) => c.pii && !known.has(c.name.toLowerCase())).map((c) => c.name);
   if (missing.length)
     throw new InvalidInputError(
@@ -260,9 +270,15 @@ export async function buildModels(
         let snapshotId: string | undefined;
         if (base.relation && base.materialized !== 'view') {
           const loaded = await ctx.catalog.loadTable(idOf(node));
-          assertPiiColumns(node, loaded.metadata);
+          assertPiiColumns(
+            node,
+            currentSchema(loaded.metadata).fields.map((f) => f.name),
+          );
           const id = loaded.metadata['current-snapshot-id'];
           snapshotId = id === undefined || id === null ? undefined : String(id);
+        } else if (base.materialized === 'view') {
+          const view = await ctx.catalog.loadView(idOf(node));
+          assertPiiColumns(node, viewSchema(view.metadata)?.fields.map((f) => f.name) ?? []);
         }
         result = { ...base, ...done, status: 'success', ms: Date.now() - begun, snapshotId };
       } catch (err) {

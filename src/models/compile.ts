@@ -115,8 +115,13 @@ export class Compiler {
         return `SELECT ${col} AS value_field, count(*) AS n_records FROM ${t} WHERE ${col} IS NOT NULL AND ${col} NOT IN (${values}) GROUP BY ${col}`;
       }
       case 'relationships': {
-        const parent = this.project.nodes.get(test.refs[0] ?? '');
-        const to = parent ? relationOf(parent) : '';
+        const source = test.parent?.source;
+        const parent = this.project.nodes.get(test.parent?.ref ?? test.refs[0] ?? '');
+        const to = source
+          ? (this.project.sources.get(source)?.relation ?? source)
+          : parent
+            ? relationOf(parent)
+            : '';
         const field = quoteIdent(String(test.args.field));
         return `SELECT child.* FROM ${t} AS child LEFT JOIN ${to} AS parent ON child.${col} = parent.${field} WHERE child.${col} IS NOT NULL AND parent.${field} IS NULL`;
       }

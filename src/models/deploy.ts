@@ -8,8 +8,18 @@
  * step leaves production untouched (no snapshot added); the previous snapshots stay in each
  * table's history for time travel and rollback. Staging namespaces are dropped afterwards,
  * and leftovers of an interrupted deploy are dropped by the next one.
+ *
+ * Rows are written once. A staging table writes its data files into its production table's
+ * data directory (`<data>/deploy-<id>/`, through `write.data.path`), and starts as a fork of
+ * the production table (its schemas, field ids and current snapshot), so incremental models
+ * build on production's rows without copying them. The switch registers the staged files in
+ * a new production snapshot: only a manifest and a manifest list are written. Staging tables
+ * carry `gc.enabled=false` (their files are production's); dropping them deletes the files
+ * under `deploy-<id>/` that production does not reference, then the staging table's own
+ * location.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { TABLE_PROPERTIES } from '../auth/index.js';
 import {
   type AlsoInTransaction,
   deleteView,
@@ -21,22 +31,32 @@ import {
   viewSchema,
 } from '../catalog/index.js';
 import { deleteTable } from '../catalog/jdbc-sql.js';
+import { writeTableMetadata } from '../catalog/metadata-io.js';
 import { openDuck } from '../duck/index.js';
 import { type EngineSession, openEngine } from '../engine/index.js';
 import type { Runtime } from '../runtime/index.js';
 import {
   applyUpdates,
   currentSchema,
+  currentSnapshot,
+  dataDir,
+  type LiveEntry,
   type LoadedTable,
   openTable,
   quoteIdent,
+  reachableFiles,
+  schemasEquivalent,
+  specById,
   type TableCatalog,
+  type TableContext,
   type TableIdentifier,
   TableIO,
+  type TableMetadata,
   type TableRequirement,
   type TableUpdate,
 } from '../table/index.js';
 import { Table } from '../table/table.js';
+import { commitSnapshot } from '../table/table-commit.js';
 import { ConflictError, errorMessage } from '../util/index.js';
 import { type BuildOptions, buildModels, type NodeResult } from './build.js';
 import { Compiler, relationOf } from './compile.js';
@@ -76,8 +96,11 @@ export interface DeployResult {
 
 /** Options of a deploy. */
 export interface DeployOptions extends BuildOptions {
-  /** Called between the steps (for progress output and crash tests). */
-  onStep?: (step: 'staged' | 'tested' | 'healthy' | 'prepared' | 'switched') => void;
+  /** Called (and awaited) between the steps, for progress output and tests. */
+  onStep?: (
+    step: 'staged' | 'tested' | 'healthy' | 'prepared' | 'switched',
+    deployId: string,
+  ) => void | Promise<void>;
 }
 
 /**
@@ -95,37 +118,45 @@ export async function deployModels(
     .filter((n) => n.kind === 'seed' || n.config.materialized !== 'ephemeral');
   const deployId = randomBytes(4).toString('hex');
   const stagingOf = (schema: string) => `${schema}${STAGING_MARK}${deployId}`;
-  await dropStaging(catalog, project, undefined);
+  const io = new TableIO(runtime.store);
+  await dropStaging(catalog, io, project, undefined);
   const staged = stagedProject(project, new Set(selected.map((n) => n.name)), stagingOf);
   const result: DeployResult = { ok: false, deployId, models: [], tests: [], health: [], switched: [] };
-  const engine = await openEngine(runtime, { fileAccess: 'all' });
+  const dataPaths = new Map<string, string>();
+  const engine = await openEngine(runtime, {
+    fileAccess: 'all',
+    newTableProperties: (id) => {
+      const path = dataPaths.get(formatId(id));
+      return path ? stagingProperties(path) : undefined;
+    },
+  });
   try {
+    await forkProduction(catalog, runtime, selected, stagingOf, deployId, dataPaths);
     const session = await engine.openSession({ name: `deploy:${project.name}`, readOnly: false });
     try {
-      await seedIncrementals(catalog, session, selected, stagingOf, o);
       result.models = await buildModels(runtime, engine, staged, o);
-      o.onStep?.('staged');
+      await o.onStep?.('staged', deployId);
       if (result.models.some((m) => m.status !== 'success'))
         return { ...result, error: 'a model did not build' };
       const built = result.models.map((m) => m.name);
       result.tests = await runTests(engine, staged, { select: built, signal: o.signal });
-      o.onStep?.('tested');
+      await o.onStep?.('tested', deployId);
       if (result.tests.some((t) => t.status === 'fail' || t.status === 'error'))
         return { ...result, error: 'a test failed' };
       result.health = await healthCheck(session, staged, selected);
-      o.onStep?.('healthy');
+      await o.onStep?.('healthy', deployId);
       if (result.health.some((h) => !h.ok)) return { ...result, error: 'the health check failed' };
     } finally {
       await session.close();
     }
-    result.switched = await switchProduction(runtime, catalog, project, selected, stagingOf, o);
-    o.onStep?.('switched');
+    result.switched = await switchProduction(runtime, catalog, project, selected, stagingOf, deployId, o);
+    await o.onStep?.('switched', deployId);
     return { ...result, ok: true };
   } catch (err) {
     return { ...result, error: errorMessage(err) };
   } finally {
     await engine.close();
-    await dropStaging(catalog, project, deployId).catch((err) =>
+    await dropStaging(catalog, io, project, deployId).catch((err) =>
       runtime.log.warn({ err, deployId }, 'could not drop the staging namespaces of a deploy'),
     );
   }
@@ -143,27 +174,63 @@ function stagedProject(
   return { ...project, nodes };
 }
 
-/** Incremental models and snapshots start from production's rows in staging, so they build incrementally. */
-async function seedIncrementals(
+/** Properties of a staging table whose data files go to `dataPath`, under a production table. */
+function stagingProperties(dataPath: string): Record<string, string> {
+  return { 'write.data.path': dataPath, 'gc.enabled': 'false' };
+}
+
+function formatId(id: TableIdentifier): string {
+  return [...id.namespace, id.name].join('.');
+}
+
+/** A node that builds a lake table (not a view). */
+function buildsTable(node: ModelNode): boolean {
+  return node.kind === 'seed' || node.config.materialized !== 'view';
+}
+
+/**
+ * Where each staging table writes its data (`<production data dir>/deploy-<id>`, keyed by the
+ * staged `ns.name` in `dataPaths`), and the staging tables of existing production tables,
+ * created as forks of them: production's schemas and field ids, its current snapshot (whose
+ * files stay production's), its own location for metadata. Incremental models and snapshots
+ * then build on production's rows, and every staged file can join production unchanged.
+ */
+async function forkProduction(
   catalog: JdbcCatalog,
-  session: EngineSession,
+  runtime: Runtime,
   selected: ModelNode[],
   stagingOf: (schema: string) => string,
-  o: BuildOptions,
+  deployId: string,
+  dataPaths: Map<string, string>,
 ): Promise<void> {
-  if (o.fullRefresh) return;
-  for (const node of selected) {
-    const m = node.config.materialized;
-    if (node.kind !== 'model' || (m !== 'incremental' && m !== 'snapshot')) continue;
-    if (!(await catalog.tableExists({ namespace: [node.schema], name: node.name }))) continue;
-    const target = `${quoteIdent(stagingOf(node.schema))}.${quoteIdent(node.name)}`;
-    const result = await session.run(`CREATE TABLE ${target} AS SELECT * FROM ${relationSql(node)}`, {
-      signal: o.signal,
-      timeoutMs: 0,
-    });
-    for await (const _ of result.batches()) {
-      // Reading finishes the statement.
-    }
+  for (const node of selected.filter(buildsTable)) {
+    const prod: TableIdentifier = { namespace: [node.schema], name: node.name };
+    const stagedId: TableIdentifier = { namespace: [stagingOf(node.schema)], name: node.name };
+    const loaded = (await catalog.tableExists(prod)) ? await catalog.loadTable(prod) : undefined;
+    const data = loaded ? dataDir(loaded.metadata) : `${catalog.defaultTableLocation(prod)}/data`;
+    const dataPath = `${data}/deploy-${deployId}`;
+    dataPaths.set(formatId(stagedId), dataPath);
+    if (!loaded) continue;
+    const md = loaded.metadata;
+    const current = currentSnapshot(md);
+    const { 'write.metadata.path': _, ...properties } = md.properties;
+    const fork: TableMetadata = {
+      ...md,
+      'table-uuid': randomUUID(),
+      location: catalog.defaultTableLocation(stagedId),
+      'last-updated-ms': Date.now(),
+      properties: { ...properties, ...stagingProperties(dataPath) },
+      'current-snapshot-id': current ? current['snapshot-id'] : null,
+      snapshots: current ? [current] : [],
+      refs: current ? { main: { 'snapshot-id': current['snapshot-id'], type: 'branch' } } : {},
+      'snapshot-log': [],
+      'metadata-log': [],
+      statistics: [],
+      'partition-statistics': [],
+    };
+    if (!(await catalog.namespaceExists(stagedId.namespace)))
+      await catalog.createNamespace(stagedId.namespace);
+    await catalog.registerTable(stagedId, await writeTableMetadata(runtime.store, fork, 0));
   }
 }
 
@@ -262,6 +329,7 @@ async function switchProduction(
   project: ModelsProject,
   selected: ModelNode[],
   stagingOf: (schema: string) => string,
+  deployId: string,
   o: DeployOptions,
 ): Promise<DeployResult['switched']> {
   const compiler = new Compiler(project);
@@ -282,10 +350,12 @@ async function switchProduction(
       const previousSnapshotId = prodTable ? snapshotOf(prodTable) : null;
       if (isView) {
         const sql = compiler.compile(node, { isIncremental: false });
-        const schema = viewSchema((await catalog.loadView(stagedId)).metadata);
+        const stagedView = (await catalog.loadView(stagedId)).metadata;
+        const schema = viewSchema(stagedView);
         const written = await catalog.stageView(prod, {
           sql,
           schema: schema ?? { type: 'struct', 'schema-id': 0, fields: [] },
+          properties: piiOf(stagedView.properties),
         });
         viewSteps.push(
           viewSwitch(catalog.name, prod, written, prodTable !== undefined, prodView?.metadataLocation),
@@ -297,22 +367,22 @@ async function switchProduction(
         viewSteps.push(async (tx) => {
           await deleteView(tx, catalog.name, prod);
         });
-      const stagedTable = await openTable(catalog, runtime.store, duck, stagedId);
-      const source = stagedTable.scanSql(await stagedTable.planScan({ signal: o.signal }));
+      const stagedTable = await catalog.loadTable(stagedId);
       const staging = prodTable
         ? new StagingCatalog(prodTable)
-        : newStagingCatalog(catalog, prod, stagedTable.loaded);
-      const table = new Table({ id: prod, catalog: staging, io, duck, loaded: await staging.loadTable() });
-      await table.replace(source, { signal: o.signal });
+        : newStagingCatalog(catalog, prod, stagedTable);
+      const ctx = { id: prod, catalog: staging, io, duck, loaded: await staging.loadTable() };
+      const snapshotId =
+        (await registerStagedFiles(ctx, stagedTable, o.signal)) ??
+        (await copyStagedRows(ctx, await openTable(catalog, runtime.store, duck, stagedId), o.signal));
+      // The PII tags of the YAML switch with the rows they mask.
+      const pii = piiOf(stagedTable.metadata.properties);
+      if (pii && pii[PII] !== ctx.loaded.metadata.properties[PII])
+        await staging.commitTable(prod, [], [{ action: 'set-properties', updates: pii }]);
       changes.push(staging.change());
-      switched.push({
-        relation: relationOf(node),
-        kind: 'table',
-        snapshotId: String(table.metadata['current-snapshot-id']),
-        previousSnapshotId,
-      });
+      switched.push({ relation: relationOf(node), kind: 'table', snapshotId, previousSnapshotId });
     }
-    o.onStep?.('prepared');
+    await o.onStep?.('prepared', deployId);
     await catalog.commitTransaction(changes, async (tx) => {
       for (const step of viewSteps) await step(tx);
     });
@@ -320,6 +390,76 @@ async function switchProduction(
   } finally {
     await duck.close();
   }
+}
+
+/**
+ * Commit (into `ctx`'s staging catalog) a production snapshot holding the staged table's live
+ * data files as they are: files production already has stay, the others are added, production
+ * files the staged table no longer has are removed. Returns the snapshot id, or undefined when
+ * the files cannot be taken over (delete files, or a partition spec production lacks), and the
+ * rows must be copied.
+ */
+async function registerStagedFiles(
+  ctx: TableContext,
+  staged: LoadedTable,
+  signal?: AbortSignal,
+): Promise<string | undefined> {
+  const smd = staged.metadata;
+  const snapshot = currentSnapshot(smd);
+  const manifests = snapshot ? await ctx.io.manifestList(snapshot, signal) : [];
+  if (manifests.some((m) => m.content !== 0)) return undefined;
+  const live = await ctx.io.liveEntries(manifests, signal);
+  const pmd = ctx.loaded.metadata;
+  const prodSnapshot = currentSnapshot(pmd);
+  const prodLive = prodSnapshot
+    ? await ctx.io.liveEntries(await ctx.io.manifestList(prodSnapshot, signal), signal)
+    : [];
+  const path = (e: LiveEntry) => e.entry.data_file.file_path;
+  const inProd = new Set(prodLive.map(path));
+  const inStaged = new Set(live.map(path));
+  const added = live.filter((e) => !inProd.has(path(e)));
+  const removed = prodLive.filter((e) => !inStaged.has(path(e)));
+  const specIds = new Set(added.map((e) => e.manifest.partition_spec_id));
+  const specId = specIds.size === 0 ? smd['default-spec-id'] : [...specIds][0];
+  if (specIds.size > 1 || specId === undefined) return undefined;
+  const spec = specById(smd, specId);
+  const prodSpec = pmd['partition-specs'].find((s) => s['spec-id'] === specId);
+  if (!prodSpec || JSON.stringify(prodSpec.fields) !== JSON.stringify(spec.fields)) return undefined;
+  const schema = currentSchema(smd);
+  const evolve = !schemasEquivalent(schema, currentSchema(pmd));
+  const result = await commitSnapshot(ctx, {
+    operation: removed.length > 0 ? 'overwrite' : 'append',
+    added: added.map((e) => e.entry.data_file),
+    schema,
+    spec,
+    removed,
+    baseSnapshotId: prodSnapshot ? prodSnapshot['snapshot-id'] : null,
+    newSchema: evolve
+      ? {
+          lastColumnId: smd['last-column-id'],
+          baseSchemaId: pmd['current-schema-id'],
+          baseLastColumnId: pmd['last-column-id'],
+        }
+      : undefined,
+    signal,
+  });
+  return String(result.snapshot['snapshot-id']);
+}
+
+/** The fallback of `registerStagedFiles`: production's rows replaced by a copy of the staged ones. */
+async function copyStagedRows(ctx: TableContext, staged: Table, signal?: AbortSignal): Promise<string> {
+  const source = staged.scanSql(await staged.planScan({ signal }));
+  const table = new Table(ctx);
+  await table.replace(source, { signal });
+  return String(table.metadata['current-snapshot-id']);
+}
+
+const PII = TABLE_PROPERTIES.piiColumns;
+
+/** The PII property a build set on a staged table or view, if any. */
+function piiOf(properties: Record<string, string>): Record<string, string> | undefined {
+  const value = properties[PII];
+  return value === undefined ? undefined : { [PII]: value };
 }
 
 function snapshotOf(t: LoadedTable): string | null {
@@ -358,9 +498,17 @@ function viewSwitch(
 
 /**
  * Drop the staging namespaces of this deploy (`deployId`), or of every earlier deploy of the
- * project's schemas (undefined): their tables with their files, their views.
+ * project's schemas (undefined): their views, and their tables with their files. A staging
+ * table's data files lie under its production table (`write.data.path`): those production
+ * does not reference (a failed or interrupted deploy, rows a later statement replaced) are
+ * deleted; those it does are production's now and stay.
  */
-async function dropStaging(catalog: JdbcCatalog, project: ModelsProject, deployId: string | undefined) {
+async function dropStaging(
+  catalog: JdbcCatalog,
+  io: TableIO,
+  project: ModelsProject,
+  deployId: string | undefined,
+) {
   const schemas = new Set([...project.nodes.values()].map((n) => n.schema));
   for (const ns of await catalog.listNamespaces()) {
     const name = ns.join('.');
@@ -368,7 +516,37 @@ async function dropStaging(catalog: JdbcCatalog, project: ModelsProject, deployI
     if (at <= 0 || !schemas.has(name.slice(0, at))) continue;
     if (deployId !== undefined && name.slice(at + STAGING_MARK.length) !== deployId) continue;
     for (const v of await catalog.listViews(ns)) await catalog.dropView(v);
-    for (const t of await catalog.listTables(ns)) await catalog.dropTable(t, { purge: true });
+    for (const t of await catalog.listTables(ns)) {
+      // Unreadable metadata must not block every later deploy: its files then wait for orphan removal.
+      await deleteUnusedStagedFiles(catalog, io, t, { namespace: [name.slice(0, at)], name: t.name }).catch(
+        () => undefined,
+      );
+      await catalog.dropTable(t, { purge: true });
+    }
     await catalog.dropNamespace(ns).catch(() => undefined);
   }
+}
+
+/** Delete the files under a staging table's `write.data.path` that its production table does not reference. */
+async function deleteUnusedStagedFiles(
+  catalog: JdbcCatalog,
+  io: TableIO,
+  stagedId: TableIdentifier,
+  prod: TableIdentifier,
+): Promise<void> {
+  const md = (await catalog.loadTable(stagedId)).metadata;
+  const dataPath = md.properties['write.data.path'];
+  if (!dataPath || md.properties['gc.enabled'] !== 'false' || !/\/deploy-[0-9a-f]+\/?$/.test(dataPath))
+    return;
+  const prefix = `${io.keyOf(dataPath.replace(/\/+$/, ''))}/`;
+  const keys: string[] = [];
+  for await (const obj of io.store.list(prefix)) keys.push(obj.key);
+  if (keys.length === 0) return;
+  const used = new Set<string>();
+  if (await catalog.tableExists(prod)) {
+    const { metadata } = await catalog.loadTable(prod);
+    for (const f of await reachableFiles({ io }, metadata.snapshots)) used.add(io.keyOf(f));
+  }
+  const unused = keys.filter((k) => !used.has(k));
+  for (let i = 0; i < unused.length; i += 1000) await io.store.delete(unused.slice(i, i + 1000));
 }

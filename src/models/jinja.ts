@@ -45,8 +45,125 @@ function splitKeywords(args: unknown[]): { positional: unknown[]; kw: Record<str
 /** Nunjucks, loaded on first use: servers and the CLI start without it. */
 let loaded: typeof Nunjucks | undefined;
 function nunjucks(): typeof Nunjucks {
-  loaded ??= createRequire(import.meta.url)('nunjucks') as typeof Nunjucks;
+  if (!loaded) {
+    loaded = createRequire(import.meta.url)('nunjucks') as typeof Nunjucks;
+    allowTrailingCommas(loaded);
+  }
   return loaded;
+}
+
+interface Token {
+  type: string;
+  lineno: number;
+  colno: number;
+}
+
+/** The parts of nunjucks' parser that `parseSignature` uses (not in the typings). */
+interface SignatureParser {
+  peekToken(): Token;
+  nextToken(): Token;
+  skip(type: string): boolean;
+  skipValue(type: string, value: string): boolean;
+  parseExpression(): Token;
+  fail(message: string, lineno: number, colno: number): never;
+}
+
+/**
+ * Python's Jinja (dbt) accepts a trailing comma in call and macro arguments,
+ * `{{ config(materialized='table', tags=['a',],) }}`, and in lists, dicts and tuples; nunjucks
+ * does not. Its argument and aggregate parsers are replaced by ones that do, and are otherwise
+ * the same: a missing comma, or a comma with nothing before it, is still a syntax error with
+ * its line.
+ */
+function allowTrailingCommas(n: typeof Nunjucks): void {
+  type Lexer = Record<
+    | 'TOKEN_LEFT_PAREN'
+    | 'TOKEN_RIGHT_PAREN'
+    | 'TOKEN_LEFT_BRACKET'
+    | 'TOKEN_RIGHT_BRACKET'
+    | 'TOKEN_LEFT_CURLY'
+    | 'TOKEN_RIGHT_CURLY'
+    | 'TOKEN_BLOCK_END'
+    | 'TOKEN_COMMA'
+    | 'TOKEN_COLON'
+    | 'TOKEN_OPERATOR',
+    string
+  >;
+  type NodeClass = new (
+    lineno: number,
+    colno: number,
+    ...rest: unknown[]
+  ) => { children: unknown[]; addChild(c: unknown): void };
+  const lib = n as unknown as {
+    lexer: Lexer;
+    nodes: Record<'NodeList' | 'KeywordArgs' | 'Pair' | 'Group' | 'Array' | 'Dict', NodeClass>;
+    parser: { Parser: { prototype: { parseSignature: unknown; parseAggregate: unknown } } };
+  };
+  const { lexer: L, nodes } = lib;
+  lib.parser.Parser.prototype.parseSignature = function parseSignature(
+    this: SignatureParser,
+    tolerant: boolean,
+    noParens: boolean,
+  ) {
+    let tok = this.peekToken();
+    if (!noParens && tok.type !== L.TOKEN_LEFT_PAREN) {
+      if (tolerant) return null;
+      this.fail('expected arguments', tok.lineno, tok.colno);
+    }
+    if (tok.type === L.TOKEN_LEFT_PAREN) tok = this.nextToken();
+    const args = new nodes.NodeList(tok.lineno, tok.colno);
+    const kwargs = new nodes.KeywordArgs(tok.lineno, tok.colno);
+    const atEnd = () => {
+      const next = this.peekToken();
+      if (!noParens && next.type === L.TOKEN_RIGHT_PAREN) {
+        this.nextToken();
+        return true;
+      }
+      return noParens && next.type === L.TOKEN_BLOCK_END;
+    };
+    for (let first = true; !atEnd(); first = false) {
+      if (!first) {
+        const next = this.peekToken();
+        if (!this.skip(L.TOKEN_COMMA))
+          this.fail('expected a comma between arguments', next.lineno, next.colno);
+        if (atEnd()) break; // the trailing comma
+      }
+      const arg = this.parseExpression();
+      if (this.skipValue(L.TOKEN_OPERATOR, '='))
+        kwargs.addChild(new nodes.Pair(arg.lineno, arg.colno, arg, this.parseExpression()));
+      else args.addChild(arg);
+    }
+    if (kwargs.children.length) args.addChild(kwargs);
+    return args;
+  };
+  const aggregates: Record<string, [NodeClass, string]> = {
+    [L.TOKEN_LEFT_PAREN]: [nodes.Group, L.TOKEN_RIGHT_PAREN],
+    [L.TOKEN_LEFT_BRACKET]: [nodes.Array, L.TOKEN_RIGHT_BRACKET],
+    [L.TOKEN_LEFT_CURLY]: [nodes.Dict, L.TOKEN_RIGHT_CURLY],
+  };
+  lib.parser.Parser.prototype.parseAggregate = function parseAggregate(
+    this: SignatureParser & { parsePrimary(): Token },
+  ) {
+    const open = this.nextToken();
+    const kind = aggregates[open.type];
+    if (!kind) return null;
+    const [Node, close] = kind;
+    const node = new Node(open.lineno, open.colno);
+    const isDict = Node === nodes.Dict;
+    for (let first = true; !this.skip(close); first = false) {
+      if (!first && !this.skip(L.TOKEN_COMMA))
+        this.fail('expected a comma between items', open.lineno, open.colno);
+      if (!first && this.skip(close)) break; // the trailing comma
+      if (!isDict) {
+        node.addChild(this.parseExpression());
+        continue;
+      }
+      const key = this.parsePrimary();
+      if (!this.skip(L.TOKEN_COLON)) this.fail('expected a colon after a dict key', open.lineno, open.colno);
+      node.addChild(new nodes.Pair(key.lineno, key.colno, key, this.parseExpression()));
+    }
+    return node;
+  };
 }
 
 const NUNJUCKS_POSITION = /^\(([^)]*)\) \[Line (\d+), Column \d+\]\s*(?:Error: )?([\s\S]*)$/;

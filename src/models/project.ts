@@ -36,7 +36,22 @@ export interface LoadOptions {
 type Yaml = Record<string, unknown>;
 
 const MATERIALIZATIONS = new Set<Materialization>(['table', 'view', 'incremental', 'ephemeral']);
-const CONFIG_KEYS = new Set(['materialized', 'unique_key', 'schema', 'tags', 'enabled']);
+/** Config keys Sluice reads; dbt_project.yml may give them without `+` (a `+` is always a config). */
+const CONFIG_KEYS = new Set([
+  'materialized',
+  'unique_key',
+  'schema',
+  'tags',
+  'enabled',
+  'strategy',
+  'updated_at',
+  'check_cols',
+  'target_schema',
+  'pre-hook',
+  'pre_hook',
+  'post-hook',
+  'post_hook',
+]);
 
 function isObject(v: unknown): v is Yaml {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -253,7 +268,11 @@ function packageDirName(dir: string, spec: string): string | undefined {
   return undefined;
 }
 
-/** The `+key` configs of a dbt_project.yml block (and bare config keys), without the sub-folders. */
+/**
+ * The configs of a dbt_project.yml block without its sub-paths: `+key` entries, and the
+ * config keys dbt also takes unprefixed when their value is no mapping (a mapping under an
+ * unprefixed key is a folder or model of that name).
+ */
 function ownConfig(block: Yaml): Yaml {
   const out: Yaml = {};
   for (const [k, v] of Object.entries(block)) {
@@ -262,17 +281,27 @@ function ownConfig(block: Yaml): Yaml {
   return out;
 }
 
-/** Folder configs applying to a file `folders` deep (project block, then each folder). */
-function folderConfig(root: unknown, projectName: string, folders: string[], into: ModelConfig): void {
+/**
+ * dbt_project.yml configs of a resource, applied from the least to the most specific so the
+ * nearest wins (tags and hooks add up): configs directly under `models:` (all models), the
+ * project's block, then each folder of the resource path and the resource's own name.
+ */
+function folderConfig(root: unknown, projectName: string, path: string[], into: ModelConfig): void {
   if (!isObject(root)) return;
+  applyConfig(into, ownConfig(root), 'dbt_project.yml');
   let block: unknown = root[projectName];
-  if (!isObject(block)) return;
-  applyConfig(into, ownConfig(block), 'dbt_project.yml');
-  for (const folder of folders) {
-    block = (block as Yaml)[folder];
+  for (const segment of [undefined, ...path]) {
+    if (segment !== undefined) block = (block as Yaml)[segment];
     if (!isObject(block)) return;
     applyConfig(into, ownConfig(block), 'dbt_project.yml');
   }
+}
+
+/** dbt's resource path of a file under `root`: its folders, then its name without extension. */
+function resourcePath(root: string, path: string): string[] {
+  const parts = path.slice(root.length + 1).split('/');
+  const file = parts.pop() ?? '';
+  return [...parts, basename(file, extname(file))];
 }
 
 function durationSeconds(v: unknown, where: string): number | undefined {
@@ -376,14 +405,16 @@ function genericTests(list: unknown, target: string, column: string | undefined,
         throw new InvalidInputError(`${path}: accepted_values on ${target}.${column_} needs values: [...]`);
       detail = args.values.join('_');
     }
+    let parent: DataTest['parent'];
     if (kind === 'relationships') {
-      const to = /ref\(\s*['"]([^'"]+)['"]\s*\)/.exec(String(args.to ?? ''));
-      if (!to || !args.field)
+      parent = relationshipParent(args.to);
+      if (!parent || !args.field)
         throw new InvalidInputError(
-          `${path}: relationships on ${target}.${column_} needs to: ref('model') and field: column`,
+          `${path}: relationships on ${target}.${column_} needs to: ref('model') or source('source', 'table'), and field: column`,
+          `found to: ${JSON.stringify(args.to ?? null)}`,
         );
-      refs.push(to[1] as string);
-      detail = `${to[1]}_${String(args.field)}`;
+      if (parent.ref) refs.push(parent.ref);
+      detail = `${(parent.ref ?? parent.source ?? '').replace('.', '_')}_${String(args.field)}`;
     }
     if (
       !column_ &&
@@ -403,8 +434,22 @@ function genericTests(list: unknown, target: string, column: string | undefined,
       refs,
       path,
       args,
+      ...(parent ? { parent } : {}),
     };
   });
+}
+
+/** The parent of a `relationships` test: `to: ref('model')` or `to: source('source', 'table')`. */
+function relationshipParent(to: unknown): DataTest['parent'] {
+  const text = String(to ?? '')
+    .trim()
+    .replace(/^\{\{\s*(.*?)\s*\}\}$/s, '$1');
+  const q = `\\s*['"]([^'"]+)['"]\\s*`;
+  const ref = new RegExp(`^ref\\((?:${q},)?${q}\\)$`).exec(text);
+  if (ref) return { ref: ref[2] as string };
+  const source = new RegExp(`^source\\(${q},${q}\\)$`).exec(text);
+  if (source) return { source: `${source[1]}.${source[2]}` };
+  return undefined;
 }
 
 /**
@@ -471,11 +516,7 @@ export function loadModelsProject(dir: string, o: LoadOptions = {}): ModelsProje
   for (const root of modelPaths) {
     for (const p of filesUnder(dir, root, '.sql')) {
       const config = baseConfig();
-      const folders = p
-        .slice(root.length + 1)
-        .split('/')
-        .slice(0, -1);
-      folderConfig(conf.models, name, folders, config);
+      folderConfig(conf.models, name, resourcePath(root, p), config);
       add({
         kind: 'model',
         name: basename(p, extname(p)),
@@ -494,7 +535,7 @@ export function loadModelsProject(dir: string, o: LoadOptions = {}): ModelsProje
       const text = readFileSync(join(dir, p), 'utf8');
       for (const block of snapshotBlocks(text, p)) {
         const config = { ...baseConfig(), materialized: 'snapshot' as const };
-        folderConfig(conf.snapshots, name, [], config);
+        folderConfig(conf.snapshots, name, [...resourcePath(root, p).slice(0, -1), block.name], config);
         add({
           kind: 'model',
           name: block.name,
@@ -512,15 +553,7 @@ export function loadModelsProject(dir: string, o: LoadOptions = {}): ModelsProje
   for (const root of seedPaths) {
     for (const p of filesUnder(dir, root, '.csv')) {
       const config = { ...baseConfig(), materialized: 'table' as const };
-      folderConfig(
-        conf.seeds,
-        name,
-        p
-          .slice(root.length + 1)
-          .split('/')
-          .slice(0, -1),
-        config,
-      );
+      folderConfig(conf.seeds, name, resourcePath(root, p), config);
       add({
         kind: 'seed',
         name: basename(p, extname(p)),
@@ -586,6 +619,11 @@ export function loadModelsProject(dir: string, o: LoadOptions = {}): ModelsProje
   for (const t of tests) {
     for (const r of t.refs)
       if (!nodes.has(r)) throw new InvalidInputError(`${t.path}: test ${t.name} refs unknown model "${r}"`);
+    const parentSource = t.parent?.source;
+    if (parentSource && !sources.has(parentSource))
+      throw new InvalidInputError(
+        `${t.path}: test ${t.name} reads source "${parentSource}", which no sources: entry of the project's yml files declares`,
+      );
   }
 
   const project: ModelsProject = {

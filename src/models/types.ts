@@ -95,6 +95,8 @@ export interface DataTest {
   refs: string[];
   /** Declared where (yml or tests/*.sql). */
   path: string;
+  /** The parent a `relationships` test checks against: a model or seed, or a source table (`source.table`). */
+  parent?: { ref?: string; source?: string };
   /** Arguments of a generic test (values, to, field, quote). */
   args: Record<string, unknown>;
   /** Jinja text of a singular test. */

@@ -4,7 +4,7 @@
  * files (never referenced by any metadata, e.g. left by crashed writes), and manifest rewrites.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ConflictError } from '../util/index.js';
+import { ConflictError, InvalidInputError } from '../util/index.js';
 import { mapLimit } from './io.js';
 import { ancestorsOf, currentSchema, defaultSpec, specById } from './lookup.js';
 import { MAIN_BRANCH, newSnapshotId } from './metadata.js';
@@ -108,7 +108,7 @@ export async function compact(ctx: TableContext, o: CompactOptions = {}): Promis
 
 /** Every file the given snapshots reference: manifest lists, manifests, data and delete files. */
 export async function reachableFiles(
-  ctx: TableContext,
+  ctx: Pick<TableContext, 'io'>,
   snapshots: readonly Snapshot[],
   signal?: AbortSignal,
 ): Promise<Set<string>> {
@@ -155,8 +155,21 @@ function snapshotsToExpire(md: TableMetadata, o: ExpireOptions): bigint[] {
     .map((s) => s['snapshot-id']);
 }
 
+/**
+ * Iceberg's `gc.enabled=false`: the table's files may be shared with another table, so
+ * nothing deletes them by reachability. @throws InvalidInputError
+ */
+function assertGcEnabled(ctx: TableContext, operation: string): void {
+  if (ctx.loaded.metadata.properties['gc.enabled']?.toLowerCase() === 'false')
+    throw new InvalidInputError(
+      `cannot ${operation}: gc.enabled is false on this table (its files may be used by another table)`,
+      'drop the table instead, or set gc.enabled=true if no other table uses its files',
+    );
+}
+
 /** Remove old snapshots (never the current one or the head of a ref) and delete files nothing else uses. */
 export async function expireSnapshots(ctx: TableContext, o: ExpireOptions = {}): Promise<ExpireResult> {
+  assertGcEnabled(ctx, 'expire snapshots');
   for (let attempt = 1; ; attempt++) {
     const md = ctx.loaded.metadata;
     const expired = snapshotsToExpire(md, o);
@@ -202,6 +215,7 @@ export interface OrphanResult {
 
 /** Delete files under the table location that no retained metadata references. */
 export async function removeOrphanFiles(ctx: TableContext, o: OrphanOptions = {}): Promise<OrphanResult> {
+  assertGcEnabled(ctx, 'remove orphan files');
   const md = ctx.loaded.metadata;
   const cutoff = Date.now() - (o.olderThanMs ?? 3 * DAY_MS);
   const referenced = await reachableFiles(ctx, md.snapshots, o.signal);

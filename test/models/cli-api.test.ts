@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { cpSync, writeFileSync } from 'node:fs';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { loadProject, scaffoldProject } from '../../src/config/index.js';
@@ -175,6 +175,32 @@ describe('sluice models / sluice test, and GET /api/v1/models', () => {
         paths: Record<string, unknown>;
       };
       assert.ok(spec.paths['/api/v1/models']);
+    } finally {
+      await runtime.close();
+    }
+  });
+
+  test("GET /api/v1/models shows the relations of the server's environment", async () => {
+    const yaml = join(dir, 'sluice.yaml');
+    writeFileSync(
+      yaml,
+      readFileSync(yaml, 'utf8').replace(/^environments: \{\}$/m, 'environments:\n  dev: {}'),
+    );
+    const runtime = await openRuntime(
+      await loadProject(dir, { environment: 'dev' }),
+      createLogger({ level: 'silent', stderr: false }),
+    );
+    try {
+      const app = createApp({ runtime, metrics: createMetrics(), startedAt: new Date() });
+      const graph = (await (await app.request('/api/v1/models?dir=shop')).json()) as {
+        nodes: { id: string; relation?: string; build: unknown; compiled?: { sql?: string } }[];
+      };
+      const node = (id: string) => graph.nodes.find((n) => n.id === id);
+      assert.equal(node('model:orders')?.relation, 'dev_shop.orders');
+      assert.equal(node('model:stg_orders')?.relation, 'dev_shop_staging.stg_orders');
+      assert.match(node('model:orders')?.compiled?.sql ?? '', /dev_shop_staging\.stg_orders/);
+      // Only production (no environment) was built: the dev relations have no build yet.
+      assert.equal(node('model:orders')?.build, null);
     } finally {
       await runtime.close();
     }

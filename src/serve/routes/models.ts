@@ -15,7 +15,8 @@ export function modelRoutes(ctx: ServeContext): Hono {
   const catalog = openCatalog({ meta: ctx.runtime.meta, store: ctx.runtime.store });
   app.get('/models', async (c) => {
     const dir = modelsDirOf(ctx.runtime.project.dir, c.req.query('dir'));
-    const project = loadModelsProject(dir);
+    // The relations of the environment the server runs with (`sluice --env prod serve`), as the CLI's.
+    const project = loadModelsProject(dir, { environment: ctx.runtime.project.environment });
     const graph = lineageOf(project);
     const compiler = new Compiler(project);
     const nodes = [];
