@@ -11,10 +11,11 @@ import { buildModels, deployModels, loadModelsProject } from '../../src/models/i
 import { createLogger } from '../../src/observe/index.js';
 import { openRuntime, type Runtime } from '../../src/runtime/index.js';
 import { type RunningServer, startServer } from '../../src/serve/index.js';
-import { type PgWireServer, startPgWire } from '../../src/serve/pgwire/index.js';
+import type { PgWireServer } from '../../src/serve/pgwire/index.js';
 import { query } from '../engine/helpers.js';
 import { tempDir } from '../helpers/cli.js';
 import { callAs } from '../helpers/http.js';
+import { startProjectWire } from '../helpers/serve.js';
 
 const FILES: Record<string, string> = {
   'dbt_project.yml': 'name: pv\n',
@@ -71,15 +72,7 @@ describe('PII tags of a view model mask the view itself: engine, HTTP and Postgr
     await store.grant({ role: 'analyst', kind: 'namespace', name: 'pv', privilege: 'read' });
     for (const u of ['root', 'ann']) tokens[u] = (await store.createToken(u)).token;
     server = await startServer(runtime, { host: '127.0.0.1', httpPort: 0 });
-    wire = await startPgWire(server.engine as NonNullable<typeof server.engine>, {
-      config: runtime.project.config.pgwire,
-      dir,
-      host: '127.0.0.1',
-      port: 0,
-      log: runtime.log,
-      meta: runtime.meta,
-      policy: runtime.project.config.auth,
-    });
+    wire = await startProjectWire(runtime, server.engine, dir);
     sha = String((await http('root', "SELECT sha256('ann@example.com')"))[0]?.[0]);
   });
   after(async () => {

@@ -1,14 +1,12 @@
 import assert from 'node:assert/strict';
-import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { AuthStore } from '../../src/auth/index.js';
-import { loadProject, scaffoldProject } from '../../src/config/index.js';
-import { createLogger } from '../../src/observe/index.js';
-import { openRuntime, type Runtime } from '../../src/runtime/index.js';
+import type { AuthStore } from '../../src/auth/index.js';
+import type { Runtime } from '../../src/runtime/index.js';
 import { type RunningServer, startServer } from '../../src/serve/index.js';
 import { tempDir } from '../helpers/cli.js';
 import { callAs } from '../helpers/http.js';
+import { openSecureProject } from '../helpers/serve.js';
 
 describe('one policy on every HTTP surface (auth.required: true)', () => {
   const tmp = tempDir();
@@ -17,17 +15,12 @@ describe('one policy on every HTTP surface (auth.required: true)', () => {
   const tokens: Record<string, string> = {};
 
   before(async () => {
-    const dir = join(tmp.dir, 'proj');
-    await scaffoldProject(dir, { name: 'secure' });
-    appendFileSync(join(dir, 'sluice.yaml'), '\nauth:\n  required: true\n');
-    runtime = await openRuntime(await loadProject(dir), createLogger({ level: 'silent', stderr: false }));
-    const store = new AuthStore(runtime.meta);
-    await store.createRole('analyst');
-    await store.createUser('root', { roles: ['admin'] });
-    await store.createUser('ann', { roles: ['analyst'] });
-    await store.grant({ role: 'analyst', kind: 'namespace', name: 'shop', privilege: 'read' });
-    tokens.root = (await store.createToken('root')).token;
-    tokens.ann = (await store.createToken('ann')).token;
+    let store: AuthStore;
+    ({ runtime, store } = await openSecureProject(
+      join(tmp.dir, 'proj'),
+      [{ kind: 'namespace', name: 'shop', privilege: 'read' }],
+      tokens,
+    ));
     const expired = await store.createToken('ann', { expiresInMs: -1000 });
     tokens.expired = expired.token;
     server = await startServer(runtime, { host: '127.0.0.1', httpPort: 0 });

@@ -1,16 +1,14 @@
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { AuthStore } from '../../src/auth/index.js';
-import { loadProject, scaffoldProject } from '../../src/config/index.js';
 import { openDuck } from '../../src/duck/index.js';
 import { exportDir, openEngine } from '../../src/engine/index.js';
-import { createLogger } from '../../src/observe/index.js';
-import { openRuntime, type Runtime } from '../../src/runtime/index.js';
+import type { Runtime } from '../../src/runtime/index.js';
 import { type RunningServer, startServer } from '../../src/serve/index.js';
 import { tempDir } from '../helpers/cli.js';
 import { callAs } from '../helpers/http.js';
+import { openSecureProject } from '../helpers/serve.js';
 
 type ErrorBody = { error: { code: string; message: string; sqlState: string; position?: { line: number } } };
 
@@ -33,15 +31,11 @@ describe('POST /api/v1/sql with format parquet', () => {
   };
 
   before(async () => {
-    await scaffoldProject(dir, { name: 'parquet' });
-    appendFileSync(join(dir, 'sluice.yaml'), '\nauth:\n  required: true\n');
-    runtime = await openRuntime(await loadProject(dir), createLogger({ level: 'silent', stderr: false }));
-    const store = new AuthStore(runtime.meta);
-    await store.createRole('analyst');
-    await store.createUser('root', { roles: ['admin'] });
-    await store.createUser('ann', { roles: ['analyst'] });
-    await store.grant({ role: 'analyst', kind: 'table', name: 'shop.public', privilege: 'read' });
-    for (const u of ['root', 'ann']) tokens[u] = (await store.createToken(u)).token;
+    ({ runtime } = await openSecureProject(
+      dir,
+      [{ kind: 'table', name: 'shop.public', privilege: 'read' }],
+      tokens,
+    ));
     server = await startServer(runtime, { host: '127.0.0.1', httpPort: 0 });
     assert.equal((await call('POST', '/iceberg/v1/namespaces', 'root', { namespace: ['shop'] })).status, 200);
     for (const statement of [

@@ -9,9 +9,9 @@ import { loadProject, parseConfig, scaffoldProject } from '../../src/config/inde
 import { createLogger } from '../../src/observe/index.js';
 import { openRuntime } from '../../src/runtime/index.js';
 import { startServer } from '../../src/serve/index.js';
-import { startPgWire } from '../../src/serve/pgwire/index.js';
 import { createSelfSigned, loadTls } from '../../src/serve/tls.js';
 import { tempDir } from '../helpers/cli.js';
+import { startProjectWire } from '../helpers/serve.js';
 
 const tmp = tempDir();
 after(() => tmp.remove());
@@ -71,15 +71,7 @@ test('server.tls.selfSigned: sluice serves HTTPS (and TLS on the wire port) that
   );
   const runtime = await openRuntime(await loadProject(dir), createLogger({ level: 'silent', stderr: false }));
   const server = await startServer(runtime, { host: '127.0.0.1', httpPort: 0 });
-  const wire = await startPgWire(server.engine, {
-    config: runtime.project.config.pgwire,
-    dir,
-    host: '127.0.0.1',
-    port: 0,
-    log: runtime.log,
-    meta: runtime.meta,
-    tls: server.tls,
-  });
+  const wire = await startProjectWire(runtime, server.engine, dir, { tls: server.tls });
   try {
     assert.match(server.url, /^https:\/\//);
     const ca = readFileSync(join(runtime.project.dataDir, 'tls', 'server.crt'));
