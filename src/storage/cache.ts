@@ -105,6 +105,10 @@ export class ReadCache {
       } finally {
         await fh.close();
       }
+      // Recency is the mtime, set from the same clock as hits (the kernel stamps writes with a
+      // coarser clock, which could order a new file before an entry hit just before it).
+      const now = new Date();
+      await utimes(tmp, now, now);
       await mkdir(join(this.dir, name.slice(0, 2)), { recursive: true });
       await rename(tmp, final);
     } catch (err) {
