@@ -13,6 +13,7 @@
 //    the POST that carries it until the consumer has parsed its batch. Target: p99 ≤ 50 ms.
 // 3. Catch-up: reading stored events from BEGIN.
 // Scale with BENCH_LATENCY_SECONDS (default 5 per case) and BENCH_PUBLISH_SECONDS (default 5);
+// BENCH_PRODUCERS (default 4) sets the concurrent producers of the throughput cases, both sides;
 // BENCH_RATES=none runs only the publish throughput cases (1).
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -35,7 +36,7 @@ const RATES =
     : (process.env.BENCH_RATES ?? '1000,5000,10000').split(',').map(Number);
 const BEFORE_BIN = process.env.BENCH_BEFORE_BIN;
 const BATCH = 100;
-const PRODUCERS = 4;
+const PRODUCERS = Number(process.env.BENCH_PRODUCERS ?? 4);
 const EVENT_TYPE = 'bench.orders';
 const PAD = 'x'.repeat(900);
 
