@@ -134,8 +134,11 @@ try {
   // DuckDB: the same compiled SQL in build order, the way dbt-duckdb runs a project with
   // `materialized: external`: sources are Parquet files on disk, each table model is written
   // with COPY ... TO a Parquet file (flushed to disk) and read back through a view over it,
-  // and view models are plain views. One connection.
+  // and view models are plain views. One connection. Parquet files are zstd-compressed, like
+  // the files of Sluice's tables (the Iceberg default codec), so both sides write the same
+  // files; BENCH_PEER_CODEC=snappy gives DuckDB's own default instead.
   const compiler = new Compiler(project);
+  const codec = process.env.BENCH_PEER_CODEC ?? 'zstd';
   const peerDir = join(tmp, 'duckdb');
   mkdirSync(peerDir);
   const instance = await DuckDBInstance.create(':memory:');
@@ -143,7 +146,7 @@ try {
   await conn.run('CREATE SCHEMA tpch');
   for (const [name, select] of Object.entries(SOURCES)) {
     const file = join(peerDir, `tpch.${name}.parquet`);
-    await conn.run(`COPY (${select}) TO '${file}' (FORMAT parquet)`);
+    await conn.run(`COPY (${select}) TO '${file}' (FORMAT parquet, COMPRESSION ${codec})`);
     await conn.run(`CREATE VIEW tpch.${name} AS SELECT * FROM read_parquet('${file}')`);
   }
   for (const n of project.nodes.values()) await conn.run(`CREATE SCHEMA IF NOT EXISTS ${n.schema}`);
@@ -158,7 +161,7 @@ try {
       continue;
     }
     const file = join(peerDir, `${node.schema}.${node.name}.parquet`);
-    await conn.run(`COPY (${sql}) TO '${file}' (FORMAT parquet)`);
+    await conn.run(`COPY (${sql}) TO '${file}' (FORMAT parquet, COMPRESSION ${codec})`);
     fsyncFile(file);
     await conn.run(`CREATE OR REPLACE VIEW ${relation} AS SELECT * FROM read_parquet('${file}')`);
   }
