@@ -19,10 +19,12 @@ describe('postgres_cdc: an initial copy resumed without its exported snapshot', 
   });
 
   test('replayed updates of TOASTed rows that moved or went keep the source values', async () => {
-    const spec = testSpec(s.db.url, {
-      snapshot: { chunk_rows: 50, parallel: 1 },
-      batch: { interval: 200, max_changes: 1 },
-    });
+    // Replication slots are per server: a name of its own keeps clear of the other CDC suites.
+    const spec = testSpec(
+      s.db.url,
+      { snapshot: { chunk_rows: 50, parallel: 1 }, batch: { interval: 200, max_changes: 1 } },
+      'shop_resume',
+    );
     // Stop after the first chunk commits, as a crash would.
     const stop = new AbortController();
     await assert.rejects(
@@ -33,7 +35,7 @@ describe('postgres_cdc: an initial copy resumed without its exported snapshot', 
         },
       }),
     );
-    assert.equal((await readState(s.runtime.meta, 'shop'))?.phase, 'snapshot');
+    assert.equal((await readState(s.runtime.meta, 'shop_resume'))?.phase, 'snapshot');
     // Row 150 (not copied yet) is updated with its note untouched, then moves to a new key.
     await pgExec(s.db.url, 'UPDATE orders SET qty = qty + 1 WHERE id = 150');
     await pgExec(s.db.url, 'UPDATE orders SET id = 100150 WHERE id = 150');
