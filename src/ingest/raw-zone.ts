@@ -89,7 +89,11 @@ export async function storeRaw(
   if (!store.url.startsWith('file:')) {
     const chunks = createReadStream(body.file, { highWaterMark: 1 << 20 }) as AsyncIterable<Uint8Array>;
     await store.put(key, measured(chunks, m), { signal });
-    await unchanged();
+    // A refused file leaves nothing under its key (it was never recorded in the ledger).
+    await unchanged().catch(async (err: unknown) => {
+      await store.delete([key]);
+      throw err;
+    });
     return { key, size: m.size, checksum: m.hash.digest('hex') };
   }
   const dir = await store.stagingDir({ signal });
