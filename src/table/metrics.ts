@@ -1,8 +1,10 @@
 /**
  * Column metrics of written Parquet files (spec "Manifests", data_file fields 108-128): sizes,
- * value and null counts per leaf field id, lower/upper bounds. DuckDB aggregates the row-group
- * statistics of all files in one query over `parquet_metadata()` (one row per file and leaf
- * column), casting the statistics text to each column's type; JavaScript only encodes the few resulting values per file.
+ * value and null counts per leaf field id, lower/upper bounds. They come from the statistics
+ * DuckDB's `COPY ... (RETURN_STATS)` reports for the files it wrote (`metricsFromCopyStats`),
+ * or else from one query over `parquet_metadata()` (one row per file and leaf column), casting
+ * the statistics text to each column's type; JavaScript only encodes the few resulting values
+ * per file.
  */
 import type { DuckConnection } from '../duck/index.js';
 import { sqlStringList } from '../duck/index.js';
@@ -241,5 +243,113 @@ export async function collectMetrics(
   }
   await scanFloats(conn, floatsToScan, signal);
   for (const f of files) if (!out.has(f)) out.set(f, emptyMetrics());
+  return out;
+}
+
+/** One row of `COPY ... (RETURN_STATS)`: a file DuckDB wrote and its column statistics. */
+export interface CopyStatsRow {
+  filename: string;
+  count: bigint | number;
+  file_size_bytes: bigint | number;
+  /** Per leaf column (`"a"."b"`), its statistics as text: min, max, null_count, num_values, ... */
+  column_statistics: { key: string; value: { key: string; value: string }[] }[] | null;
+}
+
+/** Leaf types whose statistics text `boundFromText` reads exactly; others take the `parquet_metadata` path. */
+const TEXT_BOUND_KINDS = new Set([
+  'int',
+  'long',
+  'float',
+  'double',
+  'decimal',
+  'date',
+  'time',
+  'timestamp',
+  'timestamptz',
+  'string',
+  'uuid',
+]);
+
+/** DuckDB's column name path of a leaf in RETURN_STATS (`"list"."element"`). */
+function statsKey(leaf: LeafColumn): string {
+  return leaf.names.map(quoteIdent).join('.');
+}
+
+/** A bound from DuckDB's statistics text. @throws for text it does not read (the caller falls back). */
+function boundFromText(type: PrimitiveType, text: string): PrimitiveValue {
+  const kind = parsePrimitive(type).kind;
+  if (kind === 'int' || kind === 'long') return coerceValue(type, BigInt(text));
+  if (kind === 'float' || kind === 'double') {
+    const n = text === 'inf' ? Infinity : text === '-inf' ? -Infinity : Number(text);
+    if (Number.isNaN(n)) throw new Error(`not a number: ${text}`);
+    return coerceValue(type, n);
+  }
+  return coerceValue(type, text);
+}
+
+/**
+ * Metrics of unpartitioned files from the statistics `COPY ... (RETURN_STATS)` returned, or
+ * undefined when a leaf's statistics are missing or of a type read only from the files (the
+ * caller then uses `collectMetrics`). String statistics may be a prefix of the value (DuckDB
+ * keeps 256 bytes); bounds keep 16 characters, so a prefix still gives valid bounds. Float
+ * columns holding NaN get their NaN count and bounds from one scan of their values.
+ */
+export async function metricsFromCopyStats(
+  conn: DuckConnection,
+  rows: readonly CopyStatsRow[],
+  schema: StructType,
+  signal?: AbortSignal,
+): Promise<Map<string, FileMetrics> | undefined> {
+  const leaves = leafColumns(schema);
+  const bounded = (leaf: LeafColumn) => leaf.bounded && parsePrimitive(leaf.type).kind !== 'boolean';
+  if (leaves.some((leaf) => bounded(leaf) && !TEXT_BOUND_KINDS.has(parsePrimitive(leaf.type).kind)))
+    return undefined;
+  const out = new Map<string, FileMetrics>();
+  const floatsToScan: FloatScan[] = [];
+  for (const row of rows) {
+    const m = emptyMetrics();
+    m.recordCount = Number(row.count);
+    const stats = new Map(
+      (row.column_statistics ?? []).map((c) => [c.key, new Map(c.value.map((kv) => [kv.key, kv.value]))]),
+    );
+    for (const leaf of leaves) {
+      const st = stats.get(statsKey(leaf));
+      if (!st) {
+        if (m.recordCount === 0) continue;
+        return undefined;
+      }
+      const size = num(st.get('column_size_bytes'));
+      const values = num(st.get('num_values'));
+      const nulls = num(st.get('null_count'));
+      if (values === undefined || nulls === undefined) return undefined;
+      if (size !== undefined) m.columnSizes.set(leaf.id, size);
+      m.valueCounts.set(leaf.id, values);
+      m.nullValueCounts.set(leaf.id, nulls);
+      const lo = st.get('min');
+      const hi = st.get('max');
+      if (isFloatLeaf(leaf)) {
+        const nan = st.get('has_nan');
+        if (nan !== 'false' && !(nan === undefined && nulls === values)) {
+          floatsToScan.push({ file: row.filename, leaf, m });
+          continue;
+        }
+        m.nanValueCounts.set(leaf.id, 0);
+      }
+      if (!bounded(leaf) || lo === undefined || hi === undefined) continue;
+      let low: PrimitiveValue;
+      let high: PrimitiveValue;
+      try {
+        low = boundFromText(leaf.type, lo);
+        high = boundFromText(leaf.type, hi);
+      } catch {
+        return undefined;
+      }
+      m.lowerBounds.set(leaf.id, toBinary(leaf.type, truncateLowerBound(leaf.type, low)));
+      const upper = truncateUpperBound(leaf.type, high, DEFAULT_BOUND_LENGTH);
+      if (upper !== null) m.upperBounds.set(leaf.id, toBinary(leaf.type, upper));
+    }
+    out.set(row.filename, m);
+  }
+  await scanFloats(conn, floatsToScan, signal);
   return out;
 }

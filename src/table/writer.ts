@@ -1,19 +1,26 @@
 /**
  * The write path: rows → Parquet data files of a table. DuckDB casts, partitions and writes
- * the files in one `COPY` into a local staging directory; their metrics come from one query
- * over `parquet_metadata()`; then each file is moved into the object store under
+ * the files in one `COPY` into a local staging directory; their metrics come from the
+ * statistics that `COPY` returns (unpartitioned writes) or from one query over
+ * `parquet_metadata()`; then each file is moved into the object store under
  * `<table location>/data/<partition path>/<uuid>-<n>.parquet`.
  */
 import { randomUUID } from 'node:crypto';
 import type { Dirent } from 'node:fs';
-import { readdir, rm, stat } from 'node:fs/promises';
+import { readdir, rm, rmdir, stat } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import type { DuckConnection } from '../duck/index.js';
 import { sqlString } from '../duck/index.js';
 import { InvalidInputError } from '../util/index.js';
 import { duckdbFieldIds, quoteIdent } from './duckdb-types.js';
 import { dataDir, mapLimit, type TableIO } from './io.js';
-import { collectMetrics, leafColumns } from './metrics.js';
+import {
+  type CopyStatsRow,
+  collectMetrics,
+  type FileMetrics,
+  leafColumns,
+  metricsFromCopyStats,
+} from './metrics.js';
 import { partitionPath } from './partition.js';
 import type { DataFile, PartitionData, PartitionSpec, Schema, TableMetadata } from './types.js';
 import {
@@ -172,13 +179,26 @@ export async function writeDataFiles(
       o,
       parts.map((p) => p.sqlName),
     );
-    await conn.run(`COPY (${select}) TO ${sqlString(target)} (${opts})`, undefined, { signal: o.signal });
-    let all = await producedFiles(target);
-    if (parts.length > 0) {
+    let all: ProducedFile[];
+    let metrics: Map<string, FileMetrics> | undefined;
+    if (parts.length === 0) {
+      // DuckDB reports the files and their column statistics: no second look at the files.
+      const rows = await conn.all<CopyStatsRow>(
+        `COPY (${select}) TO ${sqlString(target)} (${opts}, RETURN_STATS)`,
+        undefined,
+        { signal: o.signal },
+      );
+      all = rows
+        .map((r) => ({ path: r.filename, size: Number(r.file_size_bytes), partitionText: new Map() }))
+        .sort((a, b) => (a.path < b.path ? -1 : 1));
+      metrics = await metricsFromCopyStats(conn, rows, o.schema, o.signal);
+    } else {
+      await conn.run(`COPY (${select}) TO ${sqlString(target)} (${opts})`, undefined, { signal: o.signal });
+      all = await producedFiles(target);
       const split = await splitOversized(conn, all, md, o);
       if (split > 0) all = await producedFiles(target);
     }
-    const metrics = await collectMetrics(
+    metrics ??= await collectMetrics(
       conn,
       all.map((f) => f.path),
       o.schema,
@@ -232,6 +252,16 @@ export async function writeDataFiles(
       recordCount: files.reduce((n, f) => n + f.file.record_count, 0),
     };
   } finally {
+    await removeStaging(staging);
+  }
+}
+
+/** Remove a staging directory: two rmdir calls once its files moved out, else a recursive removal. */
+async function removeStaging(staging: string): Promise<void> {
+  try {
+    await rmdir(join(staging, 'out'));
+    await rmdir(staging);
+  } catch {
     await rm(staging, { recursive: true, force: true });
   }
 }
