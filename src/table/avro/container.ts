@@ -7,13 +7,15 @@
 import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { promisify } from 'node:util';
-import { deflateRaw, inflateRawSync } from 'node:zlib';
+import { deflateRaw, deflateRawSync, inflateRawSync } from 'node:zlib';
 import type avro from 'avsc';
 import { InvalidInputError } from '../../util/index.js';
 
 const deflateRawAsync = promisify(deflateRaw);
 const MAGIC = Buffer.from([0x4f, 0x62, 0x6a, 0x01]);
 const RECORDS_PER_BLOCK = 4096;
+/** Blocks up to this size are deflated on the calling thread (well under a millisecond). */
+const INLINE_DEFLATE_BYTES = 64 * 1024;
 
 /** Supported block codecs; Java and PyIceberg write `deflate` by default. */
 export type AvroCodec = 'deflate' | 'null';
@@ -40,15 +42,29 @@ function avsc() {
   return loaded;
 }
 
-/** An avsc type for an Avro schema, reading every `long` as a bigint. */
+/** Types built lately, by schema JSON: building one costs far more than encoding a manifest. */
+const types = new Map<string, avro.Type>();
+const MAX_TYPES = 64;
+
+/** An avsc type for an Avro schema (parsed JSON), reading every `long` as a bigint. */
 export function avroType(schema: unknown): avro.Type {
+  return typeOfText(JSON.stringify(schema));
+}
+
+/** The type of a schema's JSON text; types are immutable, so files of one schema share it. */
+function typeOfText(text: string): avro.Type {
+  const known = types.get(text);
+  if (known) return known;
   const { avro: lib, bigLong } = avsc();
-  return lib.Type.forSchema(schema as avro.Schema, {
+  const type = lib.Type.forSchema(JSON.parse(text) as avro.Schema, {
     typeHook: (s: unknown) =>
       s === 'long' || (typeof s === 'object' && s !== null && (s as { type?: unknown }).type === 'long')
         ? bigLong
         : undefined,
   });
+  types.set(text, type);
+  if (types.size > MAX_TYPES) types.delete(types.keys().next().value as string);
+  return type;
 }
 
 function zigzag(n: number): Buffer {
@@ -78,10 +94,11 @@ export async function writeContainer(
   metadata: Record<string, string>,
   codec: AvroCodec = 'deflate',
 ): Promise<Buffer> {
-  const type = avroType(schema);
+  const schemaText = JSON.stringify(schema);
+  const type = typeOfText(schemaText);
   const sync = randomBytes(16);
   const meta: [string, Buffer][] = [
-    ['avro.schema', Buffer.from(JSON.stringify(schema), 'utf8')],
+    ['avro.schema', Buffer.from(schemaText, 'utf8')],
     ['avro.codec', Buffer.from(codec, 'utf8')],
     ...Object.entries(metadata).map(([k, v]): [string, Buffer] => [k, Buffer.from(v, 'utf8')]),
   ];
@@ -101,7 +118,13 @@ export async function writeContainer(
         return type.toBuffer(r);
       }),
     );
-    const data = codec === 'deflate' ? await deflateRawAsync(raw) : raw;
+    // Small blocks (most manifests) compress faster inline than through the thread pool.
+    const data =
+      codec !== 'deflate'
+        ? raw
+        : raw.length <= INLINE_DEFLATE_BYTES
+          ? deflateRawSync(raw)
+          : await deflateRawAsync(raw);
     parts.push(zigzag(chunk.length), ...lengthPrefixed(data), sync);
   }
   return Buffer.concat(parts);
@@ -169,8 +192,9 @@ export function readContainer(buf: Buffer): ContainerContents {
       'only the deflate and null codecs are supported',
     );
   }
-  const schema = JSON.parse(metadata['avro.schema'] ?? 'null') as unknown;
-  const type = avroType(schema);
+  const schemaText = metadata['avro.schema'] ?? 'null';
+  const schema = JSON.parse(schemaText) as unknown;
+  const type = typeOfText(schemaText);
   const records: unknown[] = [];
   while (r.pos < buf.length) {
     const count = r.long();
