@@ -29,6 +29,7 @@ import {
   discardMetadata,
   nextMetadataVersion,
   readTableMetadata,
+  rememberMetadata,
   writeTableMetadata,
 } from './metadata-io.js';
 import { formatIdentifier, namespaceToString, validateIdentifier } from './names.js';
@@ -48,27 +49,11 @@ export interface CommitContext {
   log: Logger | undefined;
   maxAttempts: number;
   defaultLocation(id: TableIdentifier): string;
-  /** Metadata this catalog wrote lately, by location (files never change once written). */
-  written?: Map<string, TableMetadata>;
-}
-
-/** Metadata files remembered per catalog after it committed them. */
-const REMEMBERED_METADATA = 64;
-
-/** The metadata at `location`: remembered when this catalog wrote it, else read. */
-async function metadataAt(ctx: CommitContext, location: string): Promise<TableMetadata> {
-  return ctx.written?.get(location) ?? readTableMetadata(ctx.store, location);
 }
 
 function remember(ctx: CommitContext, prepared: readonly Prepared[]): void {
-  const cache = ctx.written;
-  if (!cache) return;
-  for (const p of prepared) {
-    if (p.base !== undefined) cache.delete(p.base);
-    if (p.written === undefined) continue;
-    cache.set(p.written, p.result.metadata);
-    if (cache.size > REMEMBERED_METADATA) cache.delete(cache.keys().next().value as string);
-  }
+  for (const p of prepared)
+    if (p.written !== undefined) rememberMetadata(ctx.store, p.written, p.result.metadata);
 }
 
 interface Prepared {
@@ -122,7 +107,7 @@ async function prepare(ctx: CommitContext, change: TableChange): Promise<Prepare
   const base = row.metadata_location;
   if (!base)
     throw new InvalidInputError(`table "${formatIdentifier(id)}" has no metadata location in the catalog`);
-  const current = await metadataAt(ctx, base);
+  const current = await readTableMetadata(ctx.store, base);
   try {
     checkRequirements(current, change.requirements);
   } catch (err) {

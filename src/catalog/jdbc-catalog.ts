@@ -109,7 +109,6 @@ export class JdbcCatalog implements Catalog, CatalogExtensions {
       log: this.#log,
       maxAttempts: o.maxCommitAttempts ?? DEFAULT_MAX_COMMIT_ATTEMPTS,
       defaultLocation: (id) => this.defaultTableLocation(id),
-      written: new Map(),
     };
   }
 

@@ -48,12 +48,41 @@ export async function parseMetadataFile(location: string, text: string): Promise
   }
 }
 
+/** Metadata files committed lately through each store, by location, most recent last. */
+const remembered = new WeakMap<ObjectStore, Map<string, TableMetadata>>();
+/** Metadata files remembered per store. */
+const REMEMBERED_METADATA = 64;
+
 /**
- * Read and validate the metadata file at `location` (gzip-compressed files are accepted).
+ * Remember the metadata just committed at `location`, so that loading the table again needs
+ * neither a read nor a validation. Metadata files never change once written.
+ */
+export function rememberMetadata(store: ObjectStore, location: string, md: TableMetadata): void {
+  let cache = remembered.get(store);
+  if (!cache) {
+    cache = new Map();
+    remembered.set(store, cache);
+  }
+  cache.delete(location);
+  cache.set(location, md);
+  if (cache.size > REMEMBERED_METADATA) cache.delete(cache.keys().next().value as string);
+}
+
+/** Metadata remembered for `location` (see `rememberMetadata`), if any. */
+export function rememberedMetadata(store: ObjectStore, location: string): TableMetadata | undefined {
+  return remembered.get(store)?.get(location);
+}
+
+/**
+ * Read and validate the metadata file at `location` (gzip-compressed files are accepted),
+ * unless it was committed through this store lately.
  * @throws NotFoundError when the file is missing; InvalidInputError when it is not valid v2 metadata.
  */
 export async function readTableMetadata(store: ObjectStore, location: string): Promise<TableMetadata> {
-  return parseMetadataFile(location, await readMetadataText(store, location));
+  return (
+    rememberedMetadata(store, location) ??
+    parseMetadataFile(location, await readMetadataText(store, location))
+  );
 }
 
 /** The directory new metadata files of `md` go to. */

@@ -10,7 +10,12 @@
  * refuses to be read until then.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { parseMetadataFile, readMetadataText, readTableMetadata } from '../catalog/metadata-io.js';
+import {
+  parseMetadataFile,
+  readMetadataText,
+  readTableMetadata,
+  rememberedMetadata,
+} from '../catalog/metadata-io.js';
 import { readViewMetadata, VIEW_RECORD_TYPE, viewSchema, viewSql } from '../catalog/views.js';
 import { sqlString } from '../duck/index.js';
 import type { MetaStore } from '../metastore/index.js';
@@ -68,9 +73,6 @@ export interface LakeView {
   built: boolean;
 }
 
-/** Commits noted by `LakeViews.committed` that are kept until a sync reads them. */
-const MAX_REMEMBERED_COMMITS = 64;
-
 /** The comment DuckDB views of catalog views carry (pgwire's catalog tells them from tables by it). */
 export const LAKE_VIEW_COMMENT = 'sluice catalog view';
 
@@ -110,8 +112,6 @@ export class LakeViews {
   readonly #tables = new Map<string, LakeTable>();
   readonly #views = new Map<string, LakeView>();
   readonly #schemas = new Set<string>();
-  /** Metadata of commits made through this engine, by location, until a sync picks it up. */
-  readonly #committed = new Map<string, TableMetadata>();
   #lock: Promise<unknown> = Promise.resolve();
 
   constructor(meta: MetaStore, store: ObjectStore, catalogName: string) {
@@ -138,16 +138,6 @@ export class LakeViews {
     return run;
   }
 
-  /**
-   * Note a commit made through this engine: the next sync takes its metadata from here instead
-   * of reading the file again (metadata files never change once written).
-   */
-  committed(location: string, metadata: TableMetadata): void {
-    this.#committed.set(location, metadata);
-    if (this.#committed.size > MAX_REMEMBERED_COMMITS)
-      this.#committed.delete(this.#committed.keys().next().value as string);
-  }
-
   /** Forget every view so the next statement rebuilds them (after a cached file disappeared). */
   invalidate(): void {
     for (const t of this.#tables.values()) t.location = '';
@@ -172,12 +162,8 @@ export class LakeViews {
       let t = this.#tables.get(k);
       if (!t || t.location !== row.metadata_location) {
         const loaded = wanted || (t?.loaded ?? false);
-        // A commit made through this engine hands over its metadata: no need to read it again.
-        const known = this.#committed.get(row.metadata_location);
-        this.#committed.delete(row.metadata_location);
-        const { metadata, columns } = known
-          ? { metadata: known, columns: currentSchema(known) }
-          : await this.#read(row.metadata_location, loaded);
+        // A commit made through this process is remembered by the store: no need to read it again.
+        const { metadata, columns } = await this.#read(row.metadata_location, loaded);
         if (t) await this.#dropPinned(conn, t);
         t = {
           id: { namespace: row.table_namespace.split('.'), name: row.table_name },
@@ -213,6 +199,8 @@ export class LakeViews {
    * when that check fails, so a broken file still gets an error naming it.
    */
   async #read(location: string, validate: boolean): Promise<{ metadata?: TableMetadata; columns: Schema }> {
+    const known = rememberedMetadata(this.#store, location);
+    if (known) return { metadata: known, columns: currentSchema(known) };
     const text = await readMetadataText(this.#store, location);
     if (!validate) {
       let columns: Schema | undefined;

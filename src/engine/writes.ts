@@ -13,7 +13,6 @@ import {
   openTable,
   quoteIdent,
   type Schema,
-  type Table,
   type TableIdentifier,
 } from '../table/index.js';
 import { ConflictError, InvalidInputError, NotFoundError } from '../util/index.js';
@@ -64,11 +63,6 @@ export function inlineParams(sql: string, params: readonly unknown[] | undefined
     from = t.end;
   }
   return out + sql.slice(from);
-}
-
-/** Tell the views about a commit so that the next statement need not read its metadata again. */
-function noteCommit(ctx: WriteContext, table: Table): void {
-  ctx.views.committed(table.loaded.metadataLocation, table.metadata);
 }
 
 function requireLake(ctx: WriteContext, target: string[]): LakeTable {
@@ -124,7 +118,6 @@ async function runInsert(
   const source = await insertSource(ctx, plan, schema.fields, inlineParams(plan.source, params), signal);
   if (!plan.replace) {
     const r = await table.append(source, { signal });
-    noteCommit(ctx, table);
     return new SummaryResult('INSERT', r.addedRecords);
   }
   const key = replaceKey?.length ? replaceKey : keyOf(schema);
@@ -132,7 +125,6 @@ async function runInsert(
     signal,
   });
   await table.upsert(source, { key, signal });
-  noteCommit(ctx, table);
   return new SummaryResult('INSERT', Number(count?.n ?? 0));
 }
 
@@ -178,13 +170,12 @@ async function runCreate(
       );
     const table = await openTable(ctx.catalog, ctx.store, ctx.duck, id, { writeNow: true });
     const r = await table.replace(source, { signal });
-    noteCommit(ctx, table);
     return new SummaryResult('CREATE_TABLE', r.addedRecords);
   }
   const { schema, columns } = await schemaOf(ctx, source, signal);
   if (!(await ctx.catalog.namespaceExists(id.namespace))) await ctx.catalog.createNamespace(id.namespace);
   // The table and its first rows are one commit: nobody sees it before its rows are there.
-  const { table, commit } = await createTableAs(ctx.catalog, ctx.store, ctx.duck, id, source, {
+  const { commit } = await createTableAs(ctx.catalog, ctx.store, ctx.duck, id, source, {
     location: ctx.catalog.defaultTableLocation(id),
     schema,
     tableProperties: { ...ctx.newTableProperties?.(id), ...properties },
@@ -199,7 +190,6 @@ async function runCreate(
       );
     throw err;
   });
-  noteCommit(ctx, table);
   return new SummaryResult('CREATE_TABLE', commit.addedRecords);
 }
 
@@ -244,7 +234,6 @@ async function runDelete(
   const table = await openTable(ctx.catalog, ctx.store, ctx.duck, lake.id, { writeNow: true });
   const where = plan.where ? inlineParams(plan.where, params) : 'true';
   const r = await table.delete(where, { signal });
-  noteCommit(ctx, table);
   // Copy-on-write: removed files' rows minus the rows kept in their rewritten files.
   return new SummaryResult('DELETE', r.removedRecords - r.addedRecords);
 }
@@ -296,7 +285,6 @@ async function runRowChange(
     const table = await openTable(ctx.catalog, ctx.store, ctx.duck, lake.id, { writeNow: true });
     try {
       const r = await rewriteWithFilter(table, change, where, signal);
-      noteCommit(ctx, table);
       return new SummaryResult(tag, r.affected);
     } catch (err) {
       if (!(err instanceof ConflictError) || attempt >= ROW_CHANGE_ATTEMPTS) throw err;

@@ -1,6 +1,6 @@
 /**
  * Table files in the object store: URIs ↔ store keys, reading manifest lists and manifests
- * (decoded once and cached: they are immutable), writing new manifests and manifest lists.
+ * (decoded once per store and cached: they are immutable), writing new manifests and manifest lists.
  */
 import { randomUUID } from 'node:crypto';
 import { keyForLocation, locationForKey, type ObjectStore } from '../storage/index.js';
@@ -10,8 +10,25 @@ import { manifestFileFor } from './avro/summary.js';
 import type { ManifestEntry, ManifestFile, PartitionSpec, Schema, Snapshot, TableMetadata } from './types.js';
 import { loadTableSchemas } from './validation.js';
 
-/** Decoded manifests kept per process: manifests never change once written. */
+/** Decoded manifests and manifest lists kept per store: they never change once written. */
 const MANIFEST_CACHE_ENTRIES = 512;
+
+interface Decoded {
+  manifests: Map<string, ManifestEntry[]>;
+  lists: Map<string, ManifestFile[]>;
+}
+
+/** The decoded files of each store, shared by every table opened on it. */
+const decodedByStore = new WeakMap<ObjectStore, Decoded>();
+
+function decodedOf(store: ObjectStore): Decoded {
+  let d = decodedByStore.get(store);
+  if (!d) {
+    d = { manifests: new Map(), lists: new Map() };
+    decodedByStore.set(store, d);
+  }
+  return d;
+}
 
 /** A manifest entry with the manifest it was read from. */
 export interface LiveEntry {
@@ -37,11 +54,14 @@ export interface ManifestListOptions {
 /** File access of one table through the object store. */
 export class TableIO {
   readonly store: ObjectStore;
-  readonly #manifests = new Map<string, ManifestEntry[]>();
-  readonly #lists = new Map<string, ManifestFile[]>();
+  readonly #manifests: Map<string, ManifestEntry[]>;
+  readonly #lists: Map<string, ManifestFile[]>;
 
   constructor(store: ObjectStore) {
     this.store = store;
+    const decoded = decodedOf(store);
+    this.#manifests = decoded.manifests;
+    this.#lists = decoded.lists;
   }
 
   /**
@@ -83,6 +103,33 @@ export class TableIO {
     const entries = decodeManifest(bytes, manifest).entries;
     remember(this.#manifests, cacheKey, entries);
     return entries;
+  }
+
+  /**
+   * Remember a committed snapshot's manifest list and the manifests it wrote, decoded from
+   * their bytes exactly as a later read would, so that reading the new snapshot (the engine's
+   * view of the table, the next commit) needs no file reads.
+   */
+  async remember(
+    listPath: string,
+    listBytes: Uint8Array,
+    written: readonly { path: string; bytes: Uint8Array }[],
+  ): Promise<void> {
+    const files = decodeManifestList(
+      Buffer.from(listBytes.buffer, listBytes.byteOffset, listBytes.byteLength),
+    ).files;
+    remember(this.#lists, listPath, files);
+    await loadTableSchemas();
+    for (const w of written) {
+      const manifest = files.find((f) => f.manifest_path === w.path);
+      if (!manifest) continue;
+      const bytes = Buffer.from(w.bytes.buffer, w.bytes.byteOffset, w.bytes.byteLength);
+      remember(
+        this.#manifests,
+        `${w.path}\0${manifest.sequence_number}`,
+        decodeManifest(bytes, manifest).entries,
+      );
+    }
   }
 
   /** Live (ADDED or EXISTING) entries of the given manifests, read in parallel. */

@@ -133,6 +133,10 @@ async function concurrentlyAdded(
 interface Rebased {
   manifests: ManifestFile[];
   written: string[];
+  /** The bytes of the rewritten manifests, by path. */
+  bytes: { path: string; bytes: Uint8Array }[];
+  /** Writes of the rewritten manifests, still in flight (the commit waits for them). */
+  writes: Promise<void>[];
 }
 
 /** The parent's manifests with the removed files marked DELETED in rewritten manifests. */
@@ -146,7 +150,7 @@ async function rebaseRemovals(
   const kept = parentManifests.filter(
     (m) => m.content === 1 || (m.added_files_count ?? 1) + (m.existing_files_count ?? 1) > 0,
   );
-  if (change.removed.length === 0) return { manifests: kept, written: [] };
+  if (change.removed.length === 0) return { manifests: kept, written: [], bytes: [], writes: [] };
   const wanted = new Set(change.removed.map((r) => r.entry.data_file.file_path));
   const hinted = new Set(change.removed.map((r) => r.manifest.manifest_path));
   const found = new Set<string>();
@@ -172,6 +176,8 @@ async function rebaseRemovals(
   }
   const manifests: ManifestFile[] = [];
   const written: string[] = [];
+  const writes: Promise<void>[] = [];
+  const encoded: { path: string; bytes: Uint8Array }[] = [];
   for (const m of kept) {
     const entries = hits.get(m.manifest_path);
     if (!entries) {
@@ -185,16 +191,19 @@ async function rebaseRemovals(
       next.push({ ...e, status: removed ? 2 : 0, snapshot_id: removed ? snapshotId : e.snapshot_id });
     }
     const spec = specById(md, m.partition_spec_id);
-    const mf = await io.writeManifest(md, next, {
+    const { file, bytes } = await io.encodeManifest(md, next, {
       schema: schemaForSpec(md, spec),
       spec,
       snapshotId,
-      signal: change.signal,
     });
-    written.push(mf.manifest_path);
-    manifests.push(mf);
+    const write = io.store.put(io.keyOf(file.manifest_path), bytes, { signal: change.signal });
+    write.catch(() => {}); // awaited with the commit's other writes
+    writes.push(write);
+    encoded.push({ path: file.manifest_path, bytes });
+    written.push(file.manifest_path);
+    manifests.push(file);
   }
-  return { manifests, written };
+  return { manifests, written, bytes: encoded, writes };
 }
 
 function backoffMs(attempt: number): number {
@@ -213,6 +222,7 @@ export async function commitSnapshot(ctx: TableContext, change: SnapshotChange):
   let md = ctx.loaded.metadata;
   const snapshotId = newSnapshotId(md);
   let addedManifest: ManifestFile | undefined;
+  let addedBytes: Uint8Array | undefined;
   /** The added manifest's write, until the first attempt's commit waits for it. */
   let manifestWrite: Promise<void> | undefined;
   const cleanupAll: string[] = [];
@@ -224,6 +234,7 @@ export async function commitSnapshot(ctx: TableContext, change: SnapshotChange):
         snapshotId,
       });
       addedManifest = encoded.file;
+      addedBytes = encoded.bytes;
       cleanupAll.push(addedManifest.manifest_path);
       manifestWrite = io.store.put(io.keyOf(addedManifest.manifest_path), encoded.bytes, {
         signal: change.signal,
@@ -264,6 +275,7 @@ export async function commitSnapshot(ctx: TableContext, change: SnapshotChange):
       // flushed at the same time; the catalog swaps its pointer only after all are durable.
       const pending = Promise.all([
         manifestWrite,
+        ...rebased.writes,
         io.store.put(io.keyOf(listPath), list.bytes, { signal: change.signal }),
       ]);
       pending.catch(() => {}); // awaited below; this only marks it handled meanwhile
@@ -329,6 +341,13 @@ export async function commitSnapshot(ctx: TableContext, change: SnapshotChange):
       }
       const committed =
         ctx.loaded.metadata.snapshots.find((s) => s['snapshot-id'] === snapshotId) ?? snapshot;
+      // Readers of the new snapshot find its files decoded already (a failure only costs a read).
+      await io
+        .remember(listPath, list.bytes, [
+          ...(addedManifest && addedBytes ? [{ path: addedManifest.manifest_path, bytes: addedBytes }] : []),
+          ...rebased.bytes,
+        ])
+        .catch(() => {});
       return {
         snapshot: committed,
         attempts: attempt,
