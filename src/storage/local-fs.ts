@@ -84,6 +84,46 @@ export async function fsyncDir(dir: string): Promise<void> {
   }
 }
 
+/**
+ * Directory fsyncs shared by concurrent writers (group commit): a writer whose rename is done
+ * joins a sync of that directory that has not started yet, else queues one that starts when
+ * the running one ends. A sync started after a rename covers it, so writes that land together
+ * (a commit's manifests, manifest list and metadata file) cost one or two syncs, not one each.
+ */
+export class DirectorySyncs {
+  readonly #dirs = new Map<string, { queued?: Promise<void>; running?: Promise<void> }>();
+  readonly #fsync: (dir: string) => Promise<void>;
+
+  constructor(fsync: (dir: string) => Promise<void> = fsyncDir) {
+    this.#fsync = fsync;
+  }
+
+  /** Resolves once an fsync of `dir` begun after this call has finished. */
+  sync(dir: string): Promise<void> {
+    let state = this.#dirs.get(dir);
+    if (!state) {
+      state = {};
+      this.#dirs.set(dir, state);
+    }
+    if (state.queued) return state.queued;
+    const s = state;
+    const run = async () => {
+      await s.running?.catch(() => {});
+      s.queued = undefined;
+      const running = this.#fsync(dir);
+      s.running = running;
+      try {
+        await running;
+      } finally {
+        if (s.running === running) s.running = undefined;
+        if (!s.running && !s.queued) this.#dirs.delete(dir);
+      }
+    };
+    s.queued = run();
+    return s.queued;
+  }
+}
+
 /** `mkdir -p`, then fsync the parents of the directories it created. */
 export async function mkdirDurably(dir: string): Promise<void> {
   const first = await mkdir(dir, { recursive: true });

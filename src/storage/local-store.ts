@@ -19,8 +19,8 @@ import { BackendError, ConflictError, InvalidInputError, NotFoundError } from '.
 import { checkRange } from './body.js';
 import { validateKey, validatePrefix } from './keys.js';
 import {
+  DirectorySyncs,
   errCode,
-  fsyncDir,
   mkdirDurably,
   removeStaleTemp,
   TEMP_DIR,
@@ -80,6 +80,9 @@ export function localRoot(url: URL): string {
 export class LocalStore implements ObjectStore {
   readonly url: string;
   readonly #root: string;
+  readonly #dirSyncs = new DirectorySyncs();
+  /** The device of the root, once known (imports from the same device are renamed in). */
+  #rootDevice: number | undefined;
   readonly #log: StorageLogger | undefined;
 
   constructor(root: string, log?: StorageLogger) {
@@ -185,8 +188,11 @@ export class LocalStore implements ObjectStore {
     o.signal?.throwIfAborted();
     const parent = join(this.#root, TEMP_DIR);
     try {
-      await mkdir(parent, { recursive: true });
-      return await mkdtemp(join(parent, 'stage-'));
+      return await mkdtemp(join(parent, 'stage-')).catch(async (err: unknown) => {
+        if (errCode(err) !== 'ENOENT') throw err;
+        await mkdir(parent, { recursive: true });
+        return mkdtemp(join(parent, 'stage-'));
+      });
     } catch (err) {
       throw this.#fsError('create staging directory', parent, err);
     }
@@ -197,9 +203,9 @@ export class LocalStore implements ObjectStore {
     o.signal?.throwIfAborted();
     let sameDevice: boolean;
     try {
-      const [src, root] = await Promise.all([stat(localPath), stat(this.#root)]);
+      const [src, rootDevice] = await Promise.all([stat(localPath), this.#device()]);
       if (!src.isFile()) throw new InvalidInputError(`cannot import ${localPath}: not a file`);
-      sameDevice = src.dev === root.dev;
+      sameDevice = src.dev === rootDevice;
       if (sameDevice) await syncFile(localPath);
     } catch (err) {
       if (errCode(err) === undefined) throw err;
@@ -229,6 +235,11 @@ export class LocalStore implements ObjectStore {
   /** Remove temp files of crashed writes older than `olderThanMs`; returns how many. */
   cleanTemp(olderThanMs = STALE_TEMP_MS): Promise<number> {
     return removeStaleTemp(this.#root, olderThanMs);
+  }
+
+  async #device(): Promise<number> {
+    this.#rootDevice ??= (await stat(this.#root)).dev;
+    return this.#rootDevice;
   }
 
   #path(key: string): string {
@@ -308,7 +319,7 @@ export class LocalStore implements ObjectStore {
         throw this.#fsError('write', key, err);
       }
     }
-    await fsyncDir(dir);
+    await this.#dirSyncs.sync(dir);
     return true;
   }
 

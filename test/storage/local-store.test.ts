@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { cleanLocalTemp, type ObjectStore, openObjectStore } from '../../src/storage/index.js';
+import { DirectorySyncs } from '../../src/storage/local-fs.js';
 import { ConflictError, InvalidInputError } from '../../src/util/index.js';
 import { objectStoreContract } from './contract.js';
 
@@ -98,4 +99,66 @@ test('local: symlinks and foreign files in the root are not objects', async () =
 test('local: relative or malformed file URLs are rejected', async () => {
   await assert.rejects(openObjectStore({ url: 'file://./warehouse' }), InvalidInputError);
   await assert.rejects(openObjectStore({ url: 'file://server/share' }), InvalidInputError);
+});
+
+test('directory fsyncs of concurrent writes are shared, and never start before a write they cover', async () => {
+  const calls: { dir: string; done: () => void; fail: (e: Error) => void }[] = [];
+  const syncs = new DirectorySyncs(
+    (dir) =>
+      new Promise<void>((done, fail) => {
+        calls.push({ dir, done, fail });
+      }),
+  );
+  const tick = () => new Promise((r) => setImmediate(r));
+  const settled = (p: Promise<void>) => {
+    let state = 'pending';
+    p.then(
+      () => {
+        state = 'done';
+      },
+      () => {
+        state = 'failed';
+      },
+    );
+    return () => state;
+  };
+  // Three writes done at once: one fsync.
+  const first = [syncs.sync('/d'), syncs.sync('/d'), syncs.sync('/d')].map(settled);
+  await tick();
+  assert.equal(calls.length, 1);
+  // Writes done while that fsync runs need another one, shared, started after the first ends.
+  const second = [syncs.sync('/d'), syncs.sync('/d')].map(settled);
+  const other = settled(syncs.sync('/other'));
+  await tick();
+  assert.deepEqual(
+    calls.map((c) => c.dir),
+    ['/d', '/other'],
+  );
+  calls[0]?.done();
+  await tick();
+  assert.deepEqual(
+    first.map((s) => s()),
+    ['done', 'done', 'done'],
+  );
+  assert.deepEqual(
+    second.map((s) => s()),
+    ['pending', 'pending'],
+  );
+  assert.equal(calls.length, 3);
+  assert.equal(calls[2]?.dir, '/d');
+  // A failed fsync fails every write it covered; the next write gets a fresh one.
+  calls[2]?.fail(new Error('EIO'));
+  calls[1]?.done();
+  await tick();
+  assert.deepEqual(
+    second.map((s) => s()),
+    ['failed', 'failed'],
+  );
+  assert.equal(other(), 'done');
+  const third = settled(syncs.sync('/d'));
+  await tick();
+  assert.equal(calls.length, 4);
+  calls[3]?.done();
+  await tick();
+  assert.equal(third(), 'done');
 });
