@@ -225,6 +225,23 @@ function assertPiiColumns(node: ModelNode, columns: readonly string[]): void {
     );
 }
 
+/** For each node, the length of the longest chain of selected nodes from it downstream (itself 1). */
+function chainHeights(
+  project: ModelsProject,
+  order: readonly string[],
+  selected: Set<string>,
+): Map<string, number> {
+  const height = new Map<string, number>();
+  // In reverse build order, every node's dependents are done before the node itself.
+  for (const name of [...order].reverse()) {
+    const node = project.nodes.get(name) as ModelNode;
+    const h = height.get(name) ?? 1;
+    height.set(name, h);
+    for (const r of node.refs) if (selected.has(r) && (height.get(r) ?? 1) < h + 1) height.set(r, h + 1);
+  }
+  return height;
+}
+
 /**
  * Build the selected models and seeds; a failure skips only the nodes downstream of it.
  * @throws InvalidInputError for a bad selector (before anything is built).
@@ -244,7 +261,10 @@ export async function buildModels(
     catalog: openCatalog({ meta: runtime.meta, store: runtime.store }),
   };
   const results = new Map<string, NodeResult>();
-  const pending = [...order];
+  // Nodes with the longest chain of models downstream start first: the chain's end then does
+  // not wait alone while other work could have run beside it.
+  const height = chainHeights(project, order, selected);
+  const pending = [...order].sort((a, b) => (height.get(b) ?? 0) - (height.get(a) ?? 0));
   const running = new Map<string, Promise<void>>();
   const threads = Math.max(1, o.threads ?? 4);
   const sessions: EngineSession[] = [];

@@ -172,12 +172,15 @@ const NUNJUCKS_POSITION = /^\(([^)]*)\) \[Line (\d+), Column \d+\]\s*(?:Error: )
 export class Renderer {
   readonly #env: Nunjucks.Environment;
   readonly #prefix: string;
+  /** Compiled templates by file and text: a model renders several times in one build. */
+  readonly #templates = new Map<string, Nunjucks.Template>();
 
   /** `macros`: macro names by file path relative to `dir`. */
   constructor(dir: string, macros: Map<string, string[]>, packages: Map<string, string> = new Map()) {
     const loader = {
       getSource(name: string) {
-        return { src: readFileSync(join(dir, name), 'utf8'), path: name, noCache: true };
+        // Macro files are read and compiled once per renderer (one build or compile run).
+        return { src: readFileSync(join(dir, name), 'utf8'), path: name, noCache: false };
       },
     };
     this.#env = new (nunjucks().Environment)(loader as unknown as Nunjucks.ILoader, {
@@ -207,11 +210,15 @@ export class Renderer {
    * @throws JinjaError naming the file and line of a syntax error, an unknown ref or macro.
    */
   render(file: string, raw: string, scope: JinjaScope): string {
-    let template: Nunjucks.Template;
-    try {
-      template = new (nunjucks().Template)(this.#prefix + raw, this.#env, file, true);
-    } catch (err) {
-      throw positioned(err, file, 0);
+    const key = `${file}\0${raw}`;
+    let template = this.#templates.get(key);
+    if (!template) {
+      try {
+        template = new (nunjucks().Template)(this.#prefix + raw, this.#env, file, true);
+      } catch (err) {
+        throw positioned(err, file, 0);
+      }
+      this.#templates.set(key, template);
     }
     try {
       return template.render(contextOf(scope));
