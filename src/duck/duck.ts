@@ -6,7 +6,7 @@
 import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
 import { BackendError, InvalidInputError } from '../util/index.js';
 import { queryError } from './errors.js';
-import { DuckDBInstance } from './node-api.js';
+import { DuckDBInstance, StatementType } from './node-api.js';
 import { registerBucketUdfs } from './udfs.js';
 
 /** Settings of the DuckDB instance. */
@@ -39,6 +39,11 @@ export interface DuckConnection {
   run(sql: string, params?: SqlParams, o?: QueryOptions): Promise<void>;
   /** All rows as plain objects (for small results). @throws QueryError */
   all<T = Row>(sql: string, params?: SqlParams, o?: QueryOptions): Promise<T[]>;
+  /**
+   * The columns (name, DuckDB type) of a query, from binding it without running it; undefined
+   * when `sql` is not a query. @throws QueryError for SQL that does not bind
+   */
+  columns(sql: string, o?: QueryOptions): Promise<{ name: string; type: string }[] | undefined>;
   /** Rows in batches of up to 2048, fetched as the consumer pulls (for large results). @throws QueryError */
   stream<T = Row>(sql: string, params?: SqlParams, o?: QueryOptions): AsyncIterable<T[]>;
   /** The underlying connection, for appenders and prepared statements. */
@@ -77,6 +82,21 @@ class PooledConnection implements DuckConnection {
     return guarded(this.raw, sql, o, async () => {
       const reader = await this.raw.runAndReadAll(sql, params);
       return reader.getRowObjectsJS() as T[];
+    });
+  }
+
+  columns(sql: string, o?: QueryOptions): Promise<{ name: string; type: string }[] | undefined> {
+    return guarded(this.raw, sql, o, async () => {
+      const prepared = await this.raw.prepare(sql);
+      try {
+        if (prepared.statementType !== StatementType.SELECT) return undefined;
+        return Array.from({ length: prepared.columnCount }, (_, i) => ({
+          name: prepared.columnName(i),
+          type: prepared.columnType(i).toString(),
+        }));
+      } finally {
+        prepared.destroySync();
+      }
     });
   }
 

@@ -8,6 +8,7 @@ import { type Duck, type DuckConnection, sqlString } from '../duck/index.js';
 import type { ObjectStore } from '../storage/index.js';
 import {
   createTableAs,
+  describeSql,
   duckdbToIcebergType,
   type NestedField,
   openTable,
@@ -75,15 +76,12 @@ function requireLake(ctx: WriteContext, target: string[]): LakeTable {
   return t;
 }
 
-async function columnsOf(
+function columnsOf(
   duck: Duck,
   source: string,
   signal?: AbortSignal,
 ): Promise<{ name: string; type: string }[]> {
-  const rows = await duck.all<{ column_name: string; column_type: string }>(`DESCRIBE ${source}`, undefined, {
-    signal,
-  });
-  return rows.map((r) => ({ name: r.column_name, type: r.column_type }));
+  return duck.withConnection((c) => describeSql(c, source, signal), { signal });
 }
 
 /** The rows of an INSERT named as the table's columns (explicit list, BY NAME, or by position). */

@@ -66,6 +66,28 @@ describe('DuckDB pool', () => {
     assert.equal(s?.b, BUCKET_UDFS.find((u) => u.name === 'iceberg_bucket_string')!.compute('iceberg', 16));
   });
 
+  test('the columns of a query come from binding it, as DESCRIBE reports them', async () => {
+    const sql = `SELECT 1::INTEGER AS i, 1.5::DECIMAL(38,6) AS d, TIMESTAMPTZ '2024-01-01' AS ts, [1, 2] AS xs,
+      {'a b': [DATE '2024-01-02']} AS s, MAP {'k': 1.5::DOUBLE} AS m, gen_random_uuid() AS u, 'x'::BLOB AS b
+      FROM range(3)`;
+    const bound = await duck.withConnection((c) => c.columns(sql));
+    const described = await duck.all<{ column_name: string; column_type: string }>(`DESCRIBE ${sql}`);
+    assert.deepEqual(
+      bound?.map((c) => c.name),
+      described.map((r) => r.column_name),
+    );
+    // Same types; DuckDB's type printer may quote struct field names where DESCRIBE does not.
+    assert.deepEqual(
+      bound?.map((c) => c.type.replaceAll('"', '')),
+      described.map((r) => r.column_type.replaceAll('"', '')),
+    );
+    assert.equal(await duck.withConnection((c) => c.columns('CREATE TEMP TABLE t AS SELECT 1')), undefined);
+    await assert.rejects(
+      duck.withConnection((c) => c.columns('SELECT nope FROM range(3)')),
+      (err: Error) => err instanceof QueryError && /nope/.test(err.message),
+    );
+  });
+
   test('errors carry DuckDB message and the first SQL line', async () => {
     await assert.rejects(duck.all('SELECT nope\nFROM range(3)'), (err: Error) => {
       assert.ok(err instanceof QueryError);
