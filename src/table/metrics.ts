@@ -255,20 +255,8 @@ export interface CopyStatsRow {
   column_statistics: { key: string; value: { key: string; value: string }[] }[] | null;
 }
 
-/** Leaf types whose statistics text `boundFromText` reads exactly; others take the `parquet_metadata` path. */
-const TEXT_BOUND_KINDS = new Set([
-  'int',
-  'long',
-  'float',
-  'double',
-  'decimal',
-  'date',
-  'time',
-  'timestamp',
-  'timestamptz',
-  'string',
-  'uuid',
-]);
+/** Leaf types whose bounds are read from the footers: DuckDB's statistics text of bytes is ambiguous. */
+const FOOTER_BOUND_KINDS = new Set(['binary', 'fixed']);
 
 /** DuckDB's column name path of a leaf in RETURN_STATS (`"list"."element"`). */
 function statsKey(leaf: LeafColumn): string {
@@ -302,7 +290,7 @@ export async function metricsFromCopyStats(
 ): Promise<Map<string, FileMetrics> | undefined> {
   const leaves = leafColumns(schema);
   const bounded = (leaf: LeafColumn) => leaf.bounded && parsePrimitive(leaf.type).kind !== 'boolean';
-  if (leaves.some((leaf) => bounded(leaf) && !TEXT_BOUND_KINDS.has(parsePrimitive(leaf.type).kind)))
+  if (leaves.some((leaf) => bounded(leaf) && FOOTER_BOUND_KINDS.has(parsePrimitive(leaf.type).kind)))
     return undefined;
   const out = new Map<string, FileMetrics>();
   const floatsToScan: FloatScan[] = [];
