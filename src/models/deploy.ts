@@ -37,6 +37,7 @@ import { type EngineSession, openEngine } from '../engine/index.js';
 import type { Runtime } from '../runtime/index.js';
 import {
   applyUpdates,
+  creationUpdates,
   currentSchema,
   currentSnapshot,
   dataDir,
@@ -303,20 +304,12 @@ class StagingCatalog implements TableCatalog {
   }
 }
 
-/** Updates creating an empty table with the staged table's columns (REST "create transaction" style). */
-function creationUpdates(staged: LoadedTable, location: string): TableUpdate[] {
-  const md = staged.metadata;
-  return [
-    { action: 'assign-uuid', uuid: crypto.randomUUID() },
-    { action: 'upgrade-format-version', 'format-version': 2 },
-    { action: 'add-schema', schema: currentSchema(md), 'last-column-id': md['last-column-id'] },
-    { action: 'set-current-schema', 'schema-id': -1 },
-    { action: 'add-spec', spec: { 'spec-id': 0, fields: [] } },
-    { action: 'set-default-spec', 'spec-id': -1 },
-    { action: 'add-sort-order', 'sort-order': { 'order-id': 0, fields: [] } },
-    { action: 'set-default-sort-order', 'sort-order-id': -1 },
-    { action: 'set-location', location },
-  ];
+/**
+ * Updates creating an empty production table with the staged table's columns (REST "create
+ * transaction" style): a table of its own (new uuid, its location), none of staging's properties.
+ */
+function productionCreation(staged: LoadedTable, location: string): TableUpdate[] {
+  return creationUpdates({ ...staged.metadata, 'table-uuid': randomUUID(), location, properties: {} });
 }
 
 /**
@@ -468,7 +461,7 @@ function snapshotOf(t: LoadedTable): string | null {
 }
 
 function newStagingCatalog(catalog: JdbcCatalog, prod: TableIdentifier, staged: LoadedTable): StagingCatalog {
-  const creates = creationUpdates(staged, catalog.defaultTableLocation(prod));
+  const creates = productionCreation(staged, catalog.defaultTableLocation(prod));
   return new StagingCatalog(
     { identifier: prod, metadata: applyUpdates(undefined, creates), metadataLocation: '' },
     creates,
