@@ -90,6 +90,27 @@ describe('models: errors name the file and line; selection; failures skip downst
     assert.deepEqual(await p.rows('SELECT count(*) FROM errs.m2'), [[1]]);
   });
 
+  test('among ready models, the one with the longest chain downstream starts first', async () => {
+    p.write('models/alone.sql', 'select 1 as id');
+    p.write('models/zz_root.sql', 'select 1 as id');
+    p.write('models/zz_mid.sql', "select * from {{ ref('zz_root') }}");
+    p.write('models/zz_top.sql', "select * from {{ ref('zz_mid') }}");
+    const started: string[] = [];
+    const built = await buildModels(p.runtime, p.engine, p.load(), {
+      select: 'alone +zz_top',
+      threads: 1,
+      onEvent: (e) => {
+        if (e.status === 'started') started.push(e.name);
+      },
+    });
+    assert.ok(
+      built.every((b) => b.status === 'success'),
+      JSON.stringify(built),
+    );
+    // In ref order `alone` comes first; the chain's root goes ahead of it.
+    assert.deepEqual(started, ['zz_root', 'zz_mid', 'alone', 'zz_top']);
+  });
+
   test('a model whose columns change rebuilds in place and keeps its history', async () => {
     const build = async () => {
       const [r] = await buildModels(p.runtime, p.engine, p.load(), { select: 'shape' });
