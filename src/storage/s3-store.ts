@@ -2,7 +2,7 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
+import { finished, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
   DeleteObjectsCommand,
@@ -18,6 +18,7 @@ import { checkRange, chunksOf, readAll } from './body.js';
 import { type ReadCache, sharedReadCache } from './cache.js';
 import { validateKey, validatePrefix } from './keys.js';
 import type { OpenStoreOptions, StorageLogger, StorageOptions } from './options.js';
+import { requestSignal, withRequestSignal } from './request-signal.js';
 import { mapS3Error, s3Code } from './s3-errors.js';
 import { uploadObject } from './s3-upload.js';
 import type { Body, GetOptions, ListOptions, ObjectInfo, ObjectStore, SignalOptions } from './types.js';
@@ -143,6 +144,8 @@ export class S3Store implements ObjectStore {
   async get(key: string, o: GetOptions = {}): Promise<Readable> {
     const range = checkRange(o.range);
     const fullKey = this.#key(key);
+    // The request lasts until its body is read (or destroyed), so the signal is released then.
+    const req = requestSignal(o.signal);
     try {
       const r = await this.#client.send(
         new GetObjectCommand({
@@ -150,10 +153,13 @@ export class S3Store implements ObjectStore {
           Key: fullKey,
           Range: range ? `bytes=${range.start}-${range.end ?? ''}` : undefined,
         }),
-        { abortSignal: o.signal },
+        { abortSignal: req.signal },
       );
-      return r.Body as Readable;
+      const body = r.Body as Readable;
+      finished(body, () => req.release());
+      return body;
     } catch (err) {
+      req.release();
       // A range starting past the end: empty, as the local store answers.
       if (range && s3Code(err) === 'InvalidRange' && (await this.head(key, o))) return Readable.from([]);
       throw this.#error(err, 'get', key);
@@ -179,11 +185,10 @@ export class S3Store implements ObjectStore {
 
   async head(key: string, o: SignalOptions = {}): Promise<ObjectInfo | undefined> {
     try {
-      const r = await this.#client.send(
-        new HeadObjectCommand({ Bucket: this.#bucket, Key: this.#key(key) }),
-        {
-          abortSignal: o.signal,
-        },
+      const r = await withRequestSignal(o.signal, (abortSignal) =>
+        this.#client.send(new HeadObjectCommand({ Bucket: this.#bucket, Key: this.#key(key) }), {
+          abortSignal,
+        }),
       );
       return { key, size: r.ContentLength ?? 0, lastModified: r.LastModified ?? new Date(0), etag: r.ETag };
     } catch (err) {
@@ -199,15 +204,15 @@ export class S3Store implements ObjectStore {
     do {
       let page: ListObjectsV2CommandOutput;
       try {
-        page = await this.#client.send(
-          new ListObjectsV2Command({
-            Bucket: this.#bucket,
-            Prefix: this.#prefix + prefix,
-            StartAfter: o.startAfter === undefined ? undefined : this.#prefix + o.startAfter,
-            ContinuationToken: token,
-            MaxKeys: Math.min(1000, Math.max(1, o.pageSize ?? DEFAULT_PAGE_SIZE)),
-          }),
-          { abortSignal: o.signal },
+        const command = new ListObjectsV2Command({
+          Bucket: this.#bucket,
+          Prefix: this.#prefix + prefix,
+          StartAfter: o.startAfter === undefined ? undefined : this.#prefix + o.startAfter,
+          ContinuationToken: token,
+          MaxKeys: Math.min(1000, Math.max(1, o.pageSize ?? DEFAULT_PAGE_SIZE)),
+        });
+        page = await withRequestSignal(o.signal, (abortSignal) =>
+          this.#client.send(command, { abortSignal }),
         );
       } catch (err) {
         throw this.#error(err, 'list', prefix);
@@ -231,12 +236,12 @@ export class S3Store implements ObjectStore {
       const batch = full.slice(i, i + DELETE_BATCH);
       let failed: { Key?: string; Code?: string; Message?: string }[];
       try {
-        const r = await this.#client.send(
-          new DeleteObjectsCommand({
-            Bucket: this.#bucket,
-            Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true },
-          }),
-          { abortSignal: o.signal },
+        const command = new DeleteObjectsCommand({
+          Bucket: this.#bucket,
+          Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true },
+        });
+        const r = await withRequestSignal(o.signal, (abortSignal) =>
+          this.#client.send(command, { abortSignal }),
         );
         failed = (r.Errors ?? []).filter((e) => e.Code !== 'NoSuchKey');
       } catch (err) {
@@ -296,10 +301,8 @@ export class S3Store implements ObjectStore {
 
   async health(o: SignalOptions = {}): Promise<{ ok: boolean; detail: string }> {
     try {
-      await this.#client.send(
-        new ListObjectsV2Command({ Bucket: this.#bucket, Prefix: this.#prefix, MaxKeys: 1 }),
-        { abortSignal: o.signal },
-      );
+      const command = new ListObjectsV2Command({ Bucket: this.#bucket, Prefix: this.#prefix, MaxKeys: 1 });
+      await withRequestSignal(o.signal, (abortSignal) => this.#client.send(command, { abortSignal }));
       return { ok: true, detail: `${this.url} reachable at ${this.#endpoint}` };
     } catch (err) {
       return { ok: false, detail: this.#error(err, 'list').message };
@@ -317,9 +320,12 @@ export class S3Store implements ObjectStore {
   async #upload(key: string, body: Body, ifAbsent: boolean, signal?: AbortSignal) {
     const fullKey = this.#key(key);
     try {
-      return await uploadObject(
-        { client: this.#client, bucket: this.#bucket, key: fullKey, ifAbsent, signal },
-        chunksOf(body),
+      // At most a few parts in flight, so one request signal serves the whole upload.
+      return await withRequestSignal(signal, (requestSignal) =>
+        uploadObject(
+          { client: this.#client, bucket: this.#bucket, key: fullKey, ifAbsent, signal: requestSignal },
+          chunksOf(body),
+        ),
       );
     } catch (err) {
       throw this.#error(err, ifAbsent ? 'putIfAbsent' : 'put', key);

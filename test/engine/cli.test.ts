@@ -1,11 +1,47 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { createServer, request, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { type RunningServer, startServer } from '../../src/serve/index.js';
 import { runCli, sluiceBin } from '../helpers/cli.js';
 import { type TestProject, testProject } from './helpers.js';
+
+/**
+ * A real HTTP server in front of `target` that records the format of each SQL request; as
+ * `old`, it answers `"format": "parquet"` the way servers before Parquet downloads did.
+ */
+async function sqlProxy(target: string, o: { old: boolean }) {
+  const formats: string[] = [];
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks);
+      const format = (JSON.parse(body.toString()) as { format?: string }).format ?? 'json';
+      formats.push(format);
+      if (o.old && format === 'parquet') {
+        const message = 'format: Invalid option: expected one of "json"|"ndjson"';
+        res.writeHead(400, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ error: { code: 'invalid_input', message, sqlState: '22023' } }));
+        return;
+      }
+      const up = request(`${target}${req.url}`, { method: req.method, headers: req.headers }, (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      });
+      up.end(body);
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    formats,
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
+}
 
 describe('sluice sql', () => {
   let p: TestProject;
@@ -132,5 +168,55 @@ describe('sluice sql', () => {
       const unreachable = await sql(['--server', 'http://127.0.0.1:1', 'SELECT 1']);
       assert.match(unreachable.stderr, /cannot reach/);
     });
+
+    for (const old of [false, true]) {
+      test(`--format parquet ${old ? 'falls back to rows converted here on a server without Parquet' : 'saves the Parquet file the server writes'}`, async () => {
+        const proxy = await sqlProxy(server.url, { old });
+        try {
+          const dir = join(p.dir, old ? 'pq-old' : 'pq-new');
+          (await import('node:fs')).mkdirSync(dir, { recursive: true });
+          const file = join(dir, 'out.parquet');
+          const q = 'SELECT id, name, id * 1.5 AS x FROM app.users WHERE id < 3 ORDER BY id';
+          const r = await sql(['--server', proxy.url, '--format', 'parquet', '--output', file, q]);
+          assert.equal(r.code, 0, r.stderr);
+          assert.match(r.stderr, /wrote 3 rows/);
+          assert.deepEqual(proxy.formats, old ? ['parquet', 'ndjson'] : ['parquet']);
+          const back = await sql(['--format', 'csv', `SELECT id, name, x FROM '${file}' ORDER BY id`]);
+          assert.equal(back.stdout, 'id,name,x\n0,u0,0\n1,u1,1.5\n2,u2,3\n');
+
+          const bad = join(dir, 'bad.parquet');
+          const err = await sql([
+            '--server',
+            proxy.url,
+            '--format',
+            'parquet',
+            '--output',
+            bad,
+            'SELECT nope FROM app.users',
+          ]);
+          assert.equal(err.code, 1);
+          assert.match(err.stderr, /nope.*line 1, column 8/s);
+          const ro = await sql([
+            '--server',
+            proxy.url,
+            '--read-only',
+            '--format',
+            'parquet',
+            '--output',
+            bad,
+            'DROP TABLE app.users',
+          ]);
+          assert.equal(ro.code, 1);
+          // A server writing Parquet refuses anything but a query up front; an old one runs it read-only.
+          assert.match(
+            ro.stderr,
+            old ? /read-only/ : /only a query .* can be downloaded as Parquet, not DROP/,
+          );
+          assert.deepEqual(readdirSync(dir), ['out.parquet'], 'a failed statement leaves no file behind');
+        } finally {
+          await proxy.close();
+        }
+      });
+    }
   });
 });

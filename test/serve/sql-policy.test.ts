@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { AuthStore } from '../../src/auth/index.js';
@@ -255,6 +255,14 @@ describe('per-table SQL policy: grants, PII masking, approval, production namesp
     });
     assert.notEqual(refused.code, 0);
     assert.match(refused.stderr, /permission denied for table shop\.orders/);
+    const file = join(dir, 'orders.parquet');
+    const refusedParquet = await runCli(
+      ['sql', '--server', server.url, '--format', 'parquet', '--output', file, 'SELECT * FROM shop.orders'],
+      { cwd: dir, env },
+    );
+    assert.equal(refusedParquet.code, 1);
+    assert.match(refusedParquet.stderr, /permission denied for table shop\.orders/);
+    assert.equal(existsSync(file), false);
     const draft = await runCli(['tables', 'approve', 'shop.drafts', '--draft'], { cwd: dir });
     assert.equal(draft.code, 0, draft.stderr);
     assert.equal((await answer('ann', 'SELECT * FROM shop.drafts')).status, 403);

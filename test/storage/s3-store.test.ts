@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { getEventListeners } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -134,5 +135,57 @@ test('s3: racing create-only multipart uploads: one completes, the others see 41
     assert.equal(results.filter(Boolean).length, 1);
     const winner = results.indexOf(true) + 1;
     assert.equal(sha256(await store.getBytes('mp/race.bin')), sha256(patternBytes(0, size, winner)));
+  });
+});
+
+test('s3: many concurrent requests under one signal keep one abort listener on it, and still abort', async () => {
+  await withStore(async (store) => {
+    const keys = Array.from({ length: 24 }, (_, i) => `fan/${i}`);
+    await Promise.all(keys.map((k) => store.put(k, k)));
+    const warnings: Error[] = [];
+    const onWarning = (w: Error) => {
+      if (w.name === 'MaxListenersExceededWarning') warnings.push(w);
+    };
+    process.on('warning', onWarning);
+    try {
+      const signal = new AbortController().signal;
+      let most = 0;
+      let done = false;
+      const sample = async () => {
+        while (!done) {
+          most = Math.max(most, getEventListeners(signal, 'abort').length);
+          await new Promise((r) => setImmediate(r));
+        }
+      };
+      const sampling = sample();
+      const bodies = await Promise.all([
+        ...keys.map((k) => store.head(k, { signal })),
+        ...keys.map((k) => store.getBytes(k, { signal }).then(String)),
+      ]);
+      done = true;
+      await sampling;
+      assert.deepEqual(bodies.slice(keys.length), keys);
+      assert.ok(most >= 1, 'the requests follow the signal');
+      assert.equal(most, 1, `${most} abort listeners on one signal`);
+      assert.equal(
+        getEventListeners(signal, 'abort').length,
+        0,
+        'the listener is removed when no request is left',
+      );
+      await new Promise((r) => setImmediate(r));
+      assert.deepEqual(warnings, []);
+    } finally {
+      process.off('warning', onWarning);
+    }
+
+    const ac = new AbortController();
+    const pending = keys.map((k) => store.head(k, { signal: ac.signal }));
+    ac.abort(new Error('stop'));
+    const settled = await Promise.allSettled(pending);
+    assert.ok(
+      settled.every((s) => s.status === 'rejected'),
+      'aborting the caller signal aborts every request',
+    );
+    assert.equal(getEventListeners(ac.signal, 'abort').length, 0);
   });
 });

@@ -104,7 +104,8 @@ export default async function sqlCommand(
       const last = i === statements.length - 1;
       if (format === 'parquet' && last) {
         const n = await runner.toParquet(sql, resolve(opts.output as string), controller.signal);
-        process.stderr.write(`wrote ${n} rows to ${opts.output}\n`);
+        // A server answer without its row count still names the file.
+        process.stderr.write(`wrote ${Number.isFinite(n) ? `${n} rows ` : ''}to ${opts.output}\n`);
         continue;
       }
       const result = await runner.run(sql, controller.signal);

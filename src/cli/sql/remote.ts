@@ -1,9 +1,12 @@
-/** Statements run by a Sluice server through POST /api/v1/sql (rows streamed as NDJSON). */
+/** Statements run by a Sluice server through POST /api/v1/sql (rows streamed as NDJSON, or a Parquet file). */
 import { randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { ReadableStream as WebStream } from 'node:stream/web';
 import { BackendError, InvalidInputError, SluiceError } from '../../util/index.js';
 import type { JsonValue, SqlRows, SqlRunner } from './types.js';
 
@@ -53,18 +56,17 @@ class RemoteRunner implements SqlRunner {
     readonly readOnly: boolean,
   ) {}
 
-  async run(sql: string, signal: AbortSignal): Promise<SqlRows> {
-    let res: Response;
+  async #post(sql: string, format: 'ndjson' | 'parquet', signal: AbortSignal): Promise<Response> {
     try {
-      res = await fetch(`${this.url}/api/v1/sql`, {
+      return await fetch(`${this.url}/api/v1/sql`, {
         method: 'POST',
         headers: {
           'content-type': 'application/json',
-          accept: 'application/x-ndjson',
+          accept: format === 'ndjson' ? 'application/x-ndjson' : PARQUET_TYPE,
           // A service token or JWT for servers that require credentials.
           ...(process.env.SLUICE_TOKEN ? { authorization: `Bearer ${process.env.SLUICE_TOKEN}` } : {}),
         },
-        body: JSON.stringify({ sql, format: 'ndjson', readOnly: this.readOnly || undefined }),
+        body: JSON.stringify({ sql, format, readOnly: this.readOnly || undefined }),
         signal,
       });
     } catch (err) {
@@ -77,12 +79,11 @@ class RemoteRunner implements SqlRunner {
         },
       );
     }
-    if (!res.ok || !res.body) {
-      const body = (await res
-        .json()
-        .catch(() => ({ error: { message: `HTTP ${res.status}` } }))) as ErrorLine;
-      throw remoteError(body);
-    }
+  }
+
+  async run(sql: string, signal: AbortSignal): Promise<SqlRows> {
+    const res = await this.#post(sql, 'ndjson', signal);
+    if (!res.ok || !res.body) throw remoteError(await errorOf(res));
     const it = lines(res.body)[Symbol.asyncIterator]();
     const first = await it.next();
     const head = JSON.parse(first.done ? '{}' : first.value) as {
@@ -115,7 +116,32 @@ class RemoteRunner implements SqlRunner {
     return out;
   }
 
+  /**
+   * The server writes the Parquet file and its bytes are saved as they arrive; a server
+   * that cannot (an older one, or one whose engine lacks Parquet) sends rows to convert here.
+   */
   async toParquet(sql: string, file: string, signal: AbortSignal): Promise<number> {
+    const res = await this.#post(sql, 'parquet', signal);
+    if (res.ok && res.body) {
+      try {
+        await saveBody(res.body, file);
+      } catch (err) {
+        if (signal.aborted) throw err;
+        throw new BackendError(
+          `the Parquet download from ${this.url} into ${file} failed: ${(err as Error).message}`,
+          'check that the directory is writable and the server still runs, then retry',
+          { cause: err },
+        );
+      }
+      return Number(res.headers.get('x-sluice-row-count') ?? Number.NaN);
+    }
+    const error = await errorOf(res);
+    if (!parquetUnsupported(res.status, error)) throw remoteError(error);
+    return this.#parquetHere(sql, file, signal);
+  }
+
+  /** Rows fetched as NDJSON and written to Parquet by a local DuckDB. */
+  async #parquetHere(sql: string, file: string, signal: AbortSignal): Promise<number> {
     const result = await this.run(sql, signal);
     const tmp = join(tmpdir(), `sluice-sql-${randomUUID()}.ndjson`);
     const names = result.columns.map((c) => c.name);
@@ -154,6 +180,34 @@ class RemoteRunner implements SqlRunner {
   }
 
   async close(): Promise<void> {}
+}
+
+const PARQUET_TYPE = 'application/vnd.apache.parquet';
+
+async function errorOf(res: Response): Promise<ErrorLine> {
+  return (await res.json().catch(() => ({ error: { message: `HTTP ${res.status}` } }))) as ErrorLine;
+}
+
+/**
+ * Servers before `"format": "parquet"` reject the field as input (400, invalid_input, a message
+ * naming `format`); a server whose engine cannot write Parquet answers 501 not_implemented.
+ */
+function parquetUnsupported(status: number, body: ErrorLine): boolean {
+  const e = body.error ?? {};
+  if (status === 501) return e.code === 'not_implemented';
+  return status === 400 && e.code === 'invalid_input' && /^format\b/.test(e.message ?? '');
+}
+
+/** Stream a body into `file` through a temporary file beside it, so a failed download leaves no partial file. */
+async function saveBody(body: ReadableStream<Uint8Array>, file: string): Promise<void> {
+  const part = join(dirname(file), `.${basename(file)}.${randomUUID()}.part`);
+  try {
+    await pipeline(Readable.fromWeb(body as WebStream<Uint8Array>), createWriteStream(part));
+    await rename(part, file);
+  } catch (err) {
+    await rm(part, { force: true });
+    throw err;
+  }
 }
 
 /** A runner against the server at `url` (http://host:port). @throws InvalidInputError for a bad URL */

@@ -15,7 +15,7 @@ export interface SqlRows {
 export interface SqlRunner {
   /** @throws the engine's or server's error */
   run(sql: string, signal: AbortSignal): Promise<SqlRows>;
-  /** Copy a query's rows into a Parquet file. */
+  /** Copy a query's rows into a Parquet file; the number of rows (NaN when a server did not say). */
   toParquet(sql: string, file: string, signal: AbortSignal): Promise<number>;
   close(): Promise<void>;
 }
