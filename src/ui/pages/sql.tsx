@@ -40,8 +40,13 @@ export function SqlPage() {
   const [view, setView] = useState<'grid' | 'chart'>('grid');
   const current = useRef<AbortController>(undefined);
   const [history, setHistory] = useState<HistoryEntry[]>(readHistory);
+  // What Run reads: set as the editor changes, not when React renders the change, so a Run
+  // pressed right after typing runs what was typed.
   const textRef = useRef(text);
-  textRef.current = text;
+  const edit = (value: string) => {
+    textRef.current = value;
+    setText(value);
+  };
   /** The query whose rows are shown: what "Download Parquet" runs again in full. */
   const resultQuery = useRef<string>(undefined);
   const [exporting, setExporting] = useState(false);
@@ -92,7 +97,7 @@ export function SqlPage() {
       <h1 id="page-title">SQL</h1>
       <div className="panel sql-editor">
         <Suspense fallback={<p className="muted">Loading the editor…</p>}>
-          <SqlEditor value={text} onChange={setText} onRun={() => void run()} label="Query" />
+          <SqlEditor value={text} onChange={edit} onRun={() => void run()} label="Query" />
         </Suspense>
         <div className="sql-actions">
           <button type="button" onClick={() => void run()} disabled={running}>
@@ -172,7 +177,7 @@ export function SqlPage() {
           <ol className="sql-history">
             {history.map((h) => (
               <li key={`${h.at}-${h.sql}`}>
-                <button type="button" className="link-button" onClick={() => setText(h.sql)} title={h.sql}>
+                <button type="button" className="link-button" onClick={() => edit(h.sql)} title={h.sql}>
                   <code>{h.sql.length > 140 ? `${h.sql.slice(0, 140)}…` : h.sql}</code>
                 </button>
                 <span className={h.ok ? 'muted' : 'tone-bad'}>
