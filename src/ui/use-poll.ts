@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useState } from 'react';
 
 /** The latest result of a polled request. */
 export interface PollState<T> {
@@ -11,11 +11,11 @@ export interface PollState<T> {
 /**
  * Call `load` now and then every `intervalMs` after the previous call settled (never
  * overlapping); each call is aborted after two intervals or when the component unmounts.
+ * A new `load` (a page's filter changed) aborts the call in flight and polls it at once, so
+ * pass a stable function: module-level, or from `useCallback`.
  */
 export function usePoll<T>(load: (signal: AbortSignal) => Promise<T>, intervalMs: number): PollState<T> {
   const [state, setState] = useState<PollState<T>>({});
-  const loadRef = useRef(load);
-  loadRef.current = load;
 
   useEffect(() => {
     const stop = new AbortController();
@@ -23,7 +23,7 @@ export function usePoll<T>(load: (signal: AbortSignal) => Promise<T>, intervalMs
     const tick = async () => {
       const signal = AbortSignal.any([stop.signal, AbortSignal.timeout(intervalMs * 2)]);
       try {
-        const data = await loadRef.current(signal);
+        const data = await load(signal);
         if (!stop.signal.aborted) setState({ data, updatedAt: Date.now() });
       } catch (err) {
         if (stop.signal.aborted) return;
@@ -37,7 +37,7 @@ export function usePoll<T>(load: (signal: AbortSignal) => Promise<T>, intervalMs
       stop.abort();
       clearTimeout(timer);
     };
-  }, [intervalMs]);
+  }, [load, intervalMs]);
 
   return state;
 }

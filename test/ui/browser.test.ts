@@ -605,7 +605,16 @@ describe('web UI in a real browser', {
     const page = await browser.newPage();
     const problems = watchProblems(page);
     await page.goto(`${server.url}/audit`);
+    await page.getByRole('table', { name: 'Audit rows' }).waitFor({ timeout: 10_000 });
+    // A changed filter queries at once, not at the next poll (every 10 s).
+    const filtered = page.waitForRequest(
+      (r) => r.url().endsWith('/api/v1/sql') && /%commit%/.test(r.postData() ?? ''),
+      {
+        timeout: 8_000,
+      },
+    );
     await page.getByPlaceholder('Action (commit, query, grant…)').fill('commit');
+    await filtered;
     const rows = page.getByRole('table', { name: 'Audit rows' }).locator('tbody tr');
     // The filtered query replaces the first, unfiltered page of rows.
     let texts: string[] = [];
