@@ -142,6 +142,11 @@ export class TableIO {
     return out;
   }
 
+  /** Write a table file (a manifest, a manifest list) at its URI. */
+  put(uri: string, bytes: Uint8Array, signal?: AbortSignal): Promise<void> {
+    return this.store.put(this.keyOf(uri), bytes, { signal });
+  }
+
   /** Write a manifest under `<location>/metadata/` and return its manifest list entry. */
   async writeManifest(
     md: TableMetadata,
@@ -149,7 +154,7 @@ export class TableIO {
     o: ManifestOptions & { signal?: AbortSignal },
   ): Promise<ManifestFile> {
     const m = await this.encodeManifest(md, entries, o);
-    await this.store.put(this.keyOf(m.file.manifest_path), m.bytes, { signal: o.signal });
+    await this.put(m.file.manifest_path, m.bytes, o.signal);
     return m.file;
   }
 
@@ -184,7 +189,7 @@ export class TableIO {
     o: ManifestListOptions & { signal?: AbortSignal },
   ): Promise<string> {
     const list = await this.encodeManifestList(md, files, o);
-    await this.store.put(this.keyOf(list.uri), list.bytes, { signal: o.signal });
+    await this.put(list.uri, list.bytes, o.signal);
     return list.uri;
   }
 

@@ -196,7 +196,7 @@ async function rebaseRemovals(
       spec,
       snapshotId,
     });
-    const write = io.store.put(io.keyOf(file.manifest_path), bytes, { signal: change.signal });
+    const write = io.put(file.manifest_path, bytes, change.signal);
     write.catch(() => {}); // awaited with the commit's other writes
     writes.push(write);
     encoded.push({ path: file.manifest_path, bytes });
@@ -236,9 +236,7 @@ export async function commitSnapshot(ctx: TableContext, change: SnapshotChange):
       addedManifest = encoded.file;
       addedBytes = encoded.bytes;
       cleanupAll.push(addedManifest.manifest_path);
-      manifestWrite = io.store.put(io.keyOf(addedManifest.manifest_path), encoded.bytes, {
-        signal: change.signal,
-      });
+      manifestWrite = io.put(addedManifest.manifest_path, encoded.bytes, change.signal);
       manifestWrite.catch(() => {}); // awaited below; this only marks it handled meanwhile
     }
     for (let attempt = 1; ; attempt++) {
@@ -276,7 +274,7 @@ export async function commitSnapshot(ctx: TableContext, change: SnapshotChange):
       const pending = Promise.all([
         manifestWrite,
         ...rebased.writes,
-        io.store.put(io.keyOf(listPath), list.bytes, { signal: change.signal }),
+        io.put(listPath, list.bytes, change.signal),
       ]);
       pending.catch(() => {}); // awaited below; this only marks it handled meanwhile
       manifestWrite = undefined;

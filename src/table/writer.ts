@@ -78,8 +78,9 @@ interface ProducedFile {
 const HIVE_NULL = '__HIVE_DEFAULT_PARTITION__';
 
 /**
- * The Parquet files under a COPY target directory. Reading the directory is cheaper than
- * `RETURN_STATS`, which slows partitioned and size-rotated writes down several times.
+ * The Parquet files under a partitioned COPY's target directory. Reading the directory is
+ * cheaper than `RETURN_STATS`, which slows partitioned writes down several times (unpartitioned
+ * writes take their files and statistics from it).
  */
 async function producedFiles(target: string): Promise<ProducedFile[]> {
   const out: ProducedFile[] = [];
